@@ -1,0 +1,603 @@
+//! The headless command line: `train`, `eval`, `classify`, `bench` and `list`.
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rand::seq::SliceRandom;
+use serde_json::json;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use crate::data::{self, LoadOptions, builtin, folder};
+use crate::experiment::{Experiment, Overrides};
+use crate::model_file::{MachineFile, SavedModel};
+use crate::nn::mark1::{Coding, Mark1, Mark1Config, Potentiometers};
+use crate::nn::metrics::{Confusion, EpochRecord};
+use crate::nn::plugboard::AThreshold;
+use crate::nn::retina::RetinaConfig;
+use crate::scene::{DEFAULT_SCENE_NAME, SHOWCASE_SCENE_NAME, Scene};
+use crate::seeds::{Stream, rng_for};
+
+/// mark1: Frank Rosenblatt's Mark I Perceptron (1958-60), simulated.
+#[derive(Parser, Debug)]
+#[command(name = "mark1", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Scene to run when no subcommand is given.
+    #[arg(long, value_name = "FILE")]
+    pub scene: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Train a machine on an image set, report its accuracy, optionally save it.
+    Train(TrainArgs),
+    /// Measure a saved machine's accuracy on an image set.
+    Eval(EvalArgs),
+    /// Name the class of each image with a saved machine.
+    Classify(ClassifyArgs),
+    /// Measure training and classification speed of the default machine on 60,000 images.
+    Bench(BenchArgs),
+    /// List the built-in image sets.
+    List,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct TrainArgs {
+    /// Scene file (default: the built-in scenes/default.ron, the default machine).
+    #[arg(long, value_name = "FILE")]
+    pub scene: Option<PathBuf>,
+    /// Images: a folder of class folders, a folder with train/ and test/, IDX files, or builtin:NAME.
+    #[arg(long, value_name = "PATH")]
+    pub data: Option<String>,
+    /// Separate test images (same forms as --data).
+    #[arg(long, value_name = "PATH")]
+    pub test: Option<String>,
+    /// Fraction of each class held out for testing when the data has no test part.
+    #[arg(long, value_name = "F")]
+    pub test_fraction: Option<f32>,
+    #[arg(long, value_name = "N")]
+    pub epochs: Option<usize>,
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Number of A-units (overrides the scene).
+    #[arg(long, value_name = "N")]
+    pub a_units: Option<usize>,
+    /// Images per class for built-in sets.
+    #[arg(long, value_name = "N")]
+    pub samples_per_class: Option<usize>,
+    /// Save the trained machine here (RON, written atomically).
+    #[arg(long, value_name = "FILE")]
+    pub save: Option<PathBuf>,
+    /// Print one JSON object instead of the report.
+    #[arg(long)]
+    pub json: bool,
+    /// Without --scene, run the showcase (scenes/mark1.ron) rather than the default machine.
+    #[arg(skip)]
+    pub showcase: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// A machine saved by `mark1 train --save`.
+    #[arg(long, value_name = "FILE")]
+    pub load: PathBuf,
+    /// Images to test on (the test part when the source has one).
+    #[arg(long, value_name = "PATH")]
+    pub data: String,
+    /// Seed for generated sets (default: the machine's seed + 1, so the images are new to it).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ClassifyArgs {
+    #[arg(long, value_name = "FILE")]
+    pub load: PathBuf,
+    /// Image files to classify.
+    #[arg(required = true, value_name = "IMAGE")]
+    pub images: Vec<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Images to measure on (default: 60,000 generated figures).
+    #[arg(long, value_name = "PATH")]
+    pub data: Option<String>,
+    /// Images in the generated set.
+    #[arg(long, default_value_t = 60_000, value_name = "N")]
+    pub images: usize,
+    /// Training epochs to time.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub epochs: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Parses the process arguments and runs the command.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Some(Command::Train(args)) => train(args),
+        Some(Command::Eval(args)) => eval(args),
+        Some(Command::Classify(args)) => classify(args),
+        Some(Command::Bench(args)) => bench(args),
+        Some(Command::List) => {
+            list();
+            Ok(ExitCode::SUCCESS)
+        }
+        None => train(TrainArgs {
+            scene: cli.scene,
+            showcase: true,
+            ..Default::default()
+        }),
+    }
+}
+
+fn load_scene(path: Option<&Path>, showcase: bool) -> Result<(Scene, String)> {
+    match path {
+        Some(path) => Ok((Scene::load(path)?, path.display().to_string())),
+        None if showcase => Ok((Scene::showcase_scene(), SHOWCASE_SCENE_NAME.to_string())),
+        None => Ok((Scene::default_scene(), DEFAULT_SCENE_NAME.to_string())),
+    }
+}
+
+/// One line describing a machine's make-up.
+fn describe(machine: &Mark1) -> String {
+    let board = &machine.plugboard;
+    let coding = match machine.coding {
+        Coding::OnePerClass => "one per class".to_string(),
+        Coding::Binary => format!("binary code on {}", machine.used_r_units()),
+    };
+    let pots = match machine.potentiometers {
+        Potentiometers::Stepped { end_stop } => format!("stepped pots, end stops +-{end_stop}"),
+        Potentiometers::Continuous => "continuous weights".to_string(),
+    };
+    let sets = if machine.owner.is_some() {
+        ", source sets"
+    } else {
+        ""
+    };
+    format!(
+        "{}x{} retina, {} A-units ({}+{} inputs, theta {}), {} R-units ({coding}{sets}), {:?} ({:?}, rate {}), {pots}",
+        machine.retina.width,
+        machine.retina.height,
+        board.a_units,
+        board.excitatory,
+        board.inhibitory,
+        board.threshold,
+        machine.r_units,
+        machine.learning.rule,
+        machine.learning.system,
+        machine.learning.rate,
+    )
+}
+
+fn progress_bar(len: u64, quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30.cyan/blue} epoch {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+fn fmt_accuracy(a: Option<f64>) -> String {
+    a.map_or("-".to_string(), |a| format!("{a:.4}"))
+}
+
+fn train(args: TrainArgs) -> Result<ExitCode> {
+    let (scene, scene_name) = load_scene(args.scene.as_deref(), args.showcase)?;
+    let overrides = Overrides {
+        data: args.data.clone(),
+        test: args.test.clone(),
+        test_fraction: args.test_fraction,
+        epochs: args.epochs,
+        seed: args.seed,
+        a_units: args.a_units,
+        samples_per_class: args.samples_per_class,
+    };
+    let scene = overrides.apply(scene).with_context(|| scene_name.clone())?;
+    let mut experiment = Experiment::prepare(scene)?;
+    for note in &experiment.notes {
+        eprintln!("note: {note}");
+    }
+    let quiet = args.json;
+    if !quiet {
+        let test_count = experiment.test.as_ref().map_or(0, |t| t.len());
+        println!("mark1: {} ({scene_name})", experiment.scene.name);
+        println!(
+            "data: {}: {} training and {} test images, {} classes",
+            experiment.scene.data.source,
+            experiment.train.len(),
+            test_count,
+            experiment.train.classes.len()
+        );
+        println!("machine: {}", describe(&experiment.machine));
+        println!(
+            "A-unit outputs cached in {:.3} s (mean activity {:.1}%)",
+            experiment.encode_seconds,
+            100.0
+                * experiment
+                    .train_cache
+                    .mean_activity(experiment.machine.a_units())
+        );
+        println!(
+            "{:>6} {:>8} {:>10} {:>10} {:>10}",
+            "epoch", "errors", "train acc", "test acc", "seconds"
+        );
+    }
+    let bar = progress_bar(experiment.scene.training.epochs as u64, quiet);
+    experiment.train(|record: &EpochRecord| {
+        bar.inc(1);
+        bar.set_message(format!("errors {}", record.errors));
+        if !quiet {
+            bar.suspend(|| {
+                println!(
+                    "{:>6} {:>8} {:>10} {:>10} {:>10.4}",
+                    record.epoch,
+                    record.errors,
+                    fmt_accuracy(Some(record.train_accuracy)),
+                    fmt_accuracy(record.test_accuracy),
+                    record.seconds
+                )
+            });
+        }
+    });
+    bar.finish_and_clear();
+    let train_confusion = experiment.train_confusion();
+    let test_confusion = experiment.test_confusion();
+    let report = test_confusion.as_ref().unwrap_or(&train_confusion);
+    if let Some(path) = &args.save {
+        let file = MachineFile::new(
+            &experiment.scene.name,
+            experiment.scene.seed,
+            &experiment.scene.data.source,
+            SavedModel::Mark1(experiment.machine.clone()),
+            experiment.history.clone(),
+        );
+        file.save(path)?;
+    }
+    if args.json {
+        let value = json!({
+            "scene": experiment.scene.name,
+            "data": experiment.scene.data.source,
+            "seed": experiment.scene.seed,
+            "classes": experiment.train.classes,
+            "epochs": experiment.history.len(),
+            "converged": experiment.converged(),
+            "train_images": experiment.train.len(),
+            "test_images": experiment.test.as_ref().map_or(0, |t| t.len()),
+            "train_accuracy": train_confusion.accuracy(),
+            "test_accuracy": test_confusion.as_ref().map(Confusion::accuracy),
+            "train_seconds": experiment.train_seconds(),
+            "encode_seconds": experiment.encode_seconds,
+            "a_units": experiment.machine.a_units(),
+            "r_units": experiment.machine.r_units,
+            "a_unit_threshold": experiment.machine.plugboard.threshold,
+            "mean_a_activity": experiment.train_cache.mean_activity(experiment.machine.a_units()),
+            "confusion": report.rows(),
+            "confusion_of": if test_confusion.is_some() { "test" } else { "train" },
+            "per_class_accuracy": report.per_class_accuracy(),
+            "history": experiment.history,
+            "notes": experiment.notes,
+            "saved": args.save.as_ref().map(|p| p.display().to_string()),
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        if experiment.converged() {
+            println!("converged: no errors in epoch {}", experiment.history.len());
+        }
+        println!(
+            "train accuracy {:.4} ({}/{}) in {:.3} s of training",
+            train_confusion.accuracy(),
+            train_confusion.correct(),
+            train_confusion.total(),
+            experiment.train_seconds()
+        );
+        if let Some(test) = &test_confusion {
+            println!(
+                "test accuracy {:.4} ({}/{})",
+                test.accuracy(),
+                test.correct(),
+                test.total()
+            );
+        }
+        let heading = if test_confusion.is_some() {
+            "test images"
+        } else {
+            "training images"
+        };
+        print_confusion(report, &experiment.train.classes, heading);
+        if let Some(path) = &args.save {
+            println!("saved the trained machine to {}", path.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints per-class accuracy and the confusion matrix (rows: true class, columns: answer).
+fn print_confusion(confusion: &Confusion, classes: &[String], heading: &str) {
+    let n = classes.len();
+    let per_class = confusion.per_class_accuracy();
+    if n > 40 {
+        println!("per-class accuracy on {heading}:");
+        for (name, accuracy) in classes.iter().zip(&per_class) {
+            println!("  {name:<20} {}", fmt_accuracy(*accuracy));
+        }
+        println!("({n} classes: the confusion matrix is in --json)");
+        return;
+    }
+    let largest = confusion.counts.iter().copied().max().unwrap_or(0);
+    let width = largest.to_string().len().max(n.to_string().len()) + 1;
+    let name_width = classes
+        .iter()
+        .map(|c| c.chars().count())
+        .max()
+        .unwrap_or(1)
+        .min(14);
+    println!("confusion matrix on {heading} (rows: true class, columns: answer; last: accuracy)");
+    let mut header = format!("{:>w$}", "", w = name_width + 4);
+    for c in 0..n {
+        header.push_str(&format!("{c:>width$}"));
+    }
+    println!("{header}   acc");
+    for (c, row) in confusion.rows().iter().enumerate() {
+        let name: String = classes[c].chars().take(name_width).collect();
+        let mut line = format!("{c:>2} {name:<name_width$} ");
+        for count in row {
+            line.push_str(&format!("{count:>width$}"));
+        }
+        println!("{line}  {}", fmt_accuracy(per_class[c]));
+    }
+}
+
+fn load_mark1(path: &Path) -> Result<(MachineFile, Mark1)> {
+    let file = MachineFile::load(path)?;
+    let SavedModel::Mark1(machine) = &file.model;
+    let machine = machine.clone();
+    Ok((file, machine))
+}
+
+fn eval(args: EvalArgs) -> Result<ExitCode> {
+    let (file, machine) = load_mark1(&args.load)?;
+    let options = LoadOptions {
+        seed: args.seed.unwrap_or(file.seed.wrapping_add(1)),
+        samples_per_class: None,
+    };
+    let split = data::load(&args.data, &options)?;
+    for warning in &split.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let set = split
+        .test
+        .unwrap_or(split.train)
+        .aligned_to(&machine.classes, &args.data)?;
+    let started = Instant::now();
+    let cache = machine.encode_all(&set.images);
+    let confusion = machine.evaluate_cached(&cache, &set.labels);
+    let seconds = started.elapsed().as_secs_f64();
+    if args.json {
+        let value = json!({
+            "machine": args.load.display().to_string(),
+            "data": args.data,
+            "images": set.len(),
+            "classes": machine.classes,
+            "accuracy": confusion.accuracy(),
+            "test_accuracy": confusion.accuracy(),
+            "per_class_accuracy": confusion.per_class_accuracy(),
+            "confusion": confusion.rows(),
+            "seconds": seconds,
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        println!("machine: {} ({})", args.load.display(), describe(&machine));
+        println!(
+            "accuracy {:.4} ({}/{}) on {} images of {}",
+            confusion.accuracy(),
+            confusion.correct(),
+            confusion.total(),
+            set.len(),
+            args.data
+        );
+        print_confusion(&confusion, &machine.classes, "these images");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn classify(args: ClassifyArgs) -> Result<ExitCode> {
+    let (_, machine) = load_mark1(&args.load)?;
+    let mut failures = 0;
+    let mut answers = Vec::new();
+    for path in &args.images {
+        if !path.is_file() {
+            eprintln!("error: {}: no such image file", path.display());
+            failures += 1;
+            continue;
+        }
+        match folder::read_image(path) {
+            Ok(image) => {
+                let (class, responses) = machine.classify(&image);
+                if !args.json {
+                    let lamps: Vec<String> = responses.iter().map(|r| format!("{r:+}")).collect();
+                    println!(
+                        "{}: {}  (R-units: {})",
+                        path.display(),
+                        machine.classes[class],
+                        lamps.join(" ")
+                    );
+                }
+                answers.push(json!({
+                    "image": path.display().to_string(),
+                    "class": machine.classes[class],
+                    "class_index": class,
+                    "responses": responses,
+                }));
+            }
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                failures += 1;
+            }
+        }
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "results": answers, "failed": failures }))?
+        );
+    }
+    Ok(if failures == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn list() {
+    println!("built-in image sets (use --data builtin:NAME):");
+    for set in builtin::BUILTIN_SETS {
+        println!(
+            "  {:<16} {} ({} per class)",
+            set.name, set.summary, set.default_per_class
+        );
+    }
+}
+
+fn bench(args: BenchArgs) -> Result<ExitCode> {
+    if args.epochs == 0 || args.images < 2 {
+        bail!("bench: needs at least one epoch and two images");
+    }
+    let generated_at = Instant::now();
+    let set = match &args.data {
+        Some(source) => {
+            let split = data::load(
+                source,
+                &LoadOptions {
+                    seed: 1,
+                    samples_per_class: None,
+                },
+            )?;
+            split.train
+        }
+        None => {
+            let per_class = args.images.div_ceil(3);
+            let (mut set, _) = builtin::generate("shapes", 1, Some(per_class))?;
+            set.images.truncate(args.images);
+            set.labels.truncate(args.images);
+            set
+        }
+    };
+    let generate_seconds = generated_at.elapsed().as_secs_f64();
+    let config = Mark1Config::default();
+    let (mut machine, _) = Mark1::build(
+        &RetinaConfig::default(),
+        &config,
+        set.classes.clone(),
+        1,
+        &set.images,
+    )
+    .map_err(|m| anyhow!("{m}"))?;
+    let n = set.len() as f64;
+
+    let started = Instant::now();
+    let cache = machine.encode_all(&set.images);
+    let encode_seconds = started.elapsed().as_secs_f64();
+
+    let mut order: Vec<usize> = (0..set.len()).collect();
+    order.shuffle(&mut rng_for(1, Stream::TrainingOrder));
+    let started = Instant::now();
+    for _ in 0..args.epochs {
+        machine.train_epoch(&cache, &set.labels, &order);
+    }
+    let epoch_seconds = started.elapsed().as_secs_f64() / args.epochs as f64;
+
+    let started = Instant::now();
+    let predictions = machine.classify_all(&set.images);
+    let classify_seconds = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let cached_predictions = machine.predict_cached(&cache);
+    let cached_classify_seconds = started.elapsed().as_secs_f64();
+    if predictions != cached_predictions {
+        bail!("bench: classifying from pixels and from the cache disagree");
+    }
+    let accuracy = predictions
+        .iter()
+        .zip(&set.labels)
+        .filter(|(p, l)| **p == **l as usize)
+        .count() as f64
+        / n;
+    let threshold = match config.plugboard.threshold {
+        AThreshold::Fixed(t) => t,
+        AThreshold::TargetActivity(_) => machine.plugboard.threshold,
+    };
+    let value = json!({
+        "images": set.len(),
+        "data": args.data.clone().unwrap_or_else(|| "builtin:shapes".into()),
+        "threads": rayon::current_num_threads(),
+        "a_units": machine.a_units(),
+        "r_units": machine.r_units,
+        "a_unit_threshold": threshold,
+        "mean_a_activity": cache.mean_activity(machine.a_units()),
+        "mark1_encode_images_per_second": n / encode_seconds,
+        "mark1_cache_seconds": encode_seconds,
+        "mark1_epoch_seconds": epoch_seconds,
+        "mark1_train_images_per_second": n / epoch_seconds,
+        "mark1_classify_images_per_second": n / classify_seconds,
+        "mark1_classify_cached_images_per_second": n / cached_classify_seconds,
+        "train_accuracy_after_bench": accuracy,
+        "generate_seconds": generate_seconds,
+    });
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        println!(
+            "default machine ({}) on {} images of {}, {} threads",
+            describe(&machine),
+            set.len(),
+            value["data"].as_str().unwrap_or(""),
+            rayon::current_num_threads()
+        );
+        println!(
+            "  A-unit cache (sense + associate): {:>10.0} images/s  ({encode_seconds:.3} s)",
+            n / encode_seconds
+        );
+        println!(
+            "  training (one epoch):             {:>10.0} images/s  ({epoch_seconds:.4} s per epoch)",
+            n / epoch_seconds
+        );
+        println!(
+            "  classification from pixels:       {:>10.0} images/s  ({classify_seconds:.3} s)",
+            n / classify_seconds
+        );
+        println!(
+            "  classification from the cache:    {:>10.0} images/s  ({cached_classify_seconds:.4} s)",
+            n / cached_classify_seconds
+        );
+        println!(
+            "  training accuracy after {} epochs: {accuracy:.4}",
+            args.epochs
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

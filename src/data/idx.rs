@@ -1,0 +1,369 @@
+//! IDX files as MNIST and Fashion-MNIST ship them (`train-images-idx3-ubyte[.gz]` and friends).
+
+use anyhow::{Context, Result, bail};
+use flate2::read::GzDecoder;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use super::{GrayImage, ImageSet};
+
+/// Fashion-MNIST's class names, in label order (Xiao, Rasul & Vollgraf, 2017).
+pub const FASHION_MNIST_CLASSES: [&str; 10] = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+];
+
+/// The IDX files found in a folder: a training pair and, optionally, the `t10k` test pair.
+#[derive(Clone, Debug)]
+pub struct IdxPairs {
+    pub train_images: PathBuf,
+    pub train_labels: PathBuf,
+    pub test: Option<(PathBuf, PathBuf)>,
+}
+
+fn find_one(entries: &[PathBuf], prefix: &str, kind: &str) -> Option<PathBuf> {
+    entries
+        .iter()
+        .find(|p| {
+            let name = p
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .to_ascii_lowercase();
+            name.starts_with(prefix) && name.contains(kind)
+        })
+        .cloned()
+}
+
+/// Looks for IDX pairs in `dir`; `None` when the folder holds no IDX image file at all.
+pub fn find_pairs(dir: &Path) -> Result<Option<IdxPairs>> {
+    let entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("{}: cannot read folder", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    let train_images = find_one(&entries, "train-images", "idx3");
+    let train_labels = find_one(&entries, "train-labels", "idx1");
+    let test_images = find_one(&entries, "t10k-images", "idx3");
+    let test_labels = find_one(&entries, "t10k-labels", "idx1");
+    let (train_images, train_labels) = match (train_images, train_labels) {
+        (None, None) => {
+            if test_images.is_some() || test_labels.is_some() {
+                bail!(
+                    "{}: has t10k-* IDX files but no train-images-idx3-ubyte / train-labels-idx1-ubyte pair",
+                    dir.display()
+                );
+            }
+            return Ok(None);
+        }
+        (Some(images), Some(labels)) => (images, labels),
+        (Some(_), None) => bail!(
+            "{}: train-images IDX file without train-labels-idx1-ubyte",
+            dir.display()
+        ),
+        (None, Some(_)) => bail!(
+            "{}: train-labels IDX file without train-images-idx3-ubyte",
+            dir.display()
+        ),
+    };
+    let test = match (test_images, test_labels) {
+        (Some(images), Some(labels)) => Some((images, labels)),
+        (None, None) => None,
+        _ => bail!(
+            "{}: the t10k images and labels must come as a pair",
+            dir.display()
+        ),
+    };
+    Ok(Some(IdxPairs {
+        train_images,
+        train_labels,
+        test,
+    }))
+}
+
+/// The bytes of a file, gunzipped when it starts with the gzip magic number.
+fn read_maybe_gzipped(path: &Path) -> Result<Vec<u8>> {
+    let raw = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::with_capacity(raw.len() * 4);
+        GzDecoder::new(raw.as_slice())
+            .read_to_end(&mut out)
+            .with_context(|| format!("{}: damaged or truncated gzip data", path.display()))?;
+        Ok(out)
+    } else {
+        Ok(raw)
+    }
+}
+
+/// Parses an IDX header: magic `00 00 08 <dims>` (unsigned bytes), then one big-endian u32 per
+/// dimension. Returns the dimensions and the payload, checked against the sizes they promise.
+fn parse_idx<'a>(path: &Path, bytes: &'a [u8], want_dims: usize) -> Result<(Vec<usize>, &'a [u8])> {
+    let name = path.display();
+    if bytes.len() < 4 {
+        bail!(
+            "{name}: too short to be an IDX file ({} bytes)",
+            bytes.len()
+        );
+    }
+    if bytes[0] != 0 || bytes[1] != 0 {
+        bail!("{name}: not an IDX file (bad magic number)");
+    }
+    if bytes[2] != 0x08 {
+        bail!(
+            "{name}: IDX element type 0x{:02x} is not supported (only unsigned bytes, 0x08)",
+            bytes[2]
+        );
+    }
+    let dims = bytes[3] as usize;
+    if dims != want_dims {
+        bail!("{name}: IDX file has {dims} dimension(s), expected {want_dims}");
+    }
+    let header = 4 + 4 * dims;
+    if bytes.len() < header {
+        bail!("{name}: truncated IDX header");
+    }
+    let sizes: Vec<usize> = (0..dims)
+        .map(|d| {
+            u32::from_be_bytes(bytes[4 + 4 * d..8 + 4 * d].try_into().expect("4 bytes")) as usize
+        })
+        .collect();
+    let expected = sizes.iter().try_fold(1usize, |acc, &s| acc.checked_mul(s));
+    let Some(expected) = expected else {
+        bail!("{name}: IDX dimensions {sizes:?} overflow");
+    };
+    let payload = &bytes[header..];
+    if payload.len() < expected {
+        bail!(
+            "{name}: truncated: header promises {expected} bytes of data ({sizes:?}) but only {} follow",
+            payload.len()
+        );
+    }
+    Ok((sizes, &payload[..expected]))
+}
+
+/// Reads an images file and its labels file into labelled images (class names left empty).
+pub fn read_pair(images_path: &Path, labels_path: &Path) -> Result<(Vec<GrayImage>, Vec<u16>)> {
+    let image_bytes = read_maybe_gzipped(images_path)?;
+    let label_bytes = read_maybe_gzipped(labels_path)?;
+    let (dims, pixels) = parse_idx(images_path, &image_bytes, 3)?;
+    let (label_dims, labels) = parse_idx(labels_path, &label_bytes, 1)?;
+    let (count, height, width) = (dims[0], dims[1], dims[2]);
+    if label_dims[0] != count {
+        bail!(
+            "{}: holds {} labels but {} holds {count} images",
+            labels_path.display(),
+            label_dims[0],
+            images_path.display()
+        );
+    }
+    if width == 0 || height == 0 {
+        bail!("{}: images of size {width}x{height}", images_path.display());
+    }
+    let stride = width * height;
+    // IDX stores ink as 255 on a 0 background; as luminance that is light figures on dark.
+    let images = pixels
+        .chunks_exact(stride)
+        .map(|chunk| GrayImage {
+            width: width as u32,
+            height: height as u32,
+            pixels: chunk.to_vec(),
+        })
+        .collect();
+    Ok((images, labels.iter().map(|&l| l as u16).collect()))
+}
+
+/// Class names for IDX labels `0..count`: a `classes.txt` beside the files (one name per line),
+/// Fashion-MNIST's names when the folder is named for it, else the label numbers.
+fn class_names(dir: &Path, count: usize) -> Result<Vec<String>> {
+    let listing = dir.join("classes.txt");
+    if listing.is_file() {
+        let text = std::fs::read_to_string(&listing)
+            .with_context(|| format!("{}: cannot read", listing.display()))?;
+        let names: Vec<String> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect();
+        if names.len() < count {
+            bail!(
+                "{}: lists {} class names but the labels use {count}",
+                listing.display(),
+                names.len()
+            );
+        }
+        return Ok(names);
+    }
+    let folder = dir
+        .canonicalize()
+        .unwrap_or_else(|_| dir.to_path_buf())
+        .to_string_lossy()
+        .to_ascii_lowercase();
+    if folder.contains("fashion") && count <= FASHION_MNIST_CLASSES.len() {
+        return Ok(FASHION_MNIST_CLASSES
+            .iter()
+            .map(|s| s.to_string())
+            .collect());
+    }
+    Ok((0..count).map(|c| c.to_string()).collect())
+}
+
+/// Reads the training pair and, if present, the test pair of a folder of IDX files.
+pub fn load_pairs(dir: &Path, pairs: &IdxPairs) -> Result<(ImageSet, Option<ImageSet>)> {
+    let (train_images, train_labels) = read_pair(&pairs.train_images, &pairs.train_labels)?;
+    let test = match &pairs.test {
+        Some((images, labels)) => Some(read_pair(images, labels)?),
+        None => None,
+    };
+    let max_label = train_labels
+        .iter()
+        .chain(test.iter().flat_map(|(_, l)| l.iter()))
+        .copied()
+        .max()
+        .unwrap_or(0);
+    if train_images.is_empty() {
+        bail!("{}: holds no images", pairs.train_images.display());
+    }
+    let classes = class_names(dir, max_label as usize + 1)?;
+    let train = ImageSet {
+        classes: classes.clone(),
+        images: train_images,
+        labels: train_labels,
+    };
+    let test = test.map(|(images, labels)| ImageSet {
+        classes,
+        images,
+        labels,
+    });
+    Ok((train, test))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::{Compression, write::GzEncoder};
+    use std::io::Write;
+
+    fn idx_images(count: u32, h: u32, w: u32, fill: impl Fn(usize) -> u8) -> Vec<u8> {
+        let mut bytes = vec![0, 0, 8, 3];
+        for d in [count, h, w] {
+            bytes.extend_from_slice(&d.to_be_bytes());
+        }
+        bytes.extend((0..(count * h * w) as usize).map(fill));
+        bytes
+    }
+
+    fn idx_labels(labels: &[u8]) -> Vec<u8> {
+        let mut bytes = vec![0, 0, 8, 1];
+        bytes.extend_from_slice(&(labels.len() as u32).to_be_bytes());
+        bytes.extend_from_slice(labels);
+        bytes
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("mark1-idx-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    #[test]
+    fn reads_plain_and_gzipped_pairs_pixel_for_pixel() {
+        let dir = scratch("ok");
+        std::fs::write(
+            dir.join("train-images-idx3-ubyte"),
+            idx_images(3, 2, 2, |k| k as u8),
+        )
+        .unwrap();
+        std::fs::write(dir.join("train-labels-idx1-ubyte"), idx_labels(&[0, 2, 1])).unwrap();
+        std::fs::write(
+            dir.join("t10k-images-idx3-ubyte.gz"),
+            gzip(&idx_images(1, 2, 2, |_| 9)),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("t10k-labels-idx1-ubyte.gz"),
+            gzip(&idx_labels(&[2])),
+        )
+        .unwrap();
+        let pairs = find_pairs(&dir).unwrap().unwrap();
+        let (train, test) = load_pairs(&dir, &pairs).unwrap();
+        assert_eq!(train.classes, vec!["0", "1", "2"]);
+        assert_eq!(train.labels, vec![0, 2, 1]);
+        assert_eq!(train.images[1].pixels, vec![4, 5, 6, 7]);
+        let test = test.unwrap();
+        assert_eq!(test.images[0].pixels, vec![9; 4]);
+        assert_eq!(test.labels, vec![2]);
+    }
+
+    #[test]
+    fn truncated_file_is_an_error_naming_it() {
+        let dir = scratch("trunc");
+        let mut images = idx_images(3, 2, 2, |_| 0);
+        images.truncate(images.len() - 1);
+        std::fs::write(dir.join("train-images-idx3-ubyte"), images).unwrap();
+        std::fs::write(dir.join("train-labels-idx1-ubyte"), idx_labels(&[0, 1, 0])).unwrap();
+        let pairs = find_pairs(&dir).unwrap().unwrap();
+        let err = load_pairs(&dir, &pairs).unwrap_err().to_string();
+        assert!(
+            err.contains("train-images-idx3-ubyte") && err.contains("truncated"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn truncated_gzip_and_mismatched_counts_are_errors() {
+        let dir = scratch("badgz");
+        let gz = gzip(&idx_images(50, 8, 8, |k| (k % 251) as u8));
+        std::fs::write(dir.join("train-images-idx3-ubyte.gz"), &gz[..gz.len() / 2]).unwrap();
+        std::fs::write(
+            dir.join("train-labels-idx1-ubyte.gz"),
+            gzip(&idx_labels(&[0; 50])),
+        )
+        .unwrap();
+        let pairs = find_pairs(&dir).unwrap().unwrap();
+        let err = load_pairs(&dir, &pairs).unwrap_err().to_string();
+        assert!(err.contains("train-images-idx3-ubyte.gz"), "{err}");
+
+        let dir = scratch("count");
+        std::fs::write(
+            dir.join("train-images-idx3-ubyte"),
+            idx_images(2, 1, 1, |_| 0),
+        )
+        .unwrap();
+        std::fs::write(dir.join("train-labels-idx1-ubyte"), idx_labels(&[0, 1, 1])).unwrap();
+        let pairs = find_pairs(&dir).unwrap().unwrap();
+        let err = load_pairs(&dir, &pairs).unwrap_err().to_string();
+        assert!(
+            err.contains("3 labels") && err.contains("2 images"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn half_a_pair_is_an_error_and_no_idx_is_none() {
+        let dir = scratch("half");
+        assert!(find_pairs(&dir).unwrap().is_none());
+        std::fs::write(
+            dir.join("train-images-idx3-ubyte"),
+            idx_images(1, 1, 1, |_| 0),
+        )
+        .unwrap();
+        let err = find_pairs(&dir).unwrap_err().to_string();
+        assert!(err.contains("train-labels"), "{err}");
+    }
+}

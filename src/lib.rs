@@ -1,0 +1,17 @@
+//! mark1: a simulator of Frank Rosenblatt's Mark I Perceptron (Cornell Aeronautical Laboratory,
+//! 1958-60), with the modern multi-layer perceptron beside it.
+//!
+//! - [`nn`]: the Bevy-free numeric core (retina, plugboard, R-units, reinforcement rules, metrics).
+//! - [`data`]: image folders, IDX files and the generated historical sets.
+//! - [`scene`]: the typed `scenes/*.ron` configuration, one seed for every random choice.
+//! - [`experiment`]: data + machine + training loop, shared by the command line and the tests.
+//! - [`model_file`]: saving and loading a trained machine (RON, atomic, versioned).
+//! - [`cli`]: the headless command line (`train`, `eval`, `classify`, `bench`).
+
+pub mod cli;
+pub mod data;
+pub mod experiment;
+pub mod model_file;
+pub mod nn;
+pub mod scene;
+pub mod seeds;

@@ -1,0 +1,753 @@
+//! The Mark I: S-units -> A-units (fixed random threshold units) -> R-units (potentiometer weights).
+
+use rand::seq::SliceRandom;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::metrics::Confusion;
+use super::plugboard::{AThreshold, Plugboard, PlugboardConfig};
+use super::retina::{RetinaConfig, SenseScratch};
+use super::rules::{self, LearningConfig, PotBank, Reinforcement, ValueSystem};
+use crate::data::GrayImage;
+use crate::seeds::{Stream, rng_for};
+
+/// How classes are spelled on the R-unit lamps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Coding {
+    /// R-unit c lights for class c and no other (needs as many R-units as classes).
+    OnePerClass,
+    /// Class c lights the R-units of the 1-bits of c: 5 R-units name 26 letters.
+    Binary,
+}
+
+/// What the weights physically are.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Potentiometers {
+    /// Motor-driven pots: whole-number positions in `[-end_stop, +end_stop]`, moved a whole
+    /// number of steps per correction (the rule's `rate`).
+    Stepped { end_stop: u32 },
+    /// Real-valued weights without end stops: the modern reading.
+    Continuous,
+}
+
+/// The R-units as a scene describes them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ResponseConfig {
+    /// R-units; the 1960 machine had 8. Widened to one per class when `OnePerClass` needs it.
+    pub r_units: usize,
+    pub coding: Coding,
+    /// Give each R-unit its own disjoint share of the A-units (Rosenblatt's source sets; the
+    /// 512 pots of the hardware suggest it, IEEE SMC Magazine 2015).
+    pub source_sets: bool,
+    pub potentiometers: Potentiometers,
+}
+
+impl Default for ResponseConfig {
+    fn default() -> Self {
+        Self {
+            r_units: 8,
+            coding: Coding::OnePerClass,
+            source_sets: false,
+            potentiometers: Potentiometers::Stepped { end_stop: 100 },
+        }
+    }
+}
+
+/// A Mark I as a scene describes it (the retina is shared with the other models).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Mark1Config {
+    pub plugboard: PlugboardConfig,
+    pub response: ResponseConfig,
+    pub learning: LearningConfig,
+}
+
+impl Mark1Config {
+    /// Checks the rule and pots agree, naming the field at fault.
+    pub fn validate(&self, retina_cells: usize) -> Result<(), String> {
+        self.plugboard.validate(retina_cells)?;
+        if self.response.r_units == 0 {
+            return Err("response.r_units: needs at least one R-unit".into());
+        }
+        let rate = self.learning.rate;
+        if !(rate.is_finite() && rate > 0.0) {
+            return Err(format!("learning.rate: {rate} must be a positive number"));
+        }
+        if let Potentiometers::Stepped { end_stop } = self.response.potentiometers {
+            if end_stop == 0 {
+                return Err("response.potentiometers: Stepped end_stop must be at least 1".into());
+            }
+            if self.learning.rule == Reinforcement::WidrowHoff
+                || self.learning.system == ValueSystem::Gamma
+            {
+                return Err(
+                    "response.potentiometers: Widrow-Hoff and the gamma system move pots by fractions of a step; use potentiometers: Continuous"
+                        .into(),
+                );
+            }
+            if rate.fract() != 0.0 {
+                return Err(format!(
+                    "learning.rate: {rate} is not a whole number of steps, as Stepped potentiometers need"
+                ));
+            }
+        }
+        if self.response.source_sets && self.plugboard.a_units < self.response.r_units {
+            return Err("response.source_sets: fewer A-units than R-units to share out".into());
+        }
+        Ok(())
+    }
+}
+
+/// A-unit activity of many images: the firing A-units of image k are
+/// `units[offsets[k] .. offsets[k + 1]]`. Fixed for a fixed board, so training reuses it.
+#[derive(Clone, Debug, Default)]
+pub struct ActivityCache {
+    pub offsets: Vec<u32>,
+    pub units: Vec<u16>,
+}
+
+impl ActivityCache {
+    pub fn len(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The firing A-units of image `k`.
+    pub fn active(&self, k: usize) -> &[u16] {
+        &self.units[self.offsets[k] as usize..self.offsets[k + 1] as usize]
+    }
+
+    /// Mean fraction of `a_units` firing per image.
+    pub fn mean_activity(&self, a_units: usize) -> f64 {
+        if self.is_empty() {
+            0.0
+        } else {
+            self.units.len() as f64 / (self.len() * a_units) as f64
+        }
+    }
+}
+
+/// What the machine did on one presentation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trial {
+    /// The class read off the R-units before any correction.
+    pub predicted: usize,
+    /// `r_j` before the correction.
+    pub responses: Vec<f32>,
+    /// The signed amount `d_j` each R-unit's pots were moved by (0 = untouched).
+    pub corrections: Vec<f32>,
+}
+
+/// Buffers and tables one training pass reuses: no allocation per presentation.
+struct Workspace {
+    responses: Vec<f32>,
+    directions: Vec<f32>,
+    active_in_set: Vec<usize>,
+    set_sizes: Vec<usize>,
+    /// `targets[c * R + j]`: desired `t_j` for class c.
+    targets: Vec<f32>,
+}
+
+/// A built Mark I: its wiring, its pots, and the classes its lamps stand for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Mark1 {
+    pub retina: RetinaConfig,
+    pub plugboard: Plugboard,
+    pub r_units: usize,
+    pub coding: Coding,
+    /// The R-unit each A-unit feeds, when the machine has source sets.
+    pub owner: Option<Vec<u16>>,
+    pub potentiometers: Potentiometers,
+    pub learning: LearningConfig,
+    /// `weights[i * r_units + j]`: pot position from A-unit i to R-unit j.
+    pub weights: Vec<f32>,
+    pub classes: Vec<String>,
+}
+
+/// `out[j] = sum_{i in active} weights[i * N + j]` for rows of a width known at compile time.
+fn sum_rows<const N: usize>(weights: &[f32], active: &[u16], out: &mut [f32]) {
+    let rows: &[[f32; N]] = weights.as_chunks::<N>().0;
+    let mut sums = [0.0f32; N];
+    for &i in active {
+        let row = &rows[i as usize];
+        for j in 0..N {
+            sums[j] += row[j];
+        }
+    }
+    out.copy_from_slice(&sums);
+}
+
+/// Bits needed to give each of `classes` its own binary code (at least one).
+pub fn code_bits(classes: usize) -> usize {
+    (usize::BITS - classes.saturating_sub(1).leading_zeros()).max(1) as usize
+}
+
+impl Mark1 {
+    /// Builds a machine for `classes` from `config`, drawing the wiring (and source sets) from
+    /// `seed`. A `TargetActivity` threshold is calibrated on up to 1,000 of `calibration`.
+    /// Returns the machine and notes for the user (a widened response layer, the calibration).
+    pub fn build(
+        retina: &RetinaConfig,
+        config: &Mark1Config,
+        classes: Vec<String>,
+        seed: u64,
+        calibration: &[GrayImage],
+    ) -> Result<(Self, Vec<String>), String> {
+        retina.validate()?;
+        config.validate(retina.cells())?;
+        if classes.is_empty() {
+            return Err("the data has no classes".into());
+        }
+        let mut notes = Vec::new();
+        let mut r_units = config.response.r_units;
+        match config.response.coding {
+            Coding::OnePerClass if classes.len() > r_units => {
+                notes.push(format!(
+                    "{} classes but {r_units} R-units: widened the response layer to {} R-units, one per class (coding: Binary would keep {r_units})",
+                    classes.len(),
+                    classes.len()
+                ));
+                r_units = classes.len();
+            }
+            Coding::Binary if code_bits(classes.len()) > r_units => {
+                return Err(format!(
+                    "response.r_units: {} classes need {} R-units in binary code, the scene has {r_units}",
+                    classes.len(),
+                    code_bits(classes.len())
+                ));
+            }
+            _ => {}
+        }
+        let mut plugboard = Plugboard::wire(&config.plugboard, retina.cells(), seed)?;
+        if let AThreshold::TargetActivity(target) = config.plugboard.threshold {
+            let step = calibration.len().div_ceil(1000).max(1);
+            let samples: Vec<Vec<f32>> = calibration
+                .iter()
+                .step_by(step)
+                .map(|im| retina.sense(im))
+                .collect();
+            let reached = plugboard.calibrate_threshold(&samples, target);
+            notes.push(format!(
+                "A-unit threshold calibrated to {} ({:.1}% of A-units fire on average; target {:.1}%)",
+                plugboard.threshold,
+                100.0 * reached,
+                100.0 * target
+            ));
+        }
+        let owner = config.response.source_sets.then(|| {
+            let mut owner: Vec<u16> = (0..plugboard.a_units)
+                .map(|i| (i % r_units) as u16)
+                .collect();
+            owner.shuffle(&mut rng_for(seed, Stream::SourceSets));
+            owner
+        });
+        if r_units > u16::MAX as usize {
+            return Err(format!(
+                "response: {r_units} R-units is more than {}",
+                u16::MAX
+            ));
+        }
+        let weights = vec![0.0; plugboard.a_units * r_units];
+        Ok((
+            Self {
+                retina: retina.clone(),
+                plugboard,
+                r_units,
+                coding: config.response.coding,
+                owner,
+                potentiometers: config.response.potentiometers,
+                learning: config.learning,
+                weights,
+                classes,
+            },
+            notes,
+        ))
+    }
+
+    pub fn a_units(&self) -> usize {
+        self.plugboard.a_units
+    }
+
+    /// Checks a loaded machine's parts fit together (sizes, indices, finite weights).
+    pub fn check_consistency(&self) -> Result<(), String> {
+        let board = &self.plugboard;
+        if board.retina_cells != self.retina.cells() {
+            return Err(format!(
+                "plugboard is wired for {} photocells but the retina has {}",
+                board.retina_cells,
+                self.retina.cells()
+            ));
+        }
+        if board.cells.len() != board.a_units * board.fan_in() || board.fan_in() == 0 {
+            return Err("plugboard wiring list does not match its A-unit count and fan-in".into());
+        }
+        if board
+            .cells
+            .iter()
+            .any(|&c| c as usize >= board.retina_cells)
+        {
+            return Err("plugboard names a photocell outside the retina".into());
+        }
+        if self.r_units == 0 || self.weights.len() != board.a_units * self.r_units {
+            return Err(format!(
+                "{} weights for {} A-units x {} R-units",
+                self.weights.len(),
+                board.a_units,
+                self.r_units
+            ));
+        }
+        if self.weights.iter().any(|w| !w.is_finite()) {
+            return Err("a weight is not a finite number".into());
+        }
+        if let Some(owner) = &self.owner
+            && (owner.len() != board.a_units || owner.iter().any(|&o| o as usize >= self.r_units))
+        {
+            return Err("source-set table does not match the A- and R-units".into());
+        }
+        let needed = match self.coding {
+            Coding::OnePerClass => self.classes.len(),
+            Coding::Binary => code_bits(self.classes.len()),
+        };
+        if self.classes.is_empty() || needed > self.r_units {
+            return Err(format!(
+                "{} classes do not fit {} R-units",
+                self.classes.len(),
+                self.r_units
+            ));
+        }
+        Ok(())
+    }
+
+    /// Draws a new plugboard from `seed` (same sizes and threshold rule) and centres every pot.
+    pub fn rewire(
+        &mut self,
+        config: &PlugboardConfig,
+        seed: u64,
+        calibration: &[GrayImage],
+    ) -> Result<(), String> {
+        let config = PlugboardConfig {
+            a_units: self.a_units(),
+            ..config.clone()
+        };
+        let mut board = Plugboard::wire(&config, self.retina.cells(), seed)?;
+        if let AThreshold::TargetActivity(target) = config.threshold {
+            let samples: Vec<Vec<f32>> = calibration
+                .iter()
+                .take(1000)
+                .map(|im| self.retina.sense(im))
+                .collect();
+            board.calibrate_threshold(&samples, target);
+        }
+        self.plugboard = board;
+        self.weights.fill(0.0);
+        Ok(())
+    }
+
+    /// S-unit excitation of `image` on this machine's retina.
+    pub fn sense(&self, image: &GrayImage) -> Vec<f32> {
+        self.retina.sense(image)
+    }
+
+    /// The firing A-units for S-unit excitation `s`.
+    pub fn associate(&self, s: &[f32]) -> Vec<u16> {
+        let mut active = Vec::new();
+        self.plugboard.associate_into(s, &mut active);
+        active
+    }
+
+    /// `r_j = sum_{i in active} w_ij` for every R-unit, into `out` (length `r_units`).
+    pub fn respond_into(&self, active: &[u16], out: &mut [f32]) {
+        // Fixed row widths let the compiler keep the sums in vector registers.
+        match self.r_units {
+            1 => sum_rows::<1>(&self.weights, active, out),
+            2 => sum_rows::<2>(&self.weights, active, out),
+            3 => sum_rows::<3>(&self.weights, active, out),
+            4 => sum_rows::<4>(&self.weights, active, out),
+            5 => sum_rows::<5>(&self.weights, active, out),
+            6 => sum_rows::<6>(&self.weights, active, out),
+            7 => sum_rows::<7>(&self.weights, active, out),
+            8 => sum_rows::<8>(&self.weights, active, out),
+            9 => sum_rows::<9>(&self.weights, active, out),
+            10 => sum_rows::<10>(&self.weights, active, out),
+            11 => sum_rows::<11>(&self.weights, active, out),
+            12 => sum_rows::<12>(&self.weights, active, out),
+            16 => sum_rows::<16>(&self.weights, active, out),
+            r => {
+                out.fill(0.0);
+                for &i in active {
+                    let row = &self.weights[i as usize * r..(i as usize + 1) * r];
+                    for (sum, &w) in out.iter_mut().zip(row) {
+                        *sum += w;
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn respond(&self, active: &[u16]) -> Vec<f32> {
+        let mut out = vec![0.0; self.r_units];
+        self.respond_into(active, &mut out);
+        out
+    }
+
+    /// The R-units in use: one per class, or the code bits.
+    pub fn used_r_units(&self) -> usize {
+        match self.coding {
+            Coding::OnePerClass => self.classes.len(),
+            Coding::Binary => code_bits(self.classes.len()),
+        }
+    }
+
+    /// Desired response `t_j` (+1 lit, -1 dark) of every R-unit for `class`; unused R-units stay dark.
+    pub fn targets(&self, class: usize) -> Vec<f32> {
+        (0..self.r_units)
+            .map(|j| {
+                let lit = match self.coding {
+                    Coding::OnePerClass => j == class,
+                    Coding::Binary => j < code_bits(self.classes.len()) && (class >> j) & 1 == 1,
+                };
+                if lit { 1.0 } else { -1.0 }
+            })
+            .collect()
+    }
+
+    /// The class the R-units name: the largest `r_c` (one per class), or the class whose code
+    /// agrees best with the responses, `argmax_c sum_j s_cj r_j` with `s_cj = +-1` (binary).
+    /// Ties go to the lower class.
+    pub fn decode(&self, responses: &[f32]) -> usize {
+        let mut best = (f32::NEG_INFINITY, 0);
+        for c in 0..self.classes.len() {
+            let score = match self.coding {
+                Coding::OnePerClass => responses[c],
+                Coding::Binary => (0..code_bits(self.classes.len()))
+                    .map(|j| {
+                        if (c >> j) & 1 == 1 {
+                            responses[j]
+                        } else {
+                            -responses[j]
+                        }
+                    })
+                    .sum(),
+            };
+            if score > best.0 {
+                best = (score, c);
+            }
+        }
+        best.1
+    }
+
+    /// Classifies an image: (class, R-unit responses).
+    pub fn classify(&self, image: &GrayImage) -> (usize, Vec<f32>) {
+        let active = self.associate(&self.sense(image));
+        let responses = self.respond(&active);
+        (self.decode(&responses), responses)
+    }
+
+    /// Classifies many images, in parallel: sense, associate, respond, read the class.
+    pub fn classify_all(&self, images: &[GrayImage]) -> Vec<usize> {
+        self.predict_cached(&self.encode_all(images))
+    }
+
+    /// Sizes of the R-units' source sets.
+    pub fn set_sizes(&self) -> Vec<usize> {
+        match &self.owner {
+            None => vec![self.a_units(); self.r_units],
+            Some(owner) => {
+                let mut sizes = vec![0; self.r_units];
+                for &o in owner {
+                    sizes[o as usize] += 1;
+                }
+                sizes
+            }
+        }
+    }
+
+    fn end_stop(&self) -> Option<f32> {
+        match self.potentiometers {
+            Potentiometers::Stepped { end_stop } => Some(end_stop as f32),
+            Potentiometers::Continuous => None,
+        }
+    }
+
+    fn workspace(&self) -> Workspace {
+        Workspace {
+            responses: vec![0.0; self.r_units],
+            directions: vec![0.0; self.r_units],
+            active_in_set: vec![0; self.r_units],
+            set_sizes: self.set_sizes(),
+            targets: (0..self.classes.len())
+                .flat_map(|c| self.targets(c))
+                .collect(),
+        }
+    }
+
+    /// One presentation with learning: respond, read the class, and move the pots by the rule.
+    /// Returns the class read before the correction.
+    fn learn(&mut self, active: &[u16], label: usize, work: &mut Workspace) -> usize {
+        self.respond_into(active, &mut work.responses);
+        let predicted = self.decode(&work.responses);
+        let r = self.r_units;
+        let end_stop = self.end_stop();
+        let mut bank = PotBank {
+            weights: &mut self.weights,
+            r_units: r,
+            owner: self.owner.as_deref(),
+            set_sizes: &work.set_sizes,
+            end_stop,
+        };
+        bank.active_in_sets(active, &mut work.active_in_set);
+        rules::directions(
+            self.learning.rule,
+            &work.responses,
+            &work.targets[label * r..(label + 1) * r],
+            &work.active_in_set,
+            &mut work.directions,
+        );
+        if work.directions.iter().any(|&d| d != 0.0) {
+            bank.reinforce(
+                self.learning.system,
+                self.learning.rate,
+                &work.directions,
+                active,
+                &work.active_in_set,
+            );
+        }
+        predicted
+    }
+
+    /// One presentation of an image whose firing A-units are `active` and class is `label`,
+    /// with the trainer's correction: the machine cycle's respond-and-learn step.
+    pub fn present(&mut self, active: &[u16], label: usize) -> Trial {
+        let mut work = self.workspace();
+        let predicted = self.learn(active, label, &mut work);
+        Trial {
+            predicted,
+            responses: work.responses,
+            corrections: work.directions,
+        }
+    }
+
+    /// Presents the cached images in `order` once each; returns how many were answered wrongly.
+    pub fn train_epoch(&mut self, cache: &ActivityCache, labels: &[u16], order: &[usize]) -> u64 {
+        let mut work = self.workspace();
+        let mut errors = 0;
+        for &k in order {
+            let label = labels[k] as usize;
+            if self.learn(cache.active(k), label, &mut work) != label {
+                errors += 1;
+            }
+        }
+        errors
+    }
+
+    /// The class read for every cached image, in parallel.
+    pub fn predict_cached(&self, cache: &ActivityCache) -> Vec<usize> {
+        (0..cache.len())
+            .into_par_iter()
+            .map_init(
+                || vec![0.0; self.r_units],
+                |responses, k| {
+                    self.respond_into(cache.active(k), responses);
+                    self.decode(responses)
+                },
+            )
+            .collect()
+    }
+
+    /// Confusion matrix of the machine on cached images with true `labels`.
+    pub fn evaluate_cached(&self, cache: &ActivityCache, labels: &[u16]) -> Confusion {
+        let mut confusion = Confusion::new(self.classes.len());
+        for (predicted, &truth) in self.predict_cached(cache).into_iter().zip(labels) {
+            confusion.add(truth as usize, predicted);
+        }
+        confusion
+    }
+
+    /// Senses and associates every image (in parallel): the A-unit activity cache.
+    pub fn encode_all(&self, images: &[GrayImage]) -> ActivityCache {
+        const CHUNK: usize = 512;
+        let parts: Vec<(Vec<u32>, Vec<u16>)> = images
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                let mut s = vec![0.0; self.retina.cells()];
+                let mut scratch = SenseScratch::default();
+                let mut active = Vec::new();
+                let mut lengths = Vec::with_capacity(chunk.len());
+                let mut units = Vec::new();
+                for image in chunk {
+                    self.retina.sense_with(image, &mut scratch, &mut s);
+                    self.plugboard.associate_into(&s, &mut active);
+                    lengths.push(active.len() as u32);
+                    units.extend_from_slice(&active);
+                }
+                (lengths, units)
+            })
+            .collect();
+        let mut cache = ActivityCache {
+            offsets: Vec::with_capacity(images.len() + 1),
+            units: Vec::with_capacity(parts.iter().map(|p| p.1.len()).sum()),
+        };
+        cache.offsets.push(0);
+        for (lengths, units) in parts {
+            for n in lengths {
+                let last = *cache.offsets.last().expect("starts with 0");
+                cache.offsets.push(last + n);
+            }
+            cache.units.extend_from_slice(&units);
+        }
+        cache
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::plugboard::AThreshold;
+
+    fn names(n: usize) -> Vec<String> {
+        (0..n).map(|c| format!("c{c}")).collect()
+    }
+
+    fn small_machine(coding: Coding, classes: usize) -> Mark1 {
+        let config = Mark1Config {
+            response: ResponseConfig {
+                coding,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        Mark1::build(&RetinaConfig::default(), &config, names(classes), 1, &[])
+            .unwrap()
+            .0
+    }
+
+    #[test]
+    fn code_bits_counts_binary_digits() {
+        assert_eq!(code_bits(1), 1);
+        assert_eq!(code_bits(2), 1);
+        assert_eq!(code_bits(3), 2);
+        assert_eq!(code_bits(8), 3);
+        assert_eq!(code_bits(26), 5);
+    }
+
+    #[test]
+    fn binary_code_for_letters_uses_five_of_eight_r_units() {
+        let machine = small_machine(Coding::Binary, 26);
+        assert_eq!(machine.r_units, 8);
+        // Class 5 (F) = 0b00101: R0 and R2 lit; R5..R7 unused and dark.
+        assert_eq!(
+            machine.targets(5),
+            vec![1.0, -1.0, 1.0, -1.0, -1.0, -1.0, -1.0, -1.0]
+        );
+        assert_eq!(
+            machine.decode(&[2.0, -1.0, 0.5, -3.0, -0.1, 9.0, 9.0, 9.0]),
+            5
+        );
+    }
+
+    #[test]
+    fn too_many_classes_widen_one_per_class_with_a_note() {
+        let config = Mark1Config::default();
+        let (machine, notes) =
+            Mark1::build(&RetinaConfig::default(), &config, names(10), 1, &[]).unwrap();
+        assert_eq!(machine.r_units, 10);
+        assert!(notes[0].contains("widened"), "{notes:?}");
+        let binary = Mark1Config {
+            response: ResponseConfig {
+                coding: Coding::Binary,
+                r_units: 3,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let err = Mark1::build(&RetinaConfig::default(), &binary, names(26), 1, &[]).unwrap_err();
+        assert!(err.contains("5 R-units"), "{err}");
+    }
+
+    #[test]
+    fn one_presentation_moves_exactly_the_active_pots_of_wrong_r_units() {
+        let mut machine = small_machine(Coding::OnePerClass, 3);
+        let active = [3u16, 17, 40];
+        // All pots centred: r = 0 everywhere, no R-unit fires. Class 1 wanted: R1 must fire
+        // (error, d = +1); R0, R2 and the unused R3..R7 rightly stay dark (no change).
+        let trial = machine.present(&active, 1);
+        assert_eq!(trial.predicted, 0);
+        assert_eq!(
+            trial.corrections,
+            vec![0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+        );
+        for i in 0..machine.a_units() {
+            for j in 0..8 {
+                let expected = if j == 1 && active.contains(&(i as u16)) {
+                    1.0
+                } else {
+                    0.0
+                };
+                assert_eq!(machine.weights[i * 8 + j], expected);
+            }
+        }
+        // Now r_1 = 3 > 0: correct, and a second presentation changes nothing.
+        let before = machine.weights.clone();
+        assert_eq!(machine.present(&active, 1).predicted, 1);
+        assert_eq!(machine.weights, before);
+    }
+
+    #[test]
+    fn source_sets_split_the_a_units_evenly_among_r_units() {
+        let config = Mark1Config {
+            response: ResponseConfig {
+                source_sets: true,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let (machine, _) =
+            Mark1::build(&RetinaConfig::default(), &config, names(8), 1, &[]).unwrap();
+        assert_eq!(machine.set_sizes(), vec![64; 8]);
+    }
+
+    #[test]
+    fn stepped_pots_refuse_fractional_rules() {
+        let mut config = Mark1Config::default();
+        config.learning.system = ValueSystem::Gamma;
+        assert!(config.validate(400).unwrap_err().contains("Continuous"));
+        config.learning.system = ValueSystem::Alpha;
+        config.learning.rate = 0.5;
+        assert!(config.validate(400).unwrap_err().contains("learning.rate"));
+        config.response.potentiometers = Potentiometers::Continuous;
+        assert!(config.validate(400).is_ok());
+    }
+
+    #[test]
+    fn encoding_in_parallel_matches_one_image_at_a_time() {
+        let config = Mark1Config {
+            plugboard: PlugboardConfig {
+                threshold: AThreshold::Fixed(1.0),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let (set, _) = crate::data::builtin::generate("shapes", 2, Some(400)).unwrap();
+        let (machine, _) = Mark1::build(
+            &RetinaConfig::default(),
+            &config,
+            set.classes.clone(),
+            3,
+            &[],
+        )
+        .unwrap();
+        let cache = machine.encode_all(&set.images);
+        assert_eq!(cache.len(), set.len());
+        for k in [0, 511, 512, 1199] {
+            assert_eq!(
+                cache.active(k),
+                machine.associate(&machine.sense(&set.images[k])).as_slice()
+            );
+        }
+        assert!(cache.mean_activity(512) > 0.01);
+    }
+}

@@ -1,0 +1,368 @@
+//! The plugboard: seeded random S->A wiring with excitatory and inhibitory signs, and the A-units.
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::seeds::{MachineRng, Stream, rng_for};
+
+/// How an A-unit's firing threshold is set.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum AThreshold {
+    /// Fire when `sum(excitatory) - sum(inhibitory) >= theta`.
+    Fixed(f32),
+    /// Choose one theta for all A-units so that about this fraction of them fires, averaged over
+    /// the training images (Rosenblatt's analyses turn on the A-activity fraction, PoN ch. 5).
+    TargetActivity(f32),
+}
+
+/// The plugboard as a scene describes it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PlugboardConfig {
+    /// Number of A-units; the 1960 machine had 512.
+    pub a_units: usize,
+    /// Excitatory (+1) connections per A-unit.
+    pub excitatory: usize,
+    /// Inhibitory (-1) connections per A-unit.
+    pub inhibitory: usize,
+    /// Most A-units one photocell may feed; the hardware allowed 40 (Nilsson 2010, via WP).
+    pub max_fan_out: Option<usize>,
+    pub threshold: AThreshold,
+}
+
+impl Default for PlugboardConfig {
+    fn default() -> Self {
+        // Our choice: the historical fan-in and threshold are not on record (research notes, U).
+        Self {
+            a_units: 512,
+            excitatory: 5,
+            inhibitory: 5,
+            max_fan_out: Some(40),
+            threshold: AThreshold::Fixed(1.0),
+        }
+    }
+}
+
+impl PlugboardConfig {
+    /// Connections per A-unit.
+    pub fn fan_in(&self) -> usize {
+        self.excitatory + self.inhibitory
+    }
+
+    /// Checks the wiring can be drawn on a retina of `cells` photocells, naming the field at fault.
+    pub fn validate(&self, cells: usize) -> Result<(), String> {
+        if self.a_units == 0 || self.a_units > u16::MAX as usize + 1 {
+            return Err(format!(
+                "plugboard.a_units: {} must lie in 1..=65536",
+                self.a_units
+            ));
+        }
+        if self.fan_in() == 0 {
+            return Err(
+                "plugboard: an A-unit needs at least one connection (excitatory + inhibitory)"
+                    .into(),
+            );
+        }
+        if self.fan_in() > cells {
+            return Err(format!(
+                "plugboard: fan-in {} (excitatory {} + inhibitory {}) exceeds the retina's {cells} photocells",
+                self.fan_in(),
+                self.excitatory,
+                self.inhibitory
+            ));
+        }
+        if let Some(cap) = self.max_fan_out {
+            if cap == 0 {
+                return Err("plugboard.max_fan_out: must be at least 1".into());
+            }
+            if self.a_units * self.fan_in() > cap * cells {
+                return Err(format!(
+                    "plugboard.max_fan_out: {} A-units x {} connections need {} plugs, but {cells} photocells x {cap} allow only {} (raise it to Some({}) or set None)",
+                    self.a_units,
+                    self.fan_in(),
+                    self.a_units * self.fan_in(),
+                    cap * cells,
+                    (self.a_units * self.fan_in()).div_ceil(cells)
+                ));
+            }
+        }
+        match self.threshold {
+            AThreshold::TargetActivity(f) if !(f > 0.0 && f < 1.0) => Err(format!(
+                "plugboard.threshold: TargetActivity({f}) must lie strictly between 0 and 1"
+            )),
+            AThreshold::Fixed(t) if !t.is_finite() => {
+                Err("plugboard.threshold: must be finite".into())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A wired plugboard: for A-unit `i`, photocells `cells[i*F .. i*F + E]` excite it and
+/// `cells[i*F + E .. (i+1)*F]` inhibit it (F = fan-in, E = excitatory count).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plugboard {
+    pub retina_cells: usize,
+    pub a_units: usize,
+    pub excitatory: usize,
+    pub inhibitory: usize,
+    pub cells: Vec<u32>,
+    /// The A-units' common threshold theta.
+    pub threshold: f32,
+}
+
+impl Plugboard {
+    /// Draws the wiring for `config` from `seed`: each A-unit takes distinct photocells uniformly
+    /// at random ("according to a table of random numbers", HW60), skipping photocells that
+    /// already feed `max_fan_out` A-units. The threshold starts at theta = 1 when it is to be
+    /// calibrated.
+    pub fn wire(config: &PlugboardConfig, retina_cells: usize, seed: u64) -> Result<Self, String> {
+        config.validate(retina_cells)?;
+        let mut rng = rng_for(seed, Stream::Plugboard);
+        let fan_in = config.fan_in();
+        let mut fan_out = vec![0usize; retina_cells];
+        let cap = config.max_fan_out.unwrap_or(usize::MAX);
+        let mut cells = Vec::with_capacity(config.a_units * fan_in);
+        for _ in 0..config.a_units {
+            let unit_start = cells.len();
+            for _ in 0..fan_in {
+                let cell = draw_free_cell(&mut rng, &fan_out, cap, &cells[unit_start..])
+                    .ok_or_else(|| "plugboard: ran out of free photocells while wiring (lower max_fan_out use or fan-in)".to_string())?;
+                fan_out[cell] += 1;
+                cells.push(cell as u32);
+            }
+        }
+        Ok(Self {
+            retina_cells,
+            a_units: config.a_units,
+            excitatory: config.excitatory,
+            inhibitory: config.inhibitory,
+            cells,
+            threshold: match config.threshold {
+                AThreshold::Fixed(t) => t,
+                AThreshold::TargetActivity(_) => 1.0,
+            },
+        })
+    }
+
+    pub fn fan_in(&self) -> usize {
+        self.excitatory + self.inhibitory
+    }
+
+    /// Photocells exciting A-unit `unit`.
+    pub fn excitatory_cells(&self, unit: usize) -> &[u32] {
+        let start = unit * self.fan_in();
+        &self.cells[start..start + self.excitatory]
+    }
+
+    /// Photocells inhibiting A-unit `unit`.
+    pub fn inhibitory_cells(&self, unit: usize) -> &[u32] {
+        let start = unit * self.fan_in() + self.excitatory;
+        &self.cells[start..start + self.inhibitory]
+    }
+
+    /// How many A-units each photocell feeds.
+    pub fn fan_out(&self) -> Vec<usize> {
+        let mut counts = vec![0; self.retina_cells];
+        for &c in &self.cells {
+            counts[c as usize] += 1;
+        }
+        counts
+    }
+
+    /// Net input of A-unit `unit`: `sum_{e} s_e - sum_{h} s_h` over its connections.
+    pub fn net_input(&self, unit: usize, s: &[f32]) -> f32 {
+        let plus: f32 = self
+            .excitatory_cells(unit)
+            .iter()
+            .map(|&c| s[c as usize])
+            .sum();
+        let minus: f32 = self
+            .inhibitory_cells(unit)
+            .iter()
+            .map(|&c| s[c as usize])
+            .sum();
+        plus - minus
+    }
+
+    /// Indices of the A-units that fire on S-unit excitation `s`: net input >= theta.
+    pub fn associate_into(&self, s: &[f32], active: &mut Vec<u16>) {
+        active.clear();
+        let fan_in = self.fan_in();
+        for (unit, wires) in self.cells.chunks_exact(fan_in).enumerate() {
+            let (plus, minus) = wires.split_at(self.excitatory);
+            let mut net = 0.0;
+            for &c in plus {
+                net += s[c as usize];
+            }
+            for &c in minus {
+                net -= s[c as usize];
+            }
+            if net >= self.threshold {
+                active.push(unit as u16);
+            }
+        }
+    }
+
+    /// Sets theta so that, over the S-unit patterns `samples`, the mean fraction of firing
+    /// A-units comes closest to `target`. Candidate thetas are the net inputs that occur, so
+    /// for binary retinas theta stays a whole number. Returns the fraction reached.
+    pub fn calibrate_threshold(&mut self, samples: &[Vec<f32>], target: f32) -> f32 {
+        let mut nets: Vec<f32> = Vec::with_capacity(samples.len() * self.a_units);
+        for s in samples {
+            nets.extend((0..self.a_units).map(|unit| self.net_input(unit, s)));
+        }
+        if nets.is_empty() {
+            return 0.0;
+        }
+        nets.sort_by(f32::total_cmp);
+        let n = nets.len() as f32;
+        // Fraction firing at theta = v is the share of nets >= v; walk the distinct values.
+        let mut best = (f32::MAX, self.threshold, 0.0);
+        let mut k = 0;
+        while k < nets.len() {
+            let value = nets[k];
+            let firing = (nets.len() - k) as f32 / n;
+            let miss = (firing - target).abs();
+            // Ties go to the higher threshold (sparser coding); zero or less would fire on blank paper.
+            if miss <= best.0 && value > 0.0 {
+                best = (miss, value, firing);
+            }
+            while k < nets.len() && nets[k] == value {
+                k += 1;
+            }
+        }
+        self.threshold = best.1;
+        best.2
+    }
+}
+
+/// A photocell with spare fan-out not already wired to this unit, uniformly at random.
+fn draw_free_cell(
+    rng: &mut MachineRng,
+    fan_out: &[usize],
+    cap: usize,
+    unit: &[u32],
+) -> Option<usize> {
+    let usable = |c: usize| fan_out[c] < cap && !unit.contains(&(c as u32));
+    // Rejection sampling is quick while most cells are free; fall back to listing them.
+    for _ in 0..64 {
+        let c = rng.random_range(0..fan_out.len());
+        if usable(c) {
+            return Some(c);
+        }
+    }
+    let free: Vec<usize> = (0..fan_out.len()).filter(|&c| usable(c)).collect();
+    if free.is_empty() {
+        None
+    } else {
+        Some(free[rng.random_range(0..free.len())])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wiring_has_distinct_cells_per_unit_and_respects_the_fan_out_cap() {
+        let config = PlugboardConfig {
+            a_units: 512,
+            excitatory: 5,
+            inhibitory: 5,
+            max_fan_out: Some(13),
+            threshold: AThreshold::Fixed(1.0),
+        };
+        let board = Plugboard::wire(&config, 400, 9).unwrap();
+        assert_eq!(board.cells.len(), 5120);
+        for unit in 0..512 {
+            let mut wires = board.cells[unit * 10..unit * 10 + 10].to_vec();
+            wires.sort();
+            wires.dedup();
+            assert_eq!(wires.len(), 10);
+        }
+        assert!(board.fan_out().iter().all(|&n| n <= 13));
+    }
+
+    #[test]
+    fn same_seed_same_board_new_seed_new_board() {
+        let config = PlugboardConfig::default();
+        let a = Plugboard::wire(&config, 400, 1).unwrap();
+        assert_eq!(a, Plugboard::wire(&config, 400, 1).unwrap());
+        assert_ne!(a.cells, Plugboard::wire(&config, 400, 2).unwrap().cells);
+    }
+
+    #[test]
+    fn a_unit_fires_on_excitation_minus_inhibition_reaching_theta() {
+        // One unit: excited by cells 0 and 1, inhibited by cell 2, theta = 2.
+        let board = Plugboard {
+            retina_cells: 3,
+            a_units: 1,
+            excitatory: 2,
+            inhibitory: 1,
+            cells: vec![0, 1, 2],
+            threshold: 2.0,
+        };
+        let mut active = Vec::new();
+        board.associate_into(&[1.0, 1.0, 0.0], &mut active);
+        assert_eq!(active, vec![0]); // 1 + 1 - 0 = 2 >= 2
+        board.associate_into(&[1.0, 1.0, 1.0], &mut active);
+        assert!(active.is_empty()); // 1 + 1 - 1 = 1 < 2
+        board.associate_into(&[1.0, 0.0, 0.0], &mut active);
+        assert!(active.is_empty());
+    }
+
+    #[test]
+    fn calibration_hits_the_target_activity() {
+        let config = PlugboardConfig {
+            threshold: AThreshold::TargetActivity(0.15),
+            ..Default::default()
+        };
+        let mut board = Plugboard::wire(&config, 400, 3).unwrap();
+        let mut rng = rng_for(4, Stream::Calibration);
+        let samples: Vec<Vec<f32>> = (0..50)
+            .map(|_| {
+                (0..400)
+                    .map(|_| if rng.random_bool(0.3) { 1.0 } else { 0.0 })
+                    .collect()
+            })
+            .collect();
+        let reached = board.calibrate_threshold(&samples, 0.15);
+        let mut active = Vec::new();
+        let measured: f32 = samples
+            .iter()
+            .map(|s| {
+                board.associate_into(s, &mut active);
+                active.len() as f32 / 512.0
+            })
+            .sum::<f32>()
+            / 50.0;
+        assert!((measured - reached).abs() < 1e-4);
+        assert!((reached - 0.15).abs() < 0.1, "{reached}");
+        assert_eq!(board.threshold.fract(), 0.0);
+    }
+
+    #[test]
+    fn impossible_wiring_is_refused_with_the_field_named() {
+        let config = PlugboardConfig {
+            a_units: 512,
+            max_fan_out: Some(1),
+            ..Default::default()
+        };
+        assert!(
+            Plugboard::wire(&config, 400, 1)
+                .unwrap_err()
+                .contains("max_fan_out")
+        );
+        let config = PlugboardConfig {
+            excitatory: 300,
+            inhibitory: 300,
+            ..Default::default()
+        };
+        assert!(
+            Plugboard::wire(&config, 400, 1)
+                .unwrap_err()
+                .contains("fan-in")
+        );
+    }
+}

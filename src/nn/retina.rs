@@ -1,0 +1,407 @@
+//! The retina of S-units: any image -> excitation of a W x H photocell grid (fit, polarity, threshold).
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::GrayImage;
+
+/// Which shade of the picture is the figure that lights the photocells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Polarity {
+    /// Decide per image from its border: a light border means dark ink on paper.
+    Auto,
+    /// Dark ink on light paper (printed cards, scans).
+    DarkFigure,
+    /// Light figure on a dark ground (MNIST, transparencies).
+    LightFigure,
+}
+
+/// Where a photocell switches on.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Threshold {
+    /// A cell fires when its ink coverage is at least this fraction in [0, 1].
+    Fixed(f32),
+    /// Otsu's threshold on each image's cell coverages (Otsu, IEEE Trans. SMC 9(1), 1979).
+    Auto,
+}
+
+/// What an S-unit reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Excitation {
+    /// Lit or dark: 1 or 0, as the Mark I's photocells drove their relays.
+    Binary,
+    /// The ink coverage itself, in [0, 1].
+    Analog,
+}
+
+/// The photocell grid and how it reads an image.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetinaConfig {
+    /// Photocells across; the 1960 machine had 20.
+    pub width: u32,
+    /// Photocells down; the 1960 machine had 20.
+    pub height: u32,
+    pub polarity: Polarity,
+    pub threshold: Threshold,
+    pub excitation: Excitation,
+}
+
+impl Default for RetinaConfig {
+    fn default() -> Self {
+        Self {
+            width: 20,
+            height: 20,
+            polarity: Polarity::Auto,
+            threshold: Threshold::Auto,
+            excitation: Excitation::Binary,
+        }
+    }
+}
+
+impl RetinaConfig {
+    /// Number of S-units, `width * height`.
+    pub fn cells(&self) -> usize {
+        self.width as usize * self.height as usize
+    }
+
+    /// Checks the sizes and threshold, naming the field at fault.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.width == 0 || self.height == 0 {
+            return Err(format!(
+                "retina: size {}x{} has no photocells",
+                self.width, self.height
+            ));
+        }
+        if self.width > 1024 || self.height > 1024 {
+            return Err(format!(
+                "retina: size {}x{} is over 1024 a side",
+                self.width, self.height
+            ));
+        }
+        if let Threshold::Fixed(t) = self.threshold
+            && !(0.0..=1.0).contains(&t)
+        {
+            return Err(format!("retina.threshold: Fixed({t}) must lie in [0, 1]"));
+        }
+        Ok(())
+    }
+
+    /// S-unit excitation for `image`: `s[y * width + x]` in [0, 1] (0 or 1 when binary).
+    ///
+    /// The image is scaled by `k = min(W / w, H / h)` (aspect kept), centred, and each cell
+    /// takes the area-weighted mean ink under it; cells beyond the image see blank paper.
+    pub fn sense(&self, image: &GrayImage) -> Vec<f32> {
+        let mut cells = vec![0.0; self.cells()];
+        self.sense_into(image, &mut cells);
+        cells
+    }
+
+    /// As [`sense`](Self::sense), writing into `cells` (length `width * height`).
+    pub fn sense_into(&self, image: &GrayImage, cells: &mut [f32]) {
+        self.sense_with(image, &mut SenseScratch::default(), cells);
+    }
+
+    /// As [`sense_into`](Self::sense_into), reusing `scratch` between images: the resampling
+    /// spans are computed once per image size, and nothing is allocated per image.
+    pub fn sense_with(&self, image: &GrayImage, scratch: &mut SenseScratch, cells: &mut [f32]) {
+        debug_assert_eq!(cells.len(), self.cells());
+        cells.fill(0.0);
+        if image.width == 0 || image.height == 0 {
+            return;
+        }
+        let dark_figure = match self.polarity {
+            Polarity::DarkFigure => true,
+            Polarity::LightFigure => false,
+            Polarity::Auto => border_is_light(image),
+        };
+        let (w, h) = (image.width as usize, image.height as usize);
+        let (cw, ch) = (self.width as usize, self.height as usize);
+        scratch.fit(w, h, cw, ch);
+        let SenseScratch {
+            columns,
+            rows,
+            row_sums,
+            ink,
+            area,
+            ..
+        } = scratch;
+        // Ink per luminance value, by polarity.
+        for (value, slot) in ink.iter_mut().enumerate() {
+            let luminance = value as f32 / 255.0;
+            *slot = if dark_figure {
+                1.0 - luminance
+            } else {
+                luminance
+            };
+        }
+        // First pass: each source row reduced onto the cell columns.
+        for y in 0..h {
+            let source = &image.pixels[y * w..(y + 1) * w];
+            let out = &mut row_sums[y * cw..(y + 1) * cw];
+            for (cx, sum_out) in out.iter_mut().enumerate() {
+                let mut sum = 0.0;
+                for &(x, weight) in columns.spans(cx) {
+                    sum += weight * ink[source[x as usize] as usize];
+                }
+                *sum_out = sum;
+            }
+        }
+        // Second pass: the cell rows; dividing by the cell's area in source pixels (1/k^2).
+        for cy in 0..ch {
+            let spans = rows.spans(cy);
+            for cx in 0..cw {
+                let mut sum = 0.0;
+                for &(y, weight) in spans {
+                    sum += weight * row_sums[y as usize * cw + cx];
+                }
+                cells[cy * cw + cx] = (sum * *area).clamp(0.0, 1.0);
+            }
+        }
+        if self.excitation == Excitation::Binary {
+            let threshold = match self.threshold {
+                Threshold::Fixed(t) => t,
+                Threshold::Auto => otsu_threshold(cells),
+            };
+            for cell in cells.iter_mut() {
+                *cell = if *cell >= threshold && *cell > 0.0 {
+                    1.0
+                } else {
+                    0.0
+                };
+            }
+        }
+    }
+}
+
+/// Resampling spans along one axis: for cell c, `spans[offsets[c]..offsets[c + 1]]` lists the
+/// source pixels under it and their overlap lengths.
+#[derive(Clone, Debug, Default)]
+pub struct AxisSpans {
+    offsets: Vec<usize>,
+    spans: Vec<(u32, f32)>,
+}
+
+impl AxisSpans {
+    fn spans(&self, cell: usize) -> &[(u32, f32)] {
+        &self.spans[self.offsets[cell]..self.offsets[cell + 1]]
+    }
+
+    /// Spans for `cells` cells over a source of `pixels` scaled by `scale` and centred.
+    fn compute(pixels: usize, cells: usize, scale: f64) -> Self {
+        let offset = (cells as f64 - pixels as f64 * scale) / 2.0;
+        let mut axis = AxisSpans {
+            offsets: vec![0],
+            spans: Vec::new(),
+        };
+        for c in 0..cells {
+            let start = ((c as f64 - offset) / scale).max(0.0);
+            let end = ((c as f64 + 1.0 - offset) / scale).min(pixels as f64);
+            if end > start {
+                let first = start.floor() as usize;
+                let last = (end.ceil() as usize).min(pixels);
+                for p in first..last {
+                    let overlap = (end.min(p as f64 + 1.0) - start.max(p as f64)).max(0.0);
+                    if overlap > 0.0 {
+                        axis.spans.push((p as u32, overlap as f32));
+                    }
+                }
+            }
+            axis.offsets.push(axis.spans.len());
+        }
+        axis
+    }
+}
+
+/// Reusable buffers for [`RetinaConfig::sense_with`]: the spans of the last image size seen.
+#[derive(Clone, Debug, Default)]
+pub struct SenseScratch {
+    /// (image width, image height, cells across, cells down) the spans were computed for.
+    fitted: Option<(usize, usize, usize, usize)>,
+    columns: AxisSpans,
+    rows: AxisSpans,
+    row_sums: Vec<f32>,
+    ink: Vec<f32>,
+    area: f32,
+}
+
+impl SenseScratch {
+    fn fit(&mut self, w: usize, h: usize, cw: usize, ch: usize) {
+        if self.fitted == Some((w, h, cw, ch)) {
+            return;
+        }
+        let scale = (cw as f64 / w as f64).min(ch as f64 / h as f64);
+        self.columns = AxisSpans::compute(w, cw, scale);
+        self.rows = AxisSpans::compute(h, ch, scale);
+        self.row_sums = vec![0.0; h * cw];
+        self.ink = vec![0.0; 256];
+        self.area = (scale * scale) as f32;
+        self.fitted = Some((w, h, cw, ch));
+    }
+}
+
+/// Whether the mean luminance of the image's outermost pixels is light (so the figure is dark).
+pub fn border_is_light(image: &GrayImage) -> bool {
+    let (w, h) = (image.width, image.height);
+    let mut sum = 0u64;
+    let mut count = 0u64;
+    for y in 0..h {
+        for x in 0..w {
+            if x == 0 || y == 0 || x == w - 1 || y == h - 1 {
+                sum += image.get(x, y) as u64;
+                count += 1;
+            }
+        }
+    }
+    sum * 2 > 255 * count
+}
+
+/// Otsu's threshold over values in [0, 1] (64 bins): the cut that maximises the between-class
+/// variance. A nearly uniform image (spread under 0.1) gets 0.5, so blank paper stays dark.
+pub fn otsu_threshold(values: &[f32]) -> f32 {
+    const BINS: usize = 64;
+    let (lo, hi) = values
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    if values.is_empty() || hi - lo < 0.1 {
+        return 0.5;
+    }
+    let mut histogram = [0u32; BINS];
+    for &v in values {
+        histogram[((v * BINS as f32) as usize).min(BINS - 1)] += 1;
+    }
+    let total = values.len() as f64;
+    let sum_all: f64 = histogram
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| i as f64 * n as f64)
+        .sum();
+    let (mut weight_low, mut sum_low) = (0.0, 0.0);
+    let (mut best, mut best_cut) = (-1.0, BINS / 2);
+    for (i, &n) in histogram.iter().enumerate().take(BINS - 1) {
+        weight_low += n as f64;
+        sum_low += i as f64 * n as f64;
+        let weight_high = total - weight_low;
+        if weight_low == 0.0 || weight_high == 0.0 {
+            continue;
+        }
+        let mean_low = sum_low / weight_low;
+        let mean_high = (sum_all - sum_low) / weight_high;
+        let between = weight_low * weight_high * (mean_low - mean_high).powi(2);
+        if between > best {
+            best = between;
+            best_cut = i + 1;
+        }
+    }
+    best_cut as f32 / BINS as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(width: u32, height: u32, excitation: Excitation) -> RetinaConfig {
+        RetinaConfig {
+            width,
+            height,
+            excitation,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn halving_averages_two_by_two_blocks() {
+        // 4x4 light-on-dark image; the top-left 2x2 block is fully lit, one more pixel at (3, 3).
+        let mut image = GrayImage::filled(4, 4, 0);
+        for (x, y) in [(0, 0), (1, 0), (0, 1), (1, 1), (3, 3)] {
+            image.set(x, y, 255);
+        }
+        let retina = RetinaConfig {
+            polarity: Polarity::LightFigure,
+            ..config(2, 2, Excitation::Analog)
+        };
+        let s = retina.sense(&image);
+        assert_eq!(s, vec![1.0, 0.0, 0.0, 0.25]);
+    }
+
+    #[test]
+    fn wide_image_is_centred_with_blank_bands_above_and_below() {
+        // An 8x4 all-ink card on a 4x4 retina: scale 1/2, fitted to 4x2, one blank row each side.
+        let image = GrayImage::filled(8, 4, 0);
+        let retina = RetinaConfig {
+            polarity: Polarity::DarkFigure,
+            ..config(4, 4, Excitation::Analog)
+        };
+        let s = retina.sense(&image);
+        assert_eq!(&s[0..4], &[0.0; 4]);
+        assert_eq!(&s[4..12], &[1.0; 8]);
+        assert_eq!(&s[12..16], &[0.0; 4]);
+    }
+
+    #[test]
+    fn upscaling_splits_pixels_across_cells() {
+        // 2x1 image onto 3x1 cells... scale is min(3/2, 1/1) = 1, so the 2x1 image sits centred
+        // in 3 cells with offset 0.5: cells see [0.5 of p0], [0.5 p0 + 0.5 p1], [0.5 of p1].
+        let mut image = GrayImage::filled(2, 1, 0);
+        image.set(0, 0, 255);
+        let retina = RetinaConfig {
+            polarity: Polarity::LightFigure,
+            ..config(3, 1, Excitation::Analog)
+        };
+        assert_eq!(retina.sense(&image), vec![0.5, 0.5, 0.0]);
+    }
+
+    #[test]
+    fn auto_polarity_reads_ink_on_paper_and_light_on_dark_alike() {
+        let mut paper = GrayImage::filled(6, 6, 255);
+        let mut film = GrayImage::filled(6, 6, 0);
+        for y in 2..4 {
+            for x in 2..4 {
+                paper.set(x, y, 0);
+                film.set(x, y, 255);
+            }
+        }
+        let retina = config(6, 6, Excitation::Binary);
+        let a = retina.sense(&paper);
+        assert_eq!(a, retina.sense(&film));
+        assert_eq!(a.iter().sum::<f32>(), 4.0);
+        assert_eq!(a[2 * 6 + 2], 1.0);
+    }
+
+    #[test]
+    fn fixed_threshold_cuts_at_its_value() {
+        let mut image = GrayImage::filled(3, 1, 0);
+        image.set(0, 0, 100); // 0.39 ink
+        image.set(1, 0, 140); // 0.55 ink
+        image.set(2, 0, 255);
+        let retina = RetinaConfig {
+            polarity: Polarity::LightFigure,
+            threshold: Threshold::Fixed(0.5),
+            ..config(3, 1, Excitation::Binary)
+        };
+        assert_eq!(retina.sense(&image), vec![0.0, 1.0, 1.0]);
+    }
+
+    #[test]
+    fn otsu_splits_two_clusters_and_leaves_blank_images_dark() {
+        let mut values = vec![0.1; 50];
+        values.extend(vec![0.3; 50]);
+        let t = otsu_threshold(&values);
+        assert!(t > 0.1 && t <= 0.3, "{t}");
+        let blank = GrayImage::filled(5, 5, 255);
+        let retina = RetinaConfig {
+            threshold: Threshold::Auto,
+            ..config(5, 5, Excitation::Binary)
+        };
+        assert_eq!(retina.sense(&blank).iter().sum::<f32>(), 0.0);
+    }
+
+    #[test]
+    fn validation_names_the_bad_field() {
+        let bad = RetinaConfig {
+            threshold: Threshold::Fixed(1.5),
+            ..Default::default()
+        };
+        assert!(bad.validate().unwrap_err().contains("retina.threshold"));
+        assert!(config(0, 5, Excitation::Binary).validate().is_err());
+    }
+}

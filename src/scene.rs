@@ -1,0 +1,252 @@
+//! The serde types behind `scenes/*.ron`, read with std::fs + ron and validated.
+
+use anyhow::{Result, bail};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+use crate::nn::mark1::Mark1Config;
+use crate::nn::retina::RetinaConfig;
+
+/// The scene `train` uses when none is named: the default machine, for any image set.
+pub const DEFAULT_SCENE: &str = include_str!("../scenes/default.ron");
+/// How the default scene is named in messages.
+pub const DEFAULT_SCENE_NAME: &str = "scenes/default.ron (built in)";
+/// The showcase run by `mark1` with no arguments: the 1960 machine on printed letters.
+pub const SHOWCASE_SCENE: &str = include_str!("../scenes/mark1.ron");
+/// How the showcase scene is named in messages.
+pub const SHOWCASE_SCENE_NAME: &str = "scenes/mark1.ron (built in)";
+
+/// A machine and the experiment it runs: the whole configuration behind one seed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scene {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Every random choice (wiring, source sets, generated images, splits, order) flows from it.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    #[serde(default)]
+    pub data: DataConfig,
+    #[serde(default)]
+    pub retina: RetinaConfig,
+    pub model: ModelConfig,
+    #[serde(default)]
+    pub training: TrainingConfig,
+}
+
+fn default_seed() -> u64 {
+    1960
+}
+
+/// Where the images come from, unless the command line says otherwise.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DataConfig {
+    /// `builtin:NAME`, a folder of class folders, a folder with `train/` and `test/`, or IDX files.
+    pub source: String,
+    /// A separate test source; without one (and without a test part) the data is split.
+    pub test: Option<String>,
+    /// Fraction of each class held out for testing when the data has no test part.
+    pub test_fraction: f32,
+    /// Images per class for generated sets (each set has its own default).
+    pub samples_per_class: Option<usize>,
+}
+
+impl Default for DataConfig {
+    fn default() -> Self {
+        Self {
+            source: "builtin:letters".into(),
+            test: None,
+            test_fraction: 0.25,
+            samples_per_class: None,
+        }
+    }
+}
+
+/// The model a scene trains.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ModelConfig {
+    /// Rosenblatt's Mark I Perceptron.
+    Mark1(Mark1Config),
+}
+
+/// How long and in what order to train.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainingConfig {
+    /// Passes over the training images (error correction stops early once a pass has no error).
+    pub epochs: usize,
+    /// Present the images in a new seeded random order each epoch (else in file order).
+    pub shuffle: bool,
+}
+
+impl Default for TrainingConfig {
+    fn default() -> Self {
+        Self {
+            epochs: 10,
+            shuffle: true,
+        }
+    }
+}
+
+/// The RON options scenes and machine files are read with: `Mark1(plugboard: ...)` may leave
+/// out the inner parentheses of a newtype variant.
+pub fn ron_options() -> ron::Options {
+    ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES)
+}
+
+/// The line (1-based) where `field:` first appears in `text`, to point at a field that failed
+/// validation.
+fn line_of_field(text: &str, field: &str) -> Option<usize> {
+    let needle = format!("{field}:");
+    text.lines()
+        .position(|line| {
+            let code = line.split("//").next().unwrap_or("");
+            code.trim_start().starts_with(&needle)
+        })
+        .map(|n| n + 1)
+}
+
+impl Scene {
+    /// Reads and validates a scene file; errors name the file, the line and the field.
+    pub fn load(path: &Path) -> Result<Scene> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("{}: cannot read scene: {e}", path.display()))?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses and validates scene `text`; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Scene> {
+        let scene: Scene = match ron_options().from_str(text) {
+            Ok(scene) => scene,
+            Err(e) => bail!(
+                "{origin}:{}:{}: {}",
+                e.span.start.line,
+                e.span.start.col,
+                e.code
+            ),
+        };
+        if let Err((field, message)) = scene.validate() {
+            match line_of_field(text, field) {
+                Some(line) => bail!("{origin}:{line}: {message}"),
+                None => bail!("{origin}: {message}"),
+            }
+        }
+        Ok(scene)
+    }
+
+    /// The built-in default scene (`scenes/default.ron`).
+    pub fn default_scene() -> Scene {
+        Self::parse(DEFAULT_SCENE, DEFAULT_SCENE_NAME).expect("the built-in scene is valid")
+    }
+
+    /// The built-in showcase scene (`scenes/mark1.ron`).
+    pub fn showcase_scene() -> Scene {
+        Self::parse(SHOWCASE_SCENE, SHOWCASE_SCENE_NAME).expect("the built-in scene is valid")
+    }
+
+    /// Cross-field checks; on failure, the offending field's name (to find its line) and a message.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        let f = self.data.test_fraction;
+        if !(0.0..1.0).contains(&f) {
+            return Err((
+                "test_fraction",
+                format!("data.test_fraction: {f} must lie in [0, 1)"),
+            ));
+        }
+        if self.data.samples_per_class == Some(0) {
+            return Err((
+                "samples_per_class",
+                "data.samples_per_class: must be at least 1".into(),
+            ));
+        }
+        if self.training.epochs == 0 || self.training.epochs > 100_000 {
+            return Err((
+                "epochs",
+                format!(
+                    "training.epochs: {} must lie in 1..=100000",
+                    self.training.epochs
+                ),
+            ));
+        }
+        self.retina.validate().map_err(|m| (field_of(&m), m))?;
+        match &self.model {
+            ModelConfig::Mark1(config) => config
+                .validate(self.retina.cells())
+                .map_err(|m| (field_of(&m), m)),
+        }
+    }
+}
+
+/// The last dotted name before the colon of a validation message (`plugboard.max_fan_out: ...`
+/// gives `max_fan_out`), to find the line it sits on.
+fn field_of(message: &str) -> &'static str {
+    const FIELDS: &[&str] = &[
+        "max_fan_out",
+        "a_units",
+        "excitatory",
+        "inhibitory",
+        "threshold",
+        "r_units",
+        "coding",
+        "source_sets",
+        "potentiometers",
+        "rate",
+        "system",
+        "rule",
+        "width",
+        "height",
+        "plugboard",
+        "retina",
+        "response",
+        "learning",
+    ];
+    let head = message.split(':').next().unwrap_or("");
+    FIELDS
+        .iter()
+        .find(|f| head.ends_with(*f) || head.contains(&format!("{f} ")))
+        .copied()
+        .unwrap_or("model")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_scenes_parse_and_the_default_matches_the_code_defaults() {
+        let scene = Scene::default_scene();
+        assert_eq!(scene.retina, RetinaConfig::default());
+        let ModelConfig::Mark1(config) = &scene.model;
+        assert_eq!(config, &Mark1Config::default());
+        assert_eq!(scene.training, TrainingConfig::default());
+        let ModelConfig::Mark1(showcase) = &Scene::showcase_scene().model;
+        assert_eq!(showcase.response.r_units, 8);
+    }
+
+    #[test]
+    fn a_misspelt_field_names_file_line_and_field() {
+        let text = "(\n  name: \"x\",\n  model: Mark1(\n    plugboard: (fan_in: 3),\n  ),\n)\n";
+        let err = Scene::parse(text, "typo.ron").unwrap_err().to_string();
+        assert!(err.starts_with("typo.ron:4:"), "{err}");
+        assert!(err.contains("fan_in"), "{err}");
+    }
+
+    #[test]
+    fn a_validation_failure_points_at_the_fields_line() {
+        let text = "(\n  name: \"x\",\n  model: Mark1(\n    plugboard: (\n      a_units: 512,\n      max_fan_out: Some(1),\n    ),\n  ),\n)\n";
+        let err = Scene::parse(text, "cap.ron").unwrap_err().to_string();
+        assert!(err.starts_with("cap.ron:6:"), "{err}");
+        assert!(err.contains("max_fan_out"), "{err}");
+    }
+
+    #[test]
+    fn defaults_fill_what_a_scene_leaves_out() {
+        let scene = Scene::parse("(name: \"min\", model: Mark1())", "min.ron").unwrap();
+        assert_eq!(scene.seed, 1960);
+        assert_eq!(scene.data.source, "builtin:letters");
+        assert_eq!(scene.training.epochs, 10);
+    }
+}

@@ -1,0 +1,305 @@
+//! The `mark1` binary on small real inputs: train/eval/classify/bench and every kind of bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn mark1(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mark1"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("runs the binary")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mark1-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn json_of(output: &Output) -> serde_json::Value {
+    assert!(
+        output.status.success(),
+        "exit {:?}\nstderr: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("stdout is one JSON object")
+}
+
+/// The stderr of a failed run: a non-zero exit and a single `error:` line.
+fn failure(output: &Output) -> String {
+    assert!(
+        !output.status.success(),
+        "should fail: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "one error line expected:\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    errors[0].to_string()
+}
+
+/// Writes the generated left/right cards as PNG files: root/<class>/<k>.png.
+fn write_cards(root: &Path, per_class: usize, seed: u64) {
+    let (set, _) = mark1::data::builtin::generate("left-right", seed, Some(per_class)).unwrap();
+    for (k, (image, &label)) in set.images.iter().zip(&set.labels).enumerate() {
+        let dir = root.join(&set.classes[label as usize]);
+        std::fs::create_dir_all(&dir).unwrap();
+        image::GrayImage::from_raw(image.width, image.height, image.pixels.clone())
+            .unwrap()
+            .save(dir.join(format!("{k:03}.png")))
+            .unwrap();
+    }
+}
+
+#[test]
+fn train_save_eval_and_classify_agree_on_real_png_files() {
+    let dir = scratch("roundtrip");
+    let data = dir.join("cards");
+    write_cards(&data.join("train"), 40, 1);
+    write_cards(&data.join("test"), 15, 2);
+    let machine = dir.join("machine.ron");
+    let trained = json_of(&mark1(&[
+        "train",
+        "--scene",
+        "scenes/left-right.ron",
+        "--data",
+        data.to_str().unwrap(),
+        "--save",
+        machine.to_str().unwrap(),
+        "--json",
+    ]));
+    assert_eq!(trained["classes"], serde_json::json!(["left", "right"]));
+    assert_eq!(trained["train_images"], 80);
+    assert_eq!(trained["test_images"], 30);
+    let test_accuracy = trained["test_accuracy"].as_f64().unwrap();
+    assert!(test_accuracy >= 0.9, "{test_accuracy}");
+    assert!(trained["train_seconds"].as_f64().unwrap() >= 0.0);
+    assert!(trained["epochs"].as_u64().unwrap() >= 1);
+    let confusion: Vec<Vec<u64>> = serde_json::from_value(trained["confusion"].clone()).unwrap();
+    assert_eq!(confusion.iter().flatten().sum::<u64>(), 30);
+
+    // The saved machine gives exactly the same answers on the same test folder.
+    let evaluated = json_of(&mark1(&[
+        "eval",
+        "--load",
+        machine.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--json",
+    ]));
+    assert_eq!(evaluated["accuracy"].as_f64().unwrap(), test_accuracy);
+    assert_eq!(evaluated["confusion"], trained["confusion"]);
+
+    // And image by image.
+    let left: Vec<PathBuf> = std::fs::read_dir(data.join("test").join("left"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let mut args = vec!["classify", "--load", machine.to_str().unwrap(), "--json"];
+    args.extend(left.iter().map(|p| p.to_str().unwrap()));
+    let classified = json_of(&mark1(&args));
+    let results = classified["results"].as_array().unwrap();
+    assert_eq!(results.len(), 15);
+    let right_answers = results.iter().filter(|r| r["class"] == "left").count() as u64;
+    assert_eq!(right_answers, confusion[0][0]);
+}
+
+#[test]
+fn train_prints_epochs_and_confusion_for_people() {
+    let output = mark1(&["train", "--data", "builtin:e-f", "--epochs", "3"]);
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("epoch") && text.contains("test accuracy"),
+        "{text}"
+    );
+    assert!(text.contains("confusion matrix"), "{text}");
+}
+
+#[test]
+fn a_data_set_with_more_classes_than_r_units_widens_and_says_so() {
+    let output = mark1(&[
+        "train",
+        "--data",
+        "builtin:letters",
+        "--epochs",
+        "1",
+        "--json",
+    ]);
+    let value = json_of(&output);
+    assert_eq!(value["r_units"], 26);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("widened the response layer to 26"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bench_reports_its_throughputs() {
+    let value = json_of(&mark1(&[
+        "bench", "--images", "3000", "--epochs", "2", "--json",
+    ]));
+    for key in [
+        "mark1_train_images_per_second",
+        "mark1_classify_images_per_second",
+        "mark1_encode_images_per_second",
+    ] {
+        assert!(
+            value[key].as_f64().unwrap() > 1000.0,
+            "{key}: {}",
+            value[key]
+        );
+    }
+    assert_eq!(value["images"], 3000);
+}
+
+#[test]
+fn corrupt_images_are_skipped_with_a_warning_naming_them() {
+    let dir = scratch("corrupt");
+    write_cards(&dir, 10, 3);
+    std::fs::write(
+        dir.join("left").join("broken.png"),
+        b"\x89PNG but not really",
+    )
+    .unwrap();
+    let output = mark1(&[
+        "train",
+        "--data",
+        dir.to_str().unwrap(),
+        "--epochs",
+        "1",
+        "--json",
+    ]);
+    let value = json_of(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("broken.png"), "{stderr}");
+    assert!(stderr.contains("skipped 1 unreadable"), "{stderr}");
+    assert_eq!(
+        value["train_images"].as_u64().unwrap() + value["test_images"].as_u64().unwrap(),
+        20
+    );
+}
+
+#[test]
+fn bad_inputs_fail_with_one_clear_line() {
+    let dir = scratch("bad");
+    // A missing folder.
+    let missing = dir.join("nowhere");
+    let line = failure(&mark1(&["train", "--data", missing.to_str().unwrap()]));
+    assert!(
+        line.contains("nowhere") && line.contains("no such"),
+        "{line}"
+    );
+
+    // An empty class.
+    let empty = dir.join("empty");
+    write_cards(&empty, 3, 1);
+    std::fs::create_dir_all(empty.join("zilch")).unwrap();
+    let line = failure(&mark1(&["train", "--data", empty.to_str().unwrap()]));
+    assert!(line.contains("zilch"), "{line}");
+
+    // A truncated IDX file.
+    let idx = dir.join("idx");
+    std::fs::create_dir_all(&idx).unwrap();
+    let mut images = vec![0u8, 0, 8, 3, 0, 0, 0, 10, 0, 0, 0, 4, 0, 0, 0, 4];
+    images.extend(vec![7u8; 100]);
+    std::fs::write(idx.join("train-images-idx3-ubyte"), images).unwrap();
+    let mut labels = vec![0u8, 0, 8, 1, 0, 0, 0, 10];
+    labels.extend(vec![1u8; 10]);
+    std::fs::write(idx.join("train-labels-idx1-ubyte"), labels).unwrap();
+    let line = failure(&mark1(&["train", "--data", idx.to_str().unwrap()]));
+    assert!(
+        line.contains("train-images-idx3-ubyte") && line.contains("truncated"),
+        "{line}"
+    );
+
+    // A scene with a typo names file, line and field.
+    let scene = dir.join("typo.ron");
+    std::fs::write(
+        &scene,
+        "(\n  name: \"t\",\n  model: Mark1(\n    plugboard: (a_unit: 5),\n  ),\n)\n",
+    )
+    .unwrap();
+    let line = failure(&mark1(&["train", "--scene", scene.to_str().unwrap()]));
+    assert!(
+        line.contains("typo.ron:4:") && line.contains("a_unit"),
+        "{line}"
+    );
+
+    // A damaged machine file and a file that is no machine at all.
+    let machine = dir.join("m.ron");
+    json_of(&mark1(&[
+        "train",
+        "--data",
+        "builtin:xor",
+        "--epochs",
+        "1",
+        "--save",
+        machine.to_str().unwrap(),
+        "--json",
+    ]));
+    let text = std::fs::read_to_string(&machine).unwrap();
+    std::fs::write(&machine, text.replace("weights: [", "weights: [oops, ")).unwrap();
+    let line = failure(&mark1(&[
+        "eval",
+        "--load",
+        machine.to_str().unwrap(),
+        "--data",
+        "builtin:xor",
+    ]));
+    assert!(line.contains("m.ron") && line.contains("damaged"), "{line}");
+    let line = failure(&mark1(&[
+        "classify",
+        "--load",
+        scene.to_str().unwrap(),
+        "x.png",
+    ]));
+    assert!(
+        line.contains("typo.ron") && line.contains("not a mark1 machine"),
+        "{line}"
+    );
+
+    // An unknown built-in set lists the known ones.
+    let line = failure(&mark1(&["train", "--data", "builtin:unicorns"]));
+    assert!(
+        line.contains("unicorns") && line.contains("left-right"),
+        "{line}"
+    );
+}
+
+#[test]
+fn classify_reports_each_bad_file_and_exits_non_zero() {
+    let dir = scratch("classify");
+    let machine = dir.join("m.ron");
+    json_of(&mark1(&[
+        "train",
+        "--data",
+        "builtin:left-right",
+        "--epochs",
+        "2",
+        "--save",
+        machine.to_str().unwrap(),
+        "--json",
+    ]));
+    write_cards(&dir.join("cards"), 1, 5);
+    let good = dir.join("cards").join("right").join("001.png");
+    let broken = dir.join("broken.png");
+    std::fs::write(&broken, b"nope").unwrap();
+    let output = mark1(&[
+        "classify",
+        "--load",
+        machine.to_str().unwrap(),
+        good.to_str().unwrap(),
+        broken.to_str().unwrap(),
+    ]);
+    assert!(!output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stdout.contains("001.png: "), "{stdout}");
+    assert!(stderr.contains("broken.png"), "{stderr}");
+}

@@ -1,0 +1,317 @@
+//! The Mark I end to end: shipped scenes, the 1960 demonstrations beside their published
+//! outcomes, the Minsky–Papert failures, every learning rule on real generated images.
+
+use mark1::data::builtin::XOR_CELLS;
+use mark1::experiment::{Experiment, Overrides};
+use mark1::nn::mark1::Potentiometers;
+use mark1::nn::rules::{Reinforcement, ValueSystem};
+use mark1::scene::{ModelConfig, Scene};
+use std::path::Path;
+
+fn scene(name: &str) -> Scene {
+    Scene::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scenes")
+            .join(name),
+    )
+    .unwrap()
+}
+
+fn with(scene: Scene, overrides: Overrides) -> Experiment {
+    Experiment::prepare(overrides.apply(scene).unwrap()).unwrap()
+}
+
+fn test_accuracy(experiment: &Experiment) -> f64 {
+    experiment.test_confusion().unwrap().accuracy()
+}
+
+#[test]
+fn every_shipped_scene_loads_builds_and_trains() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "ron") {
+            let scene = Scene::load(&path).unwrap_or_else(|e| panic!("{e:#}"));
+            let mut experiment =
+                Experiment::prepare(scene).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
+            let record = experiment.run_epoch();
+            assert!(record.train_accuracy > 0.0, "{}", path.display());
+            assert_eq!(experiment.train_cache.len(), experiment.train.len());
+            seen += 1;
+        }
+    }
+    assert!(seen >= 5, "found {seen} scenes");
+}
+
+/// IBM 704, July 1958: "marked on the left" vs "marked on the right" learned in about 50 trials.
+#[test]
+fn left_right_cards_are_learned_within_about_fifty_presentations() {
+    let mut first_learned = Vec::new();
+    for seed in 1..=5 {
+        let mut experiment = with(
+            scene("left-right.ron"),
+            Overrides {
+                seed: Some(seed),
+                ..Default::default()
+            },
+        );
+        let order: Vec<usize> = (0..2).flat_map(|_| experiment.next_order()).collect();
+        let mut reached = None;
+        for (trial, &k) in order.iter().enumerate() {
+            let label = experiment.train.labels[k] as usize;
+            let active = experiment.train_cache.active(k).to_vec();
+            experiment.machine.present(&active, label);
+            if test_accuracy(&experiment) >= 0.95 {
+                reached = Some(trial + 1);
+                break;
+            }
+        }
+        first_learned.push(reached.expect("learns the cards within two passes"));
+    }
+    let mean = first_learned.iter().sum::<usize>() as f64 / first_learned.len() as f64;
+    eprintln!("presentations until 95% of unseen cards are right: {first_learned:?} (mean {mean})");
+    assert!(mean <= 60.0, "{first_learned:?}");
+    assert!(first_learned.iter().all(|&n| n <= 100), "{first_learned:?}");
+}
+
+/// Navy caption, June 1960: the alphabet in one typeface identified "without error".
+#[test]
+fn one_typeface_is_learned_without_error() {
+    let mut experiment = Experiment::prepare(scene("mark1.ron")).unwrap();
+    experiment.train(|_| {});
+    assert!(
+        experiment.converged(),
+        "error correction should reach a pass without error"
+    );
+    assert_eq!(experiment.train_confusion().accuracy(), 1.0);
+    let test = test_accuracy(&experiment);
+    eprintln!(
+        "one typeface: test accuracy {test:.4} after {} epochs",
+        experiment.history.len()
+    );
+    assert!(test >= 0.85, "{test}");
+}
+
+/// Navy caption, June 1960: with a second typeface added, "correct 85 percent of the time".
+#[test]
+fn a_second_typeface_brings_test_accuracy_down() {
+    let mean_test = |data: &str| {
+        let runs: Vec<f64> = (1..=4)
+            .map(|seed| {
+                let overrides = Overrides {
+                    data: Some(data.into()),
+                    seed: Some(seed),
+                    ..Default::default()
+                };
+                let mut experiment = with(scene("mark1.ron"), overrides);
+                experiment.train(|_| {});
+                assert_eq!(
+                    experiment.train_confusion().accuracy(),
+                    1.0,
+                    "{data} seed {seed}"
+                );
+                test_accuracy(&experiment)
+            })
+            .collect();
+        runs.iter().sum::<f64>() / runs.len() as f64
+    };
+    let one = mean_test("builtin:letters");
+    let two = mean_test("builtin:letters-2fonts");
+    eprintln!("mean test accuracy: one typeface {one:.4}, two typefaces {two:.4} (1960: 85%)");
+    assert!(two < one - 0.03, "one {one} two {two}");
+    assert!((0.75..=0.92).contains(&two), "two typefaces: {two}");
+}
+
+/// Minsky & Papert: XOR of two photocells needs an A-unit that sees both.
+#[test]
+fn xor_stays_at_chance_when_no_a_unit_sees_both_cells() {
+    let mut experiment = Experiment::prepare(scene("xor.ron")).unwrap();
+    let retina_width = experiment.scene.retina.width as usize;
+    let [a, b] = XOR_CELLS.map(|(x, y)| (y as usize * retina_width + x as usize) as u32);
+    let board = &experiment.machine.plugboard;
+    let both = (0..board.a_units)
+        .filter(|&i| {
+            let wires = &board.cells[i * board.fan_in()..(i + 1) * board.fan_in()];
+            wires.contains(&a) && wires.contains(&b)
+        })
+        .count();
+    assert_eq!(both, 0, "this board has an A-unit seeing both cells");
+    experiment.train(|_| {});
+    let (train, test) = (
+        experiment.train_confusion().accuracy(),
+        test_accuracy(&experiment),
+    );
+    eprintln!("xor: train {train:.3}, test {test:.3}");
+    // With only single-cell features no linear readout gets more than 3 of the 4 patterns.
+    assert!(train <= 0.76 && test <= 0.8, "train {train} test {test}");
+    assert!(!experiment.converged());
+}
+
+#[test]
+fn parity_stays_near_chance_with_small_fan_in() {
+    let overrides = Overrides {
+        data: Some("builtin:parity".into()),
+        epochs: Some(20),
+        ..Default::default()
+    };
+    let mut experiment = with(scene("default.ron"), overrides);
+    experiment.train(|_| {});
+    let test = test_accuracy(&experiment);
+    eprintln!("parity: test {test:.3}");
+    assert!((0.35..=0.65).contains(&test), "{test}");
+}
+
+#[test]
+fn training_centred_and_testing_shifted_fails_to_generalise() {
+    let overrides = Overrides {
+        data: Some("builtin:shift".into()),
+        ..Default::default()
+    };
+    let mut experiment = with(scene("default.ron"), overrides);
+    experiment.train(|_| {});
+    let (train, test) = (
+        experiment.train_confusion().accuracy(),
+        test_accuracy(&experiment),
+    );
+    eprintln!("shift: train {train:.3}, shifted test {test:.3}");
+    assert_eq!(train, 1.0);
+    assert!(test < 0.8, "{test}");
+}
+
+#[test]
+fn same_seed_same_machine_and_new_seed_new_board() {
+    let run = |seed: u64| {
+        let mut experiment = with(
+            scene("shapes.ron"),
+            Overrides {
+                seed: Some(seed),
+                epochs: Some(3),
+                ..Default::default()
+            },
+        );
+        experiment.train(|_| {});
+        (
+            experiment.machine.plugboard.cells.clone(),
+            experiment.machine.weights.clone(),
+            experiment.history.clone(),
+        )
+    };
+    let (cells_a, weights_a, history_a) = run(7);
+    let (cells_b, weights_b, history_b) = run(7);
+    assert_eq!(cells_a, cells_b);
+    assert_eq!(weights_a, weights_b);
+    assert_eq!(
+        history_a.iter().map(|h| h.errors).collect::<Vec<_>>(),
+        history_b.iter().map(|h| h.errors).collect::<Vec<_>>()
+    );
+    let (cells_c, _, _) = run(8);
+    assert_ne!(cells_a, cells_c);
+}
+
+/// Each supervised rule, on the α and γ systems and with source sets, learns left vs right.
+#[test]
+fn every_supervised_rule_learns_left_from_right() {
+    let cases = [
+        (
+            Reinforcement::ErrorCorrection,
+            ValueSystem::Alpha,
+            false,
+            1.0,
+        ),
+        (
+            Reinforcement::ErrorCorrection,
+            ValueSystem::Gamma,
+            false,
+            1.0,
+        ),
+        (
+            Reinforcement::ErrorCorrection,
+            ValueSystem::Alpha,
+            true,
+            1.0,
+        ),
+        (Reinforcement::Forced, ValueSystem::Alpha, false, 1.0),
+        (Reinforcement::Forced, ValueSystem::Gamma, true, 1.0),
+        (Reinforcement::WidrowHoff, ValueSystem::Alpha, false, 0.2),
+    ];
+    for (rule, system, source_sets, rate) in cases {
+        let mut scene = scene("left-right.ron");
+        let ModelConfig::Mark1(config) = &mut scene.model;
+        config.learning.rule = rule;
+        config.learning.system = system;
+        config.learning.rate = rate;
+        config.response.source_sets = source_sets;
+        config.response.potentiometers = Potentiometers::Continuous;
+        let mut experiment = Experiment::prepare(scene).unwrap();
+        experiment.train(|_| {});
+        let test = test_accuracy(&experiment);
+        assert!(
+            test >= 0.9,
+            "{rule:?} {system:?} source sets {source_sets}: {test}"
+        );
+        if system == ValueSystem::Gamma && source_sets {
+            // The gamma system conserves each source set's total: all pots started at 0.
+            let machine = &experiment.machine;
+            let owner = machine.owner.as_ref().unwrap();
+            for j in 0..machine.r_units {
+                let total: f32 = (0..machine.a_units())
+                    .filter(|&i| owner[i] as usize == j)
+                    .map(|i| machine.weights[i * machine.r_units + j])
+                    .sum();
+                assert!(total.abs() < 1e-2, "R{j} total {total}");
+            }
+        }
+    }
+}
+
+/// R-controlled reinforcement has no teacher: it strengthens whatever the machine already does,
+/// so from centred pots (every lamp dark) it only ever deepens the silence.
+#[test]
+fn r_controlled_reinforcement_entrenches_the_first_response() {
+    let mut scene = scene("left-right.ron");
+    let ModelConfig::Mark1(config) = &mut scene.model;
+    config.learning.rule = Reinforcement::RControlled;
+    let mut experiment = Experiment::prepare(scene).unwrap();
+    experiment.train(|_| {});
+    let machine = &experiment.machine;
+    assert!(machine.weights.iter().all(|&w| w <= 0.0));
+    assert!(machine.weights.iter().any(|&w| w < 0.0));
+    assert_eq!(
+        experiment.test_confusion().unwrap().per_class_accuracy()[1],
+        Some(0.0)
+    );
+}
+
+/// Fashion-MNIST (installed by `apt-get install dataset-fashion-mnist`): the default machine
+/// reaches 70% on the test set, and 4,096 A-units do clearly better.
+#[test]
+fn fashion_mnist_default_machine_and_a_bigger_one() {
+    let path = "/usr/share/datasets/fashion-mnist";
+    if !Path::new(path).is_dir() {
+        eprintln!("skipped: {path} is not installed (apt-get install dataset-fashion-mnist)");
+        return;
+    }
+    let overrides = Overrides {
+        data: Some(path.into()),
+        ..Default::default()
+    };
+    let mut small = with(scene("default.ron"), overrides.clone());
+    small.train(|_| {});
+    let small_test = test_accuracy(&small);
+    let mut big_scene = scene("default.ron");
+    let ModelConfig::Mark1(config) = &mut big_scene.model;
+    config.plugboard.max_fan_out = None;
+    let mut big = with(
+        big_scene,
+        Overrides {
+            a_units: Some(4096),
+            ..overrides
+        },
+    );
+    big.train(|_| {});
+    let big_test = test_accuracy(&big);
+    eprintln!("fashion-mnist: 512 A-units {small_test:.4}, 4096 A-units {big_test:.4}");
+    assert!(small_test >= 0.70, "{small_test}");
+    assert!(big_test >= small_test + 0.03, "{big_test} vs {small_test}");
+}
