@@ -43,6 +43,22 @@ pub enum Command {
     Bench(BenchArgs),
     /// List the built-in image sets.
     List,
+    /// Write an image set (a built-in one, say) as PNG files in class folders.
+    Export(ExportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// Images to write: builtin:NAME or any other source.
+    #[arg(long, value_name = "PATH")]
+    pub data: String,
+    /// Folder to write `train/<class>/*.png` (and `test/<class>/*.png`) into.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 1960, value_name = "N")]
+    pub seed: u64,
+    #[arg(long, value_name = "N")]
+    pub samples_per_class: Option<usize>,
 }
 
 #[derive(Args, Debug, Default)]
@@ -144,6 +160,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             list();
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Export(args)) => export(args),
         None => train(TrainArgs {
             scene: cli.scene,
             showcase: true,
@@ -482,6 +499,43 @@ fn list() {
             set.name, set.summary, set.default_per_class
         );
     }
+}
+
+fn export(args: ExportArgs) -> Result<ExitCode> {
+    let options = LoadOptions {
+        seed: args.seed,
+        samples_per_class: args.samples_per_class,
+    };
+    let split = data::load(&args.data, &options)?;
+    let parts = [("train", Some(&split.train)), ("test", split.test.as_ref())];
+    let mut written = 0;
+    for (part, set) in parts {
+        let Some(set) = set else { continue };
+        for (k, (image, &label)) in set.images.iter().zip(&set.labels).enumerate() {
+            // Class names may hold characters a file system refuses ("T-shirt/top").
+            let class: String = set.classes[label as usize]
+                .chars()
+                .map(|c| {
+                    if c.is_alphanumeric() || "-_ ".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            let dir = args.out.join(part).join(class);
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("{}: cannot create", dir.display()))?;
+            let path = dir.join(format!("{k:05}.png"));
+            image::GrayImage::from_raw(image.width, image.height, image.pixels.clone())
+                .context("image size")?
+                .save(&path)
+                .with_context(|| format!("{}: cannot write", path.display()))?;
+            written += 1;
+        }
+    }
+    println!("wrote {written} images under {}", args.out.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 fn bench(args: BenchArgs) -> Result<ExitCode> {

@@ -303,3 +303,55 @@ fn classify_reports_each_bad_file_and_exits_non_zero() {
     assert!(stdout.contains("001.png: "), "{stdout}");
     assert!(stderr.contains("broken.png"), "{stderr}");
 }
+
+#[test]
+fn an_exported_builtin_set_trains_exactly_like_the_generated_one() {
+    let dir = scratch("export");
+    let out = mark1(&[
+        "export",
+        "--data",
+        "builtin:e-f",
+        "--seed",
+        "11",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.join("train").join("E"))
+            .unwrap()
+            .count(),
+        60
+    );
+    let from_folder = json_of(&mark1(&[
+        "train",
+        "--data",
+        dir.join("train").to_str().unwrap(),
+        "--seed",
+        "11",
+        "--json",
+    ]));
+    let generated = json_of(&mark1(&[
+        "train",
+        "--data",
+        "builtin:e-f",
+        "--seed",
+        "11",
+        "--json",
+    ]));
+    assert_eq!(from_folder["test_accuracy"], generated["test_accuracy"]);
+    let errors = |run: &serde_json::Value| -> Vec<u64> {
+        run["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["errors"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(errors(&from_folder), errors(&generated));
+    assert!(from_folder["train_accuracy"].as_f64().unwrap() > 0.9);
+}

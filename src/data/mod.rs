@@ -5,7 +5,7 @@ pub mod draw;
 pub mod folder;
 pub mod idx;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use rand::seq::SliceRandom;
 use std::path::Path;
 
@@ -193,15 +193,6 @@ pub fn load(source: &str, options: &LoadOptions) -> Result<DataSplit> {
         train: train.set,
         test: None,
         warnings: train.warnings,
-    })
-}
-
-/// Reads a source meant for testing only: the test part when it has one, else all of it.
-pub fn load_for_evaluation(source: &str, options: &LoadOptions) -> Result<ImageSet> {
-    let split = load(source, options).with_context(|| "reading the evaluation data".to_string())?;
-    Ok(match split.test {
-        Some(test) => test,
-        None => split.train,
     })
 }
 

@@ -168,6 +168,23 @@ pub struct Mark1 {
     pub classes: Vec<String>,
 }
 
+/// Sets the board's threshold for `target` activity on up to 1,000 images spread evenly over
+/// `calibration`; returns the fraction of A-units firing it reached.
+fn calibrate(
+    board: &mut Plugboard,
+    retina: &RetinaConfig,
+    target: f32,
+    calibration: &[GrayImage],
+) -> f32 {
+    let step = calibration.len().div_ceil(1000).max(1);
+    let samples: Vec<Vec<f32>> = calibration
+        .iter()
+        .step_by(step)
+        .map(|im| retina.sense(im))
+        .collect();
+    board.calibrate_threshold(&samples, target)
+}
+
 /// `out[j] = sum_{i in active} weights[i * N + j]` for rows of a width known at compile time.
 fn sum_rows<const N: usize>(weights: &[f32], active: &[u16], out: &mut [f32]) {
     let rows: &[[f32; N]] = weights.as_chunks::<N>().0;
@@ -224,13 +241,7 @@ impl Mark1 {
         }
         let mut plugboard = Plugboard::wire(&config.plugboard, retina.cells(), seed)?;
         if let AThreshold::TargetActivity(target) = config.plugboard.threshold {
-            let step = calibration.len().div_ceil(1000).max(1);
-            let samples: Vec<Vec<f32>> = calibration
-                .iter()
-                .step_by(step)
-                .map(|im| retina.sense(im))
-                .collect();
-            let reached = plugboard.calibrate_threshold(&samples, target);
+            let reached = calibrate(&mut plugboard, retina, target, calibration);
             notes.push(format!(
                 "A-unit threshold calibrated to {} ({:.1}% of A-units fire on average; target {:.1}%)",
                 plugboard.threshold,
@@ -335,12 +346,7 @@ impl Mark1 {
         };
         let mut board = Plugboard::wire(&config, self.retina.cells(), seed)?;
         if let AThreshold::TargetActivity(target) = config.threshold {
-            let samples: Vec<Vec<f32>> = calibration
-                .iter()
-                .take(1000)
-                .map(|im| self.retina.sense(im))
-                .collect();
-            board.calibrate_threshold(&samples, target);
+            calibrate(&mut board, &self.retina, target, calibration);
         }
         self.plugboard = board;
         self.weights.fill(0.0);
@@ -694,6 +700,21 @@ mod tests {
         let before = machine.weights.clone();
         assert_eq!(machine.present(&active, 1).predicted, 1);
         assert_eq!(machine.weights, before);
+    }
+
+    #[test]
+    fn rewiring_draws_a_new_reproducible_board_and_centres_the_pots() {
+        let mut machine = small_machine(Coding::OnePerClass, 2);
+        machine.present(&[1, 2, 3], 1);
+        let old_board = machine.plugboard.clone();
+        let config = PlugboardConfig::default();
+        machine.rewire(&config, 99, &[]).unwrap();
+        assert_ne!(machine.plugboard.cells, old_board.cells);
+        assert!(machine.weights.iter().all(|&w| w == 0.0));
+        assert_eq!(
+            machine.plugboard,
+            Plugboard::wire(&config, 400, 99).unwrap()
+        );
     }
 
     #[test]
