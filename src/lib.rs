@@ -15,3 +15,16 @@ pub mod model_file;
 pub mod nn;
 pub mod scene;
 pub mod seeds;
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! Helpers shared by the unit tests.
+
+    /// A fresh, empty folder for one test: `<tmp>/mark1-<name>-<pid>`.
+    pub fn scratch_dir(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("mark1-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temporary folder");
+        dir
+    }
+}

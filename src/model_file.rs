@@ -142,10 +142,7 @@ mod tests {
     use crate::nn::retina::RetinaConfig;
 
     fn scratch(name: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("mark1-file-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
+        crate::test_support::scratch_dir(&format!("file-{name}"))
     }
 
     fn trained_file() -> MachineFile {

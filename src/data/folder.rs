@@ -188,11 +188,8 @@ pub fn load_class_folders(root: &Path) -> Result<FolderSet> {
 mod tests {
     use super::*;
 
-    fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("mark1-folder-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
+    fn scratch(name: &str) -> std::path::PathBuf {
+        crate::test_support::scratch_dir(&format!("folder-{name}"))
     }
 
     fn write_png(path: &Path, width: u32, height: u32, luminance: u8) {

@@ -268,11 +268,8 @@ mod tests {
         bytes
     }
 
-    fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("mark1-idx-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
+    fn scratch(name: &str) -> std::path::PathBuf {
+        crate::test_support::scratch_dir(&format!("idx-{name}"))
     }
 
     fn gzip(bytes: &[u8]) -> Vec<u8> {

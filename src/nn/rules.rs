@@ -220,6 +220,29 @@ mod tests {
         out
     }
 
+    /// Reinforces a full-matrix bank (no source sets) for the trial whose active A-units are `active`.
+    fn reinforce_full(
+        weights: &mut [f32],
+        r_units: usize,
+        end_stop: Option<f32>,
+        system: ValueSystem,
+        eta: f32,
+        d: &[f32],
+        active: &[u16],
+    ) {
+        let set_sizes = vec![weights.len() / r_units; r_units];
+        let mut bank = PotBank {
+            weights,
+            r_units,
+            owner: None,
+            set_sizes: &set_sizes,
+            end_stop,
+        };
+        let mut counts = vec![0; r_units];
+        bank.active_in_sets(active, &mut counts);
+        bank.reinforce(system, eta, d, active, &counts);
+    }
+
     #[test]
     fn error_correction_moves_only_wrong_units_toward_the_target() {
         // R0 fires (r=3) but should not; R1 silent (r=0), should fire; R2 correct (r=-2, t=-1).
@@ -237,14 +260,7 @@ mod tests {
         let mut weights = vec![2.0, -1.0, 0.5, 4.0];
         let before = weights.clone();
         let d = directions_of(Reinforcement::ErrorCorrection, &[2.5, 3.0], &[1.0, 1.0], 2);
-        let mut bank = PotBank {
-            weights: &mut weights,
-            r_units: 2,
-            owner: None,
-            set_sizes: &[2, 2],
-            end_stop: None,
-        };
-        bank.reinforce(ValueSystem::Alpha, 1.0, &d, &[0, 1], &[2, 2]);
+        reinforce_full(&mut weights, 2, None, ValueSystem::Alpha, 1.0, &d, &[0, 1]);
         assert_eq!(weights, before);
     }
 
@@ -270,14 +286,15 @@ mod tests {
         // With eta = 1 the new response on the same pattern hits the target exactly:
         // r' = r + 4 * (eta * 0.125) = 1.
         let mut weights = vec![0.125; 4];
-        let mut bank = PotBank {
-            weights: &mut weights,
-            r_units: 1,
-            owner: None,
-            set_sizes: &[4],
-            end_stop: None,
-        };
-        bank.reinforce(ValueSystem::Alpha, 1.0, &d, &[0, 1, 2, 3], &[4]);
+        reinforce_full(
+            &mut weights,
+            1,
+            None,
+            ValueSystem::Alpha,
+            1.0,
+            &d,
+            &[0, 1, 2, 3],
+        );
         assert_eq!(weights.iter().sum::<f32>(), 1.0);
     }
 
@@ -286,28 +303,30 @@ mod tests {
         // Two A-units active (0 and 2) of three, two R-units; d = (+1, -1), eta = 1:
         // w[0] = (0, 0) -> (1, -1); w[1] unchanged (inactive); w[2] = (5, -5) -> (6, -6).
         let mut weights = vec![0.0, 0.0, 7.0, 7.0, 5.0, -5.0];
-        let mut bank = PotBank {
-            weights: &mut weights,
-            r_units: 2,
-            owner: None,
-            set_sizes: &[3, 3],
-            end_stop: Some(100.0),
-        };
-        bank.reinforce(ValueSystem::Alpha, 1.0, &[1.0, -1.0], &[0, 2], &[2, 2]);
+        reinforce_full(
+            &mut weights,
+            2,
+            Some(100.0),
+            ValueSystem::Alpha,
+            1.0,
+            &[1.0, -1.0],
+            &[0, 2],
+        );
         assert_eq!(weights, vec![1.0, -1.0, 7.0, 7.0, 6.0, -6.0]);
     }
 
     #[test]
     fn end_stops_hold_the_pots() {
         let mut weights = vec![100.0, -100.0];
-        let mut bank = PotBank {
-            weights: &mut weights,
-            r_units: 2,
-            owner: None,
-            set_sizes: &[1, 1],
-            end_stop: Some(100.0),
-        };
-        bank.reinforce(ValueSystem::Alpha, 1.0, &[1.0, -1.0], &[0], &[1, 1]);
+        reinforce_full(
+            &mut weights,
+            2,
+            Some(100.0),
+            ValueSystem::Alpha,
+            1.0,
+            &[1.0, -1.0],
+            &[0],
+        );
         assert_eq!(weights, vec![100.0, -100.0]);
     }
 
@@ -316,14 +335,15 @@ mod tests {
         // Four A-units, one R-unit; units 0 and 1 active: mean = 0.5, d = +1, eta = 2:
         // active pots gain 2 * (1 - 0.5) = +1, inactive lose 2 * 0.5 = 1.
         let mut weights = vec![0.0, 1.0, 2.0, 3.0];
-        let mut bank = PotBank {
-            weights: &mut weights,
-            r_units: 1,
-            owner: None,
-            set_sizes: &[4],
-            end_stop: None,
-        };
-        bank.reinforce(ValueSystem::Gamma, 2.0, &[1.0], &[0, 1], &[2]);
+        reinforce_full(
+            &mut weights,
+            1,
+            None,
+            ValueSystem::Gamma,
+            2.0,
+            &[1.0],
+            &[0, 1],
+        );
         assert_eq!(weights, vec![1.0, 2.0, 1.0, 2.0]);
         assert_eq!(weights.iter().sum::<f32>(), 6.0);
     }
