@@ -10,13 +10,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use crate::data::{self, LoadOptions, builtin, folder};
-use crate::experiment::{Experiment, Overrides};
+use crate::data::{self, ImageSet, LoadOptions, builtin, folder};
+use crate::experiment::{Experiment, Learner, Overrides};
 use crate::model_file::{MachineFile, SavedModel};
 use crate::nn::mark1::{Coding, Mark1, Mark1Config, Potentiometers};
 use crate::nn::metrics::{Confusion, EpochRecord};
-use crate::nn::plugboard::AThreshold;
-use crate::nn::retina::RetinaConfig;
+use crate::nn::mlp::MlpConfig;
+use crate::nn::mlp_model::{MlpModel, MlpTrainer};
+use crate::nn::retina::{Excitation, RetinaConfig};
 use crate::scene::{DEFAULT_SCENE_NAME, SHOWCASE_SCENE_NAME, Scene};
 use crate::seeds::{Stream, rng_for};
 
@@ -85,6 +86,15 @@ pub struct TrainArgs {
     /// Images per class for built-in sets.
     #[arg(long, value_name = "N")]
     pub samples_per_class: Option<usize>,
+    /// SGD learning rate (MLP scenes).
+    #[arg(long, value_name = "RATE")]
+    pub learning_rate: Option<f32>,
+    /// Samples per SGD update (MLP scenes).
+    #[arg(long, value_name = "N")]
+    pub batch_size: Option<usize>,
+    /// Threads for the MLP's matrix products (default: every core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
     /// Save the trained machine here (RON, written atomically).
     #[arg(long, value_name = "FILE")]
     pub save: Option<PathBuf>,
@@ -178,7 +188,7 @@ fn load_scene(path: Option<&Path>, showcase: bool) -> Result<(Scene, String)> {
 }
 
 /// One line describing a machine's make-up.
-fn describe(machine: &Mark1) -> String {
+fn describe_mark1(machine: &Mark1) -> String {
     let board = &machine.plugboard;
     let coding = match machine.coding {
         Coding::OnePerClass => "one per class".to_string(),
@@ -194,7 +204,7 @@ fn describe(machine: &Mark1) -> String {
         ""
     };
     format!(
-        "{}x{} retina, {} A-units ({}+{} inputs, theta {}), {} R-units ({coding}{sets}), {:?} ({:?}, rate {}), {pots}",
+        "Mark I: {}x{} retina, {} A-units ({}+{} inputs, theta {}), {} R-units ({coding}{sets}), {:?} ({:?}, rate {}), {pots}",
         machine.retina.width,
         machine.retina.height,
         board.a_units,
@@ -206,6 +216,35 @@ fn describe(machine: &Mark1) -> String {
         machine.learning.system,
         machine.learning.rate,
     )
+}
+
+fn describe_mlp(model: &MlpModel) -> String {
+    let mut sizes = vec![model.network.input_size().to_string()];
+    for layer in &model.network.layers {
+        sizes.push(format!("{} {:?}", layer.outputs, layer.activation));
+    }
+    let sgd = &model.config.optimizer;
+    format!(
+        "MLP: {} on a {}x{} {:?} retina, {:?}, {:?} init, SGD (learning rate {}, momentum {}, batch {}), penalty {:?}, {} thread(s)",
+        sizes.join(" -> "),
+        model.retina.width,
+        model.retina.height,
+        model.retina.excitation,
+        model.network.loss,
+        model.config.init,
+        sgd.learning_rate,
+        sgd.momentum,
+        sgd.batch_size,
+        model.config.penalty,
+        model.threads()
+    )
+}
+
+fn describe(model: &SavedModel) -> String {
+    match model {
+        SavedModel::Mark1(machine) => describe_mark1(machine),
+        SavedModel::Mlp(model) => describe_mlp(model),
+    }
 }
 
 fn progress_bar(len: u64, quiet: bool) -> ProgressBar {
@@ -234,6 +273,9 @@ fn train(args: TrainArgs) -> Result<ExitCode> {
         seed: args.seed,
         a_units: args.a_units,
         samples_per_class: args.samples_per_class,
+        learning_rate: args.learning_rate,
+        batch_size: args.batch_size,
+        threads: args.threads,
     };
     let scene = overrides.apply(scene).with_context(|| scene_name.clone())?;
     let mut experiment = Experiment::prepare(scene)?;
@@ -241,6 +283,7 @@ fn train(args: TrainArgs) -> Result<ExitCode> {
         eprintln!("note: {note}");
     }
     let quiet = args.json;
+    let is_mlp = experiment.mlp().is_some();
     if !quiet {
         let test_count = experiment.test.as_ref().map_or(0, |t| t.len());
         println!("mark1: {} ({scene_name})", experiment.scene.name);
@@ -251,26 +294,61 @@ fn train(args: TrainArgs) -> Result<ExitCode> {
             test_count,
             experiment.train.classes.len()
         );
-        println!("machine: {}", describe(&experiment.machine));
-        println!(
-            "A-unit outputs cached in {:.3} s (mean activity {:.1}%)",
-            experiment.encode_seconds,
-            100.0
-                * experiment
-                    .train_cache
-                    .mean_activity(experiment.machine.a_units())
-        );
-        println!(
-            "{:>6} {:>8} {:>10} {:>10} {:>10}",
-            "epoch", "errors", "train acc", "test acc", "seconds"
-        );
+        match &experiment.learner {
+            Learner::Mark1 {
+                machine,
+                train_cache,
+                ..
+            } => {
+                println!("model: {}", describe_mark1(machine));
+                println!(
+                    "A-unit outputs cached in {:.3} s (mean activity {:.1}%)",
+                    experiment.encode_seconds,
+                    100.0 * train_cache.mean_activity(machine.a_units())
+                );
+                println!(
+                    "{:>6} {:>8} {:>10} {:>10} {:>10}",
+                    "epoch", "errors", "train acc", "test acc", "seconds"
+                );
+            }
+            Learner::Mlp { model, .. } => {
+                println!("model: {}", describe_mlp(model));
+                println!("inputs encoded in {:.3} s", experiment.encode_seconds);
+                println!(
+                    "{:>6} {:>10} {:>10} {:>10} {:>10} {:>10}  gradient norms by layer",
+                    "epoch", "loss", "test loss", "train acc", "test acc", "seconds"
+                );
+            }
+        }
     }
     let bar = progress_bar(experiment.scene.training.epochs as u64, quiet);
-    experiment.train(|record: &EpochRecord| {
+    let outcome = experiment.train(|record: &EpochRecord| {
         bar.inc(1);
-        bar.set_message(format!("errors {}", record.errors));
-        if !quiet {
-            bar.suspend(|| {
+        bar.set_message(match record.loss {
+            Some(loss) => format!("loss {loss:.4}"),
+            None => format!("errors {}", record.errors),
+        });
+        if quiet {
+            return;
+        }
+        bar.suspend(|| {
+            if is_mlp {
+                let norms: Vec<String> = record
+                    .gradient_norms
+                    .iter()
+                    .map(|n| format!("{n:.2e}"))
+                    .collect();
+                println!(
+                    "{:>6} {:>10.4} {:>10} {:>10} {:>10} {:>10.3}  {}",
+                    record.epoch,
+                    record.loss.unwrap_or(f64::NAN),
+                    record.test_loss.map_or("-".into(), |l| format!("{l:.4}")),
+                    fmt_accuracy(Some(record.train_accuracy)),
+                    fmt_accuracy(record.test_accuracy),
+                    record.seconds,
+                    norms.join(" ")
+                );
+            } else {
                 println!(
                     "{:>6} {:>8} {:>10} {:>10} {:>10.4}",
                     record.epoch,
@@ -278,11 +356,18 @@ fn train(args: TrainArgs) -> Result<ExitCode> {
                     fmt_accuracy(Some(record.train_accuracy)),
                     fmt_accuracy(record.test_accuracy),
                     record.seconds
-                )
-            });
-        }
+                );
+            }
+        });
     });
     bar.finish_and_clear();
+    if let Err(diverged) = outcome {
+        bail!(
+            "{}: epoch {}: {diverged}",
+            scene_name,
+            experiment.history.len() + 1
+        );
+    }
     let train_confusion = experiment.train_confusion();
     let test_confusion = experiment.test_confusion();
     let report = test_confusion.as_ref().unwrap_or(&train_confusion);
@@ -291,14 +376,15 @@ fn train(args: TrainArgs) -> Result<ExitCode> {
             &experiment.scene.name,
             experiment.scene.seed,
             &experiment.scene.data.source,
-            SavedModel::Mark1(experiment.machine.clone()),
+            experiment.saved_model(),
             experiment.history.clone(),
         );
         file.save(path)?;
     }
     if args.json {
-        let value = json!({
+        let mut value = json!({
             "scene": experiment.scene.name,
+            "model": if is_mlp { "mlp" } else { "mark1" },
             "data": experiment.scene.data.source,
             "seed": experiment.scene.seed,
             "classes": experiment.train.classes,
@@ -310,10 +396,6 @@ fn train(args: TrainArgs) -> Result<ExitCode> {
             "test_accuracy": test_confusion.as_ref().map(Confusion::accuracy),
             "train_seconds": experiment.train_seconds(),
             "encode_seconds": experiment.encode_seconds,
-            "a_units": experiment.machine.a_units(),
-            "r_units": experiment.machine.r_units,
-            "a_unit_threshold": experiment.machine.plugboard.threshold,
-            "mean_a_activity": experiment.train_cache.mean_activity(experiment.machine.a_units()),
             "confusion": report.rows(),
             "confusion_of": if test_confusion.is_some() { "test" } else { "train" },
             "per_class_accuracy": report.per_class_accuracy(),
@@ -321,6 +403,24 @@ fn train(args: TrainArgs) -> Result<ExitCode> {
             "notes": experiment.notes,
             "saved": args.save.as_ref().map(|p| p.display().to_string()),
         });
+        if let Learner::Mark1 {
+            machine,
+            train_cache,
+            ..
+        } = &experiment.learner
+        {
+            value["a_units"] = json!(machine.a_units());
+            value["r_units"] = json!(machine.r_units);
+            value["a_unit_threshold"] = json!(machine.plugboard.threshold);
+            value["mean_a_activity"] = json!(train_cache.mean_activity(machine.a_units()));
+        }
+        if let Learner::Mlp { model, .. } = &experiment.learner {
+            let sizes: Vec<usize> = std::iter::once(model.network.input_size())
+                .chain(model.network.layers.iter().map(|l| l.outputs))
+                .collect();
+            value["layer_sizes"] = json!(sizes);
+            value["final_loss"] = json!(experiment.history.last().and_then(|r| r.loss));
+        }
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         if experiment.converged() {
@@ -348,7 +448,7 @@ fn train(args: TrainArgs) -> Result<ExitCode> {
         };
         print_confusion(report, &experiment.train.classes, heading);
         if let Some(path) = &args.save {
-            println!("saved the trained machine to {}", path.display());
+            println!("saved the trained model to {}", path.display());
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -390,15 +490,8 @@ fn print_confusion(confusion: &Confusion, classes: &[String], heading: &str) {
     }
 }
 
-fn load_mark1(path: &Path) -> Result<(MachineFile, Mark1)> {
-    let file = MachineFile::load(path)?;
-    let SavedModel::Mark1(machine) = &file.model;
-    let machine = machine.clone();
-    Ok((file, machine))
-}
-
 fn eval(args: EvalArgs) -> Result<ExitCode> {
-    let (file, machine) = load_mark1(&args.load)?;
+    let file = MachineFile::load(&args.load)?;
     let options = LoadOptions {
         seed: args.seed.unwrap_or(file.seed.wrapping_add(1)),
         samples_per_class: None,
@@ -407,20 +500,20 @@ fn eval(args: EvalArgs) -> Result<ExitCode> {
     for warning in &split.warnings {
         eprintln!("warning: {warning}");
     }
+    let classes = file.model.classes().to_vec();
     let set = split
         .test
         .unwrap_or(split.train)
-        .aligned_to(&machine.classes, &args.data)?;
+        .aligned_to(&classes, &args.data)?;
     let started = Instant::now();
-    let cache = machine.encode_all(&set.images);
-    let confusion = machine.evaluate_cached(&cache, &set.labels);
+    let confusion = file.model.evaluate(&set.images, &set.labels);
     let seconds = started.elapsed().as_secs_f64();
     if args.json {
         let value = json!({
             "machine": args.load.display().to_string(),
             "data": args.data,
             "images": set.len(),
-            "classes": machine.classes,
+            "classes": classes,
             "accuracy": confusion.accuracy(),
             "test_accuracy": confusion.accuracy(),
             "per_class_accuracy": confusion.per_class_accuracy(),
@@ -429,7 +522,7 @@ fn eval(args: EvalArgs) -> Result<ExitCode> {
         });
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
-        println!("machine: {} ({})", args.load.display(), describe(&machine));
+        println!("model: {} ({})", args.load.display(), describe(&file.model));
         println!(
             "accuracy {:.4} ({}/{}) on {} images of {}",
             confusion.accuracy(),
@@ -438,13 +531,18 @@ fn eval(args: EvalArgs) -> Result<ExitCode> {
             set.len(),
             args.data
         );
-        print_confusion(&confusion, &machine.classes, "these images");
+        print_confusion(&confusion, &classes, "these images");
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn classify(args: ClassifyArgs) -> Result<ExitCode> {
-    let (_, machine) = load_mark1(&args.load)?;
+    let file = MachineFile::load(&args.load)?;
+    let classes = file.model.classes();
+    let output_name = match file.model {
+        SavedModel::Mark1(_) => "R-units",
+        SavedModel::Mlp(_) => "probabilities",
+    };
     let mut failures = 0;
     let mut answers = Vec::new();
     for path in &args.images {
@@ -455,21 +553,21 @@ fn classify(args: ClassifyArgs) -> Result<ExitCode> {
         }
         match folder::read_image(path) {
             Ok(image) => {
-                let (class, responses) = machine.classify(&image);
+                let (class, outputs) = file.model.classify(&image);
                 if !args.json {
-                    let lamps: Vec<String> = responses.iter().map(|r| format!("{r:+}")).collect();
+                    let values: Vec<String> = outputs.iter().map(|r| format!("{r:+.3}")).collect();
                     println!(
-                        "{}: {}  (R-units: {})",
+                        "{}: {}  ({output_name}: {})",
                         path.display(),
-                        machine.classes[class],
-                        lamps.join(" ")
+                        classes[class],
+                        values.join(" ")
                     );
                 }
                 answers.push(json!({
                     "image": path.display().to_string(),
-                    "class": machine.classes[class],
+                    "class": classes[class],
                     "class_index": class,
-                    "responses": responses,
+                    "outputs": outputs,
                 }));
             }
             Err(error) => {
@@ -545,24 +643,54 @@ fn bench(args: BenchArgs) -> Result<ExitCode> {
     let generated_at = Instant::now();
     let set = match &args.data {
         Some(source) => {
-            let split = data::load(
-                source,
-                &LoadOptions {
-                    seed: 1,
-                    samples_per_class: None,
-                },
-            )?;
-            split.train
+            let options = LoadOptions {
+                seed: 1,
+                samples_per_class: None,
+            };
+            data::load(source, &options)?.train
         }
         None => {
-            let per_class = args.images.div_ceil(3);
-            let (mut set, _) = builtin::generate("shapes", 1, Some(per_class))?;
+            let (mut set, _) = builtin::generate("shapes", 1, Some(args.images.div_ceil(3)))?;
             set.images.truncate(args.images);
             set.labels.truncate(args.images);
             set
         }
     };
     let generate_seconds = generated_at.elapsed().as_secs_f64();
+    let mut order: Vec<usize> = (0..set.len()).collect();
+    order.shuffle(&mut rng_for(1, Stream::TrainingOrder));
+    let mut value = json!({
+        "images": set.len(),
+        "data": args.data.clone().unwrap_or_else(|| "builtin:shapes".into()),
+        "threads": rayon::current_num_threads(),
+        "generate_seconds": generate_seconds,
+    });
+    let mark1_lines = bench_mark1(&set, &order, args.epochs, &mut value)?;
+    let mlp_lines = bench_mlp(&set, &order, &mut value)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        println!(
+            "{} images of {}, {} threads",
+            set.len(),
+            value["data"].as_str().unwrap_or(""),
+            rayon::current_num_threads()
+        );
+        for line in mark1_lines.iter().chain(&mlp_lines) {
+            println!("{line}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Times the default Mark I: caching A-unit outputs, training epochs, classifying. Adds the
+/// figures to `value` and returns them as report lines.
+fn bench_mark1(
+    set: &ImageSet,
+    order: &[usize],
+    epochs: usize,
+    value: &mut serde_json::Value,
+) -> Result<Vec<String>> {
     let config = Mark1Config::default();
     let (mut machine, _) = Mark1::build(
         &RetinaConfig::default(),
@@ -573,85 +701,120 @@ fn bench(args: BenchArgs) -> Result<ExitCode> {
     )
     .map_err(|m| anyhow!("{m}"))?;
     let n = set.len() as f64;
-
     let started = Instant::now();
     let cache = machine.encode_all(&set.images);
     let encode_seconds = started.elapsed().as_secs_f64();
-
-    let mut order: Vec<usize> = (0..set.len()).collect();
-    order.shuffle(&mut rng_for(1, Stream::TrainingOrder));
     let started = Instant::now();
-    for _ in 0..args.epochs {
-        machine.train_epoch(&cache, &set.labels, &order);
+    for _ in 0..epochs {
+        machine.train_epoch(&cache, &set.labels, order);
     }
-    let epoch_seconds = started.elapsed().as_secs_f64() / args.epochs as f64;
-
+    let epoch_seconds = started.elapsed().as_secs_f64() / epochs as f64;
     let started = Instant::now();
     let predictions = machine.classify_all(&set.images);
     let classify_seconds = started.elapsed().as_secs_f64();
     let started = Instant::now();
     let cached_predictions = machine.predict_cached(&cache);
-    let cached_classify_seconds = started.elapsed().as_secs_f64();
+    let cached_seconds = started.elapsed().as_secs_f64();
     if predictions != cached_predictions {
         bail!("bench: classifying from pixels and from the cache disagree");
     }
-    let accuracy = predictions
+    let correct = predictions
         .iter()
         .zip(&set.labels)
         .filter(|(p, l)| **p == **l as usize)
-        .count() as f64
-        / n;
-    let threshold = match config.plugboard.threshold {
-        AThreshold::Fixed(t) => t,
-        AThreshold::TargetActivity(_) => machine.plugboard.threshold,
-    };
-    let value = json!({
-        "images": set.len(),
-        "data": args.data.clone().unwrap_or_else(|| "builtin:shapes".into()),
-        "threads": rayon::current_num_threads(),
-        "a_units": machine.a_units(),
-        "r_units": machine.r_units,
-        "a_unit_threshold": threshold,
-        "mean_a_activity": cache.mean_activity(machine.a_units()),
-        "mark1_encode_images_per_second": n / encode_seconds,
-        "mark1_cache_seconds": encode_seconds,
-        "mark1_epoch_seconds": epoch_seconds,
-        "mark1_train_images_per_second": n / epoch_seconds,
-        "mark1_classify_images_per_second": n / classify_seconds,
-        "mark1_classify_cached_images_per_second": n / cached_classify_seconds,
-        "train_accuracy_after_bench": accuracy,
-        "generate_seconds": generate_seconds,
-    });
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&value)?);
-    } else {
-        println!(
-            "default machine ({}) on {} images of {}, {} threads",
-            describe(&machine),
-            set.len(),
-            value["data"].as_str().unwrap_or(""),
-            rayon::current_num_threads()
-        );
-        println!(
+        .count();
+    let accuracy = correct as f64 / n;
+    value["a_units"] = json!(machine.a_units());
+    value["r_units"] = json!(machine.r_units);
+    value["mean_a_activity"] = json!(cache.mean_activity(machine.a_units()));
+    value["mark1_encode_images_per_second"] = json!(n / encode_seconds);
+    value["mark1_cache_seconds"] = json!(encode_seconds);
+    value["mark1_epoch_seconds"] = json!(epoch_seconds);
+    value["mark1_train_images_per_second"] = json!(n / epoch_seconds);
+    value["mark1_classify_images_per_second"] = json!(n / classify_seconds);
+    value["mark1_classify_cached_images_per_second"] = json!(n / cached_seconds);
+    value["mark1_train_accuracy_after_bench"] = json!(accuracy);
+    Ok(vec![
+        format!("default machine ({})", describe_mark1(&machine)),
+        format!(
             "  A-unit cache (sense + associate): {:>10.0} images/s  ({encode_seconds:.3} s)",
             n / encode_seconds
-        );
-        println!(
+        ),
+        format!(
             "  training (one epoch):             {:>10.0} images/s  ({epoch_seconds:.4} s per epoch)",
             n / epoch_seconds
-        );
-        println!(
+        ),
+        format!(
             "  classification from pixels:       {:>10.0} images/s  ({classify_seconds:.3} s)",
             n / classify_seconds
-        );
-        println!(
-            "  classification from the cache:    {:>10.0} images/s  ({cached_classify_seconds:.4} s)",
-            n / cached_classify_seconds
-        );
-        println!(
-            "  training accuracy after {} epochs: {accuracy:.4}",
-            args.epochs
-        );
-    }
-    Ok(ExitCode::SUCCESS)
+        ),
+        format!(
+            "  classification from the cache:    {:>10.0} images/s  ({cached_seconds:.4} s)",
+            n / cached_seconds
+        ),
+        format!("  training accuracy after {epochs} epochs: {accuracy:.4}"),
+    ])
+}
+
+/// Times one epoch of the reference MLP, 784-256-128-10 ReLU on 28x28 inputs, batch 64, SGD.
+fn bench_mlp(
+    set: &ImageSet,
+    order: &[usize],
+    value: &mut serde_json::Value,
+) -> Result<Vec<String>> {
+    let retina = RetinaConfig {
+        width: 28,
+        height: 28,
+        excitation: Excitation::Analog,
+        ..RetinaConfig::default()
+    };
+    let config = MlpConfig::default();
+    let mut model =
+        MlpModel::build(&retina, &config, set.classes.clone(), 1).map_err(|m| anyhow!("{m}"))?;
+    let mut inputs = model.encode_all(&set.images);
+    model.fit_standardization(&mut inputs);
+    let mut trainer = MlpTrainer::new(&model, set.len(), 1);
+    let started = Instant::now();
+    let report = trainer
+        .train_pass(&mut model, &inputs, &set.labels, order)
+        .map_err(|d| anyhow!("bench: {d}"))?;
+    let seconds = started.elapsed().as_secs_f64();
+    let n = set.len() as f64;
+    // Multiply-adds per sample: forward H W for every layer, dW for every layer, dH below
+    // the top for every layer but the first; two flops each.
+    let layers = &model.network.layers;
+    let macs: usize = layers.iter().map(|l| l.inputs * l.outputs).sum::<usize>() * 3
+        - layers[0].inputs * layers[0].outputs;
+    let gflops = 2.0 * macs as f64 * n / seconds / 1e9;
+    let started = Instant::now();
+    let predictions = model.predict(&inputs);
+    let classify_seconds = started.elapsed().as_secs_f64();
+    let correct = predictions
+        .iter()
+        .zip(&set.labels)
+        .filter(|(p, l)| **p == **l as usize)
+        .count();
+    value["mlp_layers"] = json!("784-256-128-10 ReLU, batch 64, SGD momentum 0.9");
+    value["mlp_threads"] = json!(model.threads());
+    value["mlp_train_samples_per_second"] = json!(n / seconds);
+    value["mlp_gflops"] = json!(gflops);
+    value["mlp_epoch_seconds"] = json!(seconds);
+    value["mlp_classify_samples_per_second"] = json!(n / classify_seconds);
+    value["mlp_train_loss"] = json!(report.loss);
+    value["mlp_train_accuracy_after_bench"] = json!(correct as f64 / n);
+    Ok(vec![
+        format!("reference MLP ({})", describe_mlp(&model)),
+        format!(
+            "  training (one epoch):             {:>10.0} samples/s  ({seconds:.3} s, {gflops:.1} GFLOP/s)",
+            n / seconds
+        ),
+        format!(
+            "  classification:                   {:>10.0} samples/s  ({classify_seconds:.3} s)",
+            n / classify_seconds
+        ),
+        format!(
+            "  training accuracy after 1 epoch:  {:.4}",
+            correct as f64 / n
+        ),
+    ])
 }

@@ -1,12 +1,14 @@
-//! An experiment: a scene's data and machine, the A-unit cache, and the training loop.
+//! An experiment: a scene's data and model (Mark I or MLP), the encoded inputs, and training.
 
 use anyhow::{Context, Result, anyhow, bail};
 use rand::seq::SliceRandom;
 use std::time::Instant;
 
 use crate::data::{self, ImageSet, LoadOptions};
+use crate::model_file::SavedModel;
 use crate::nn::mark1::{ActivityCache, Mark1};
 use crate::nn::metrics::{Confusion, EpochRecord};
+use crate::nn::mlp_model::{Diverged, MlpModel, MlpTrainer};
 use crate::nn::rules::Reinforcement;
 use crate::scene::{ModelConfig, Scene};
 use crate::seeds::{MachineRng, Stream, rng_for};
@@ -21,6 +23,9 @@ pub struct Overrides {
     pub seed: Option<u64>,
     pub a_units: Option<usize>,
     pub samples_per_class: Option<usize>,
+    pub learning_rate: Option<f32>,
+    pub batch_size: Option<usize>,
+    pub threads: Option<usize>,
 }
 
 impl Overrides {
@@ -46,9 +51,34 @@ impl Overrides {
         if let Some(n) = self.samples_per_class {
             scene.data.samples_per_class = Some(n);
         }
-        if let Some(a_units) = self.a_units {
-            let ModelConfig::Mark1(config) = &mut scene.model;
-            config.plugboard.a_units = a_units;
+        match &mut scene.model {
+            ModelConfig::Mark1(config) => {
+                if let Some(a_units) = self.a_units {
+                    config.plugboard.a_units = a_units;
+                }
+                if self.learning_rate.is_some()
+                    || self.batch_size.is_some()
+                    || self.threads.is_some()
+                {
+                    bail!(
+                        "--learning-rate, --batch-size and --threads apply to MLP scenes, not the Mark I"
+                    );
+                }
+            }
+            ModelConfig::Mlp(config) => {
+                if self.a_units.is_some() {
+                    bail!("--a-units applies to Mark I scenes, not an MLP");
+                }
+                if let Some(rate) = self.learning_rate {
+                    config.optimizer.learning_rate = rate;
+                }
+                if let Some(batch) = self.batch_size {
+                    config.optimizer.batch_size = batch;
+                }
+                if let Some(threads) = self.threads {
+                    config.threads = Some(threads);
+                }
+            }
         }
         scene
             .validate()
@@ -57,24 +87,39 @@ impl Overrides {
     }
 }
 
-/// A machine ready to train: its data, the A-unit activity of every image, and notes for the user.
+/// The model being trained and its inputs in the form it reads them.
+pub enum Learner {
+    /// The Mark I, with the A-unit activity of every image cached (fixed for a fixed board).
+    Mark1 {
+        machine: Mark1,
+        train_cache: ActivityCache,
+        test_cache: Option<ActivityCache>,
+    },
+    /// The MLP, with every image's input vector.
+    Mlp {
+        model: MlpModel,
+        trainer: Box<MlpTrainer>,
+        train_inputs: Vec<f32>,
+        test_inputs: Option<Vec<f32>>,
+    },
+}
+
+/// A model ready to train: its data, the encoded inputs, and notes for the user.
 pub struct Experiment {
     pub scene: Scene,
-    pub machine: Mark1,
+    pub learner: Learner,
     pub train: ImageSet,
     pub test: Option<ImageSet>,
-    pub train_cache: ActivityCache,
-    pub test_cache: Option<ActivityCache>,
     /// What the user should know: skipped files, a widened response layer, a calibration.
     pub notes: Vec<String>,
-    /// Seconds spent sensing and associating all images.
+    /// Seconds spent turning every image into the model's input.
     pub encode_seconds: f64,
     pub history: Vec<EpochRecord>,
     order_rng: MachineRng,
 }
 
 impl Experiment {
-    /// Loads the scene's data, builds its machine from its seed, and caches A-unit activity.
+    /// Loads the scene's data, builds its model from its seed, and encodes every image.
     pub fn prepare(scene: Scene) -> Result<Experiment> {
         let options = LoadOptions {
             seed: scene.seed,
@@ -111,34 +156,79 @@ impl Experiment {
                 train.classes.len()
             );
         }
-        let ModelConfig::Mark1(config) = &scene.model;
-        let (machine, build_notes) = Mark1::build(
-            &scene.retina,
-            config,
-            train.classes.clone(),
-            scene.seed,
-            &train.images,
-        )
-        .map_err(|m| anyhow!("{m}"))
-        .context("building the machine")?;
-        notes.extend(build_notes);
         let started = Instant::now();
-        let train_cache = machine.encode_all(&train.images);
-        let test_cache = test.as_ref().map(|t| machine.encode_all(&t.images));
+        let learner = match &scene.model {
+            ModelConfig::Mark1(config) => {
+                let (machine, build_notes) = Mark1::build(
+                    &scene.retina,
+                    config,
+                    train.classes.clone(),
+                    scene.seed,
+                    &train.images,
+                )
+                .map_err(|m| anyhow!("{m}"))
+                .context("building the machine")?;
+                notes.extend(build_notes);
+                let train_cache = machine.encode_all(&train.images);
+                let test_cache = test.as_ref().map(|t| machine.encode_all(&t.images));
+                Learner::Mark1 {
+                    machine,
+                    train_cache,
+                    test_cache,
+                }
+            }
+            ModelConfig::Mlp(config) => {
+                let mut model =
+                    MlpModel::build(&scene.retina, config, train.classes.clone(), scene.seed)
+                        .map_err(|m| anyhow!("{m}"))
+                        .context("building the network")?;
+                let mut train_inputs = model.encode_all(&train.images);
+                model.fit_standardization(&mut train_inputs);
+                let test_inputs = test.as_ref().map(|t| model.encode_all(&t.images));
+                Learner::Mlp {
+                    trainer: Box::new(MlpTrainer::new(&model, train.len(), scene.training.epochs)),
+                    model,
+                    train_inputs,
+                    test_inputs,
+                }
+            }
+        };
         let encode_seconds = started.elapsed().as_secs_f64();
         let order_rng = rng_for(scene.seed, Stream::TrainingOrder);
         Ok(Experiment {
             scene,
-            machine,
+            learner,
             train,
             test,
-            train_cache,
-            test_cache,
             notes,
             encode_seconds,
             history: Vec::new(),
             order_rng,
         })
+    }
+
+    /// The Mark I being trained, if that is the model.
+    pub fn mark1(&self) -> Option<&Mark1> {
+        match &self.learner {
+            Learner::Mark1 { machine, .. } => Some(machine),
+            Learner::Mlp { .. } => None,
+        }
+    }
+
+    /// The MLP being trained, if that is the model.
+    pub fn mlp(&self) -> Option<&MlpModel> {
+        match &self.learner {
+            Learner::Mlp { model, .. } => Some(model),
+            Learner::Mark1 { .. } => None,
+        }
+    }
+
+    /// The model as it would be saved.
+    pub fn saved_model(&self) -> SavedModel {
+        match &self.learner {
+            Learner::Mark1 { machine, .. } => SavedModel::Mark1(machine.clone()),
+            Learner::Mlp { model, .. } => SavedModel::Mlp(model.clone()),
+        }
     }
 
     /// The presentation order of the next epoch: a fresh seeded shuffle, or file order.
@@ -151,53 +241,103 @@ impl Experiment {
     }
 
     /// One epoch: a training pass, then accuracy on the training and test images.
-    pub fn run_epoch(&mut self) -> EpochRecord {
+    pub fn run_epoch(&mut self) -> Result<EpochRecord, Diverged> {
         let order = self.next_order();
         let started = Instant::now();
-        let errors = self
-            .machine
-            .train_epoch(&self.train_cache, &self.train.labels, &order);
+        let labels = &self.train.labels;
+        let (errors, loss, gradient_norms) = match &mut self.learner {
+            Learner::Mark1 {
+                machine,
+                train_cache,
+                ..
+            } => (
+                machine.train_epoch(train_cache, labels, &order),
+                None,
+                Vec::new(),
+            ),
+            Learner::Mlp {
+                model,
+                trainer,
+                train_inputs,
+                ..
+            } => {
+                let report = trainer.train_pass(model, train_inputs, labels, &order)?;
+                (report.errors, Some(report.loss), report.gradient_norms)
+            }
+        };
         let seconds = started.elapsed().as_secs_f64();
+        let test_loss = match &self.learner {
+            Learner::Mlp {
+                model,
+                test_inputs: Some(inputs),
+                ..
+            } => self
+                .test
+                .as_ref()
+                .map(|t| model.mean_loss(inputs, &t.labels)),
+            _ => None,
+        };
         let record = EpochRecord {
             epoch: self.history.len() + 1,
             errors,
             train_accuracy: self.train_confusion().accuracy(),
             test_accuracy: self.test_confusion().map(|c| c.accuracy()),
             seconds,
+            loss,
+            test_loss,
+            gradient_norms,
         };
         self.history.push(record.clone());
-        record
+        Ok(record)
     }
 
     /// Runs the scene's epochs, calling `on_epoch` after each. Error correction stops after a
-    /// pass without error: nothing would move again.
-    pub fn train(&mut self, mut on_epoch: impl FnMut(&EpochRecord)) {
+    /// pass without error: nothing would move again. A diverging MLP stops with the reason.
+    pub fn train(&mut self, mut on_epoch: impl FnMut(&EpochRecord)) -> Result<(), Diverged> {
         for _ in 0..self.scene.training.epochs {
-            let record = self.run_epoch();
+            let record = self.run_epoch()?;
             on_epoch(&record);
             if self.converged() {
                 break;
             }
         }
+        Ok(())
     }
 
     /// Whether the last epoch was a pass of error correction without a single error.
     pub fn converged(&self) -> bool {
-        self.machine.learning.rule == Reinforcement::ErrorCorrection
+        self.mark1()
+            .is_some_and(|m| m.learning.rule == Reinforcement::ErrorCorrection)
             && self.history.last().is_some_and(|r| r.errors == 0)
     }
 
     pub fn train_confusion(&self) -> Confusion {
-        self.machine
-            .evaluate_cached(&self.train_cache, &self.train.labels)
+        match &self.learner {
+            Learner::Mark1 {
+                machine,
+                train_cache,
+                ..
+            } => machine.evaluate_cached(train_cache, &self.train.labels),
+            Learner::Mlp {
+                model,
+                train_inputs,
+                ..
+            } => model.evaluate(train_inputs, &self.train.labels),
+        }
     }
 
     pub fn test_confusion(&self) -> Option<Confusion> {
         let test = self.test.as_ref()?;
-        Some(
-            self.machine
-                .evaluate_cached(self.test_cache.as_ref()?, &test.labels),
-        )
+        Some(match &self.learner {
+            Learner::Mark1 {
+                machine,
+                test_cache,
+                ..
+            } => machine.evaluate_cached(test_cache.as_ref()?, &test.labels),
+            Learner::Mlp {
+                model, test_inputs, ..
+            } => model.evaluate(test_inputs.as_ref()?, &test.labels),
+        })
     }
 
     /// Total seconds spent in training passes.

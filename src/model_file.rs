@@ -5,8 +5,10 @@ use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::Path;
 
+use crate::data::GrayImage;
 use crate::nn::mark1::Mark1;
-use crate::nn::metrics::EpochRecord;
+use crate::nn::metrics::{Confusion, EpochRecord};
+use crate::nn::mlp_model::MlpModel;
 
 /// The tag every machine file starts with.
 pub const FORMAT: &str = "mark1-machine";
@@ -17,6 +19,44 @@ pub const VERSION: u32 = 1;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum SavedModel {
     Mark1(Mark1),
+    Mlp(MlpModel),
+}
+
+impl SavedModel {
+    /// Checks the parts of a loaded model fit together.
+    pub fn check_consistency(&self) -> Result<(), String> {
+        match self {
+            SavedModel::Mark1(machine) => machine.check_consistency(),
+            SavedModel::Mlp(model) => model.check_consistency(),
+        }
+    }
+
+    /// The class of one image, and the output values behind it (R-unit sums for the Mark I,
+    /// class probabilities for the MLP).
+    pub fn classify(&self, image: &GrayImage) -> (usize, Vec<f32>) {
+        match self {
+            SavedModel::Mark1(machine) => machine.classify(image),
+            SavedModel::Mlp(model) => model.classify(image),
+        }
+    }
+
+    /// Confusion matrix of the model on `images` with true `labels`.
+    pub fn evaluate(&self, images: &[GrayImage], labels: &[u16]) -> Confusion {
+        match self {
+            SavedModel::Mark1(machine) => {
+                machine.evaluate_cached(&machine.encode_all(images), labels)
+            }
+            SavedModel::Mlp(model) => model.evaluate(&model.encode_all(images), labels),
+        }
+    }
+
+    /// The class names the model's outputs stand for.
+    pub fn classes(&self) -> &[String] {
+        match self {
+            SavedModel::Mark1(machine) => &machine.classes,
+            SavedModel::Mlp(model) => &model.classes,
+        }
+    }
 }
 
 /// Everything needed to use a trained machine again: configuration, wiring, weights,
@@ -101,8 +141,7 @@ impl MachineFile {
                 e.code
             )
         })?;
-        let SavedModel::Mark1(machine) = &file.model;
-        machine
+        file.model
             .check_consistency()
             .map_err(|m| anyhow::anyhow!("{name}: damaged machine file: {m}"))?;
         Ok(file)

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 use crate::nn::mark1::Mark1Config;
+use crate::nn::mlp::MlpConfig;
 use crate::nn::retina::RetinaConfig;
 
 /// The scene `train` uses when none is named: the default machine, for any image set.
@@ -69,6 +70,8 @@ impl Default for DataConfig {
 pub enum ModelConfig {
     /// Rosenblatt's Mark I Perceptron.
     Mark1(Mark1Config),
+    /// A multi-layer perceptron trained by backpropagation (the modern mode).
+    Mlp(MlpConfig),
 }
 
 /// How long and in what order to train.
@@ -176,6 +179,7 @@ impl Scene {
             ModelConfig::Mark1(config) => config
                 .validate(self.retina.cells())
                 .map_err(|m| (field_of(&m), m)),
+            ModelConfig::Mlp(config) => config.validate().map_err(|m| (field_of(&m), m)),
         }
     }
 }
@@ -198,6 +202,13 @@ fn field_of(message: &str) -> &'static str {
         "rule",
         "width",
         "height",
+        "learning_rate",
+        "momentum",
+        "batch_size",
+        "units",
+        "activation",
+        "init",
+        "penalty",
         "plugboard",
         "retina",
         "response",
@@ -219,10 +230,14 @@ mod tests {
     fn the_built_in_scenes_parse_and_the_default_matches_the_code_defaults() {
         let scene = Scene::default_scene();
         assert_eq!(scene.retina, RetinaConfig::default());
-        let ModelConfig::Mark1(config) = &scene.model;
+        let ModelConfig::Mark1(config) = &scene.model else {
+            panic!("the default scene is a Mark I");
+        };
         assert_eq!(config, &Mark1Config::default());
         assert_eq!(scene.training, TrainingConfig::default());
-        let ModelConfig::Mark1(showcase) = &Scene::showcase_scene().model;
+        let ModelConfig::Mark1(showcase) = &Scene::showcase_scene().model else {
+            panic!("the showcase is a Mark I");
+        };
         assert_eq!(showcase.response.r_units, 8);
     }
 

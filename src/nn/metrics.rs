@@ -72,6 +72,15 @@ pub struct EpochRecord {
     pub test_accuracy: Option<f64>,
     /// Time spent in the training pass itself.
     pub seconds: f64,
+    /// Mean training loss during the pass (the MLP; the Mark I has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss: Option<f64>,
+    /// Mean loss on the test images after the pass (the MLP).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_loss: Option<f64>,
+    /// Mean norm of each layer's weight gradient during the pass, input layer first (the MLP).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gradient_norms: Vec<f64>,
 }
 
 #[cfg(test)]

@@ -1,0 +1,388 @@
+//! The MLP as an image classifier: a retina for input, a network, class names, and its trainer.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::loss::{Loss, Targets};
+use super::metrics::Confusion;
+use super::mlp::{Gradients, MlpConfig, Network, Sgd, SgdState, Workspace};
+use super::retina::{RetinaConfig, SenseScratch};
+use crate::data::GrayImage;
+use crate::seeds::{Stream, rng_for};
+
+/// A trained or training MLP classifier, as saved to disk.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MlpModel {
+    /// How an image becomes the input vector (its cells, row by row).
+    pub retina: RetinaConfig,
+    pub config: MlpConfig,
+    pub network: Network,
+    pub classes: Vec<String>,
+    /// Inputs enter the network as `(x - input_mean) / input_std`.
+    pub input_mean: f32,
+    pub input_std: f32,
+}
+
+/// What one training pass measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PassReport {
+    /// Mean loss over the pass (each batch's loss before its update, penalty included).
+    pub loss: f64,
+    /// Samples the network got wrong before the update of their batch.
+    pub errors: u64,
+    /// Mean Frobenius norm of each layer's weight gradient over the pass, input layer first.
+    pub gradient_norms: Vec<f64>,
+}
+
+/// Training stopped because the loss left the real numbers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diverged {
+    pub batch: usize,
+    pub loss: f64,
+    pub learning_rate: f32,
+}
+
+impl std::fmt::Display for Diverged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "training diverged: the loss became {} at batch {}; the learning rate {} is too large for this network (try {})",
+            self.loss,
+            self.batch,
+            self.learning_rate,
+            self.learning_rate / 10.0
+        )
+    }
+}
+
+impl MlpModel {
+    /// A new network for `classes` on `retina`'s input, weights drawn from `seed`.
+    pub fn build(
+        retina: &RetinaConfig,
+        config: &MlpConfig,
+        classes: Vec<String>,
+        seed: u64,
+    ) -> Result<Self, String> {
+        retina.validate()?;
+        config.validate()?;
+        if classes.len() < 2 {
+            return Err("an MLP classifier needs at least two classes".into());
+        }
+        if config.loss == Loss::SigmoidBinaryCrossEntropy && classes.len() != 2 {
+            return Err(format!(
+                "loss: SigmoidBinaryCrossEntropy is for two classes, the data has {}; use SoftmaxCrossEntropy",
+                classes.len()
+            ));
+        }
+        let outputs = config.loss.outputs_for_classes(classes.len());
+        let mut rng = rng_for(seed, Stream::Plugboard);
+        let network = Network::new(
+            retina.cells(),
+            &config.hidden,
+            outputs,
+            config.loss,
+            config.init,
+            &mut rng,
+        );
+        Ok(Self {
+            retina: retina.clone(),
+            config: config.clone(),
+            network,
+            classes,
+            input_mean: 0.0,
+            input_std: 1.0,
+        })
+    }
+
+    /// When the configuration asks for it, sets the input standardization from the training
+    /// inputs (already encoded) and applies it to them.
+    pub fn fit_standardization(&mut self, train_inputs: &mut [f32]) {
+        if !self.config.standardize || train_inputs.is_empty() {
+            return;
+        }
+        let n = train_inputs.len() as f64;
+        let mean = train_inputs.iter().map(|&x| x as f64).sum::<f64>() / n;
+        let var = train_inputs
+            .iter()
+            .map(|&x| (x as f64 - mean).powi(2))
+            .sum::<f64>()
+            / n;
+        self.input_mean = mean as f32;
+        self.input_std = if var > 1e-12 { var.sqrt() as f32 } else { 1.0 };
+        let (m, s) = (self.input_mean, self.input_std);
+        train_inputs.par_iter_mut().for_each(|x| *x = (*x - m) / s);
+    }
+
+    /// Threads the matrix products may use.
+    pub fn threads(&self) -> usize {
+        self.config
+            .threads
+            .unwrap_or_else(rayon::current_num_threads)
+            .max(1)
+    }
+
+    /// Checks a loaded model's parts fit together.
+    pub fn check_consistency(&self) -> Result<(), String> {
+        let layers = &self.network.layers;
+        if layers.is_empty() {
+            return Err("the network has no layers".into());
+        }
+        if layers[0].inputs != self.retina.cells() {
+            return Err(format!(
+                "the first layer takes {} inputs but the retina has {} cells",
+                layers[0].inputs,
+                self.retina.cells()
+            ));
+        }
+        for (k, layer) in layers.iter().enumerate() {
+            if layer.weights.len() != layer.inputs * layer.outputs
+                || layer.bias.len() != layer.outputs
+            {
+                return Err(format!(
+                    "layer {k}: weights or biases do not match its shape"
+                ));
+            }
+            if k > 0 && layer.inputs != layers[k - 1].outputs {
+                return Err(format!(
+                    "layer {k} takes {} inputs from {} units",
+                    layer.inputs,
+                    layers[k - 1].outputs
+                ));
+            }
+            if layer
+                .weights
+                .iter()
+                .chain(&layer.bias)
+                .any(|w| !w.is_finite())
+            {
+                return Err(format!("layer {k}: a weight is not a finite number"));
+            }
+        }
+        if !(self.input_mean.is_finite() && self.input_std.is_finite() && self.input_std > 0.0) {
+            return Err("input standardization is not a finite shift and a positive scale".into());
+        }
+        if self.network.output_size() != self.network.loss.outputs_for_classes(self.classes.len()) {
+            return Err(format!(
+                "{} outputs for {} classes",
+                self.network.output_size(),
+                self.classes.len()
+            ));
+        }
+        Ok(())
+    }
+
+    /// The input vectors of `images` (retina cells, row by row), one after another, in parallel.
+    pub fn encode_all(&self, images: &[GrayImage]) -> Vec<f32> {
+        let p = self.retina.cells();
+        let mut inputs = vec![0.0; images.len() * p];
+        inputs
+            .par_chunks_mut(p * 256)
+            .zip(images.par_chunks(256))
+            .for_each(|(out, chunk)| {
+                let mut scratch = SenseScratch::default();
+                for (row, image) in out.chunks_exact_mut(p).zip(chunk) {
+                    self.retina.sense_with(image, &mut scratch, row);
+                    for x in row.iter_mut() {
+                        *x = (*x - self.input_mean) / self.input_std;
+                    }
+                }
+            });
+        inputs
+    }
+
+    /// The class of each input row.
+    pub fn predict(&self, inputs: &[f32]) -> Vec<usize> {
+        let count = inputs.len() / self.network.input_size();
+        let q = self.network.output_size();
+        let logits = self.network.logits_of(inputs, count, self.threads());
+        logits
+            .chunks_exact(q)
+            .map(|z| self.network.loss.predict(z))
+            .collect()
+    }
+
+    /// Confusion matrix on encoded inputs with true `labels`.
+    pub fn evaluate(&self, inputs: &[f32], labels: &[u16]) -> Confusion {
+        let mut confusion = Confusion::new(self.classes.len());
+        for (predicted, &truth) in self.predict(inputs).into_iter().zip(labels) {
+            confusion.add(truth as usize, predicted);
+        }
+        confusion
+    }
+
+    /// Mean loss on encoded inputs (no penalty).
+    pub fn mean_loss(&self, inputs: &[f32], labels: &[u16]) -> f64 {
+        let count = labels.len();
+        let q = self.network.output_size();
+        let logits = self.network.logits_of(inputs, count, self.threads());
+        let mut grad = vec![0.0; logits.len()];
+        self.network
+            .loss
+            .loss_and_gradient(&logits, q, Targets::Classes(labels), &mut grad)
+    }
+
+    /// The class of one image and the output layer's values (probabilities per class).
+    pub fn classify(&self, image: &GrayImage) -> (usize, Vec<f32>) {
+        let input = self.encode_all(std::slice::from_ref(image));
+        let logits = self.network.logits_of(&input, 1, 1);
+        (
+            self.network.loss.predict(&logits),
+            self.network.loss.output_values(&logits),
+        )
+    }
+}
+
+/// One thread's share of a mini-batch: its rows' buffers, gradients, loss and errors.
+struct Shard {
+    workspace: Workspace,
+    gradients: Gradients,
+    labels: Vec<u16>,
+    rows: usize,
+    loss: f64,
+    errors: u64,
+}
+
+impl Shard {
+    /// Forward and backward over `rows` of `inputs` (single-threaded products): the shard's
+    /// mean loss and its gradient, and how many rows the network got wrong.
+    fn run(&mut self, network: &Network, inputs: &[f32], labels: &[u16], rows: &[usize]) {
+        let p = network.input_size();
+        let q = network.output_size();
+        let n = rows.len();
+        self.rows = n;
+        self.labels.clear();
+        if n == 0 {
+            self.loss = 0.0;
+            self.errors = 0;
+            return;
+        }
+        for (row, &k) in self.workspace.input_mut(n).chunks_exact_mut(p).zip(rows) {
+            row.copy_from_slice(&inputs[k * p..(k + 1) * p]);
+        }
+        self.labels.extend(rows.iter().map(|&k| labels[k]));
+        network.forward(&mut self.workspace, n, 1);
+        self.errors = self
+            .workspace
+            .logits(n, q)
+            .chunks_exact(q)
+            .zip(&self.labels)
+            .filter(|(z, label)| network.loss.predict(z) != **label as usize)
+            .count() as u64;
+        self.loss = network.backward(
+            &mut self.workspace,
+            n,
+            Targets::Classes(&self.labels),
+            &mut self.gradients,
+            1,
+        );
+    }
+}
+
+/// Reusable training state: per-thread batch buffers and gradients, and the momentum.
+///
+/// Each mini-batch is split into one contiguous share per thread; every share runs forward
+/// and backward on its own core with single-threaded products, and the batch gradient is the
+/// row-weighted sum of the shares' mean gradients, `g = sum_s (n_s / n) g_s`. The split is
+/// fixed, so results are identical run to run for a given thread count.
+pub struct MlpTrainer {
+    shards: Vec<Shard>,
+    sgd: SgdState,
+    /// Updates made so far and planned in all, for the learning-rate schedule.
+    updates: usize,
+    planned_updates: usize,
+}
+
+impl MlpTrainer {
+    /// A trainer for `model` that will make `epochs` passes over `samples` training samples
+    /// (the learning-rate schedule spans them).
+    pub fn new(model: &MlpModel, samples: usize, epochs: usize) -> Self {
+        let threads = model.threads().min(model.config.optimizer.batch_size);
+        let share = model.config.optimizer.batch_size.div_ceil(threads);
+        let shards = (0..threads)
+            .map(|_| Shard {
+                workspace: Workspace::new(&model.network, share),
+                gradients: model.network.zero_gradients(),
+                labels: Vec::with_capacity(share),
+                rows: 0,
+                loss: 0.0,
+                errors: 0,
+            })
+            .collect();
+        Self {
+            shards,
+            sgd: SgdState::new(&model.network),
+            updates: 0,
+            planned_updates: samples.div_ceil(model.config.optimizer.batch_size) * epochs,
+        }
+    }
+
+    /// One pass over `order` in mini-batches: forward, backward, penalty, SGD step.
+    pub fn train_pass(
+        &mut self,
+        model: &mut MlpModel,
+        inputs: &[f32],
+        labels: &[u16],
+        order: &[usize],
+    ) -> Result<PassReport, Diverged> {
+        let sgd = model.config.optimizer.clone();
+        let penalty = model.config.penalty;
+        let mut total_loss = 0.0;
+        let mut errors = 0;
+        let mut norms = vec![0.0; model.network.layers.len()];
+        let mut batches = 0;
+        for (index, batch) in order.chunks(sgd.batch_size).enumerate() {
+            let n = batch.len();
+            let share = n.div_ceil(self.shards.len());
+            let network = &model.network;
+            if self.shards.len() == 1 {
+                self.shards[0].run(network, inputs, labels, batch);
+            } else {
+                self.shards
+                    .par_iter_mut()
+                    .enumerate()
+                    .for_each(|(s, shard)| {
+                        let rows = &batch[(s * share).min(n)..((s + 1) * share).min(n)];
+                        shard.run(network, inputs, labels, rows);
+                    });
+            }
+            let mut loss = 0.0;
+            for shard in &self.shards {
+                loss += shard.loss * shard.rows as f64 / n as f64;
+                errors += shard.errors;
+            }
+            if !loss.is_finite() {
+                return Err(Diverged {
+                    batch: index + 1,
+                    loss,
+                    learning_rate: sgd.learning_rate,
+                });
+            }
+            let parts: Vec<(&Gradients, f32)> = self
+                .shards
+                .iter()
+                .filter(|s| s.rows > 0)
+                .map(|s| (&s.gradients, s.rows as f32 / n as f32))
+                .collect();
+            let step = Sgd {
+                learning_rate: sgd.rate_at(self.updates, self.planned_updates),
+                ..sgd.clone()
+            };
+            self.updates += 1;
+            let (penalty_value, layer_norms) =
+                self.sgd
+                    .step_combined(&mut model.network, &parts, &step, penalty);
+            loss += penalty_value;
+            for (sum, norm) in norms.iter_mut().zip(layer_norms) {
+                *sum += norm;
+            }
+            total_loss += loss * n as f64;
+            batches += 1;
+        }
+        let count = order.len().max(1) as f64;
+        Ok(PassReport {
+            loss: total_loss / count,
+            errors,
+            gradient_norms: norms.iter().map(|s| s / batches.max(1) as f64).collect(),
+        })
+    }
+}
