@@ -12,13 +12,14 @@ use std::time::Instant;
 
 use crate::data::{self, ImageSet, LoadOptions, builtin, folder};
 use crate::experiment::{Experiment, Learner, Overrides};
+use crate::lessons::Lesson;
 use crate::model_file::{MachineFile, SavedModel};
 use crate::nn::mark1::{Coding, Mark1, Mark1Config, Potentiometers};
 use crate::nn::metrics::{Confusion, EpochRecord};
 use crate::nn::mlp::MlpConfig;
 use crate::nn::mlp_model::{MlpModel, MlpTrainer};
 use crate::nn::retina::{Excitation, RetinaConfig};
-use crate::scene::{DEFAULT_SCENE_NAME, SHOWCASE_SCENE_NAME, Scene};
+use crate::scene::{DEFAULT_SCENE_NAME, ModelConfig, SHOWCASE_SCENE_NAME, Scene};
 use crate::seeds::{Stream, rng_for};
 
 /// mark1: Frank Rosenblatt's Mark I Perceptron (1958-60), simulated.
@@ -278,6 +279,9 @@ fn train(args: TrainArgs) -> Result<ExitCode> {
         threads: args.threads,
     };
     let scene = overrides.apply(scene).with_context(|| scene_name.clone())?;
+    if let ModelConfig::Lesson(lesson) = &scene.model {
+        return run_lesson(&scene, lesson, args.json);
+    }
     let mut experiment = Experiment::prepare(scene)?;
     for note in &experiment.notes {
         eprintln!("note: {note}");
@@ -449,6 +453,27 @@ fn train(args: TrainArgs) -> Result<ExitCode> {
         print_confusion(report, &experiment.train.classes, heading);
         if let Some(path) = &args.save {
             println!("saved the trained model to {}", path.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_lesson(scene: &Scene, lesson: &Lesson, json: bool) -> Result<ExitCode> {
+    let started = Instant::now();
+    let report = lesson.run(scene.seed);
+    if json {
+        let value = json!({
+            "scene": scene.name,
+            "lesson": report.title,
+            "seed": scene.seed,
+            "seconds": started.elapsed().as_secs_f64(),
+            "figures": report.figures,
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        println!("mark1 lesson: {}", report.title);
+        for line in &report.lines {
+            println!("{line}");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -65,6 +65,7 @@ impl Overrides {
                     );
                 }
             }
+            ModelConfig::Lesson(_) => {}
             ModelConfig::Mlp(config) => {
                 if self.a_units.is_some() {
                     bail!("--a-units applies to Mark I scenes, not an MLP");
@@ -176,6 +177,9 @@ impl Experiment {
                     train_cache,
                     test_cache,
                 }
+            }
+            ModelConfig::Lesson(_) => {
+                bail!("a lesson scene brings its own data: run it with `mark1 train --scene`")
             }
             ModelConfig::Mlp(config) => {
                 let mut model =

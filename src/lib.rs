@@ -4,13 +4,16 @@
 //! - [`nn`]: the Bevy-free numeric core (retina, plugboard, R-units, reinforcement rules, metrics).
 //! - [`data`]: image folders, IDX files and the generated historical sets.
 //! - [`scene`]: the typed `scenes/*.ron` configuration, one seed for every random choice.
-//! - [`experiment`]: data + machine + training loop, shared by the command line and the tests.
+//! - [`experiment`]: data + model + training loop, shared by the command line and the tests.
+//! - [`lessons`]: the lecture's demonstrations (LDA vs logistic regression, XOR, universal
+//!   approximation, gradient descent, vanishing gradients).
 //! - [`model_file`]: saving and loading a trained machine (RON, atomic, versioned).
 //! - [`cli`]: the headless command line (`train`, `eval`, `classify`, `bench`).
 
 pub mod cli;
 pub mod data;
 pub mod experiment;
+pub mod lessons;
 pub mod model_file;
 pub mod nn;
 pub mod scene;

@@ -4,6 +4,7 @@ use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
+use crate::lessons::Lesson;
 use crate::nn::mark1::Mark1Config;
 use crate::nn::mlp::MlpConfig;
 use crate::nn::retina::RetinaConfig;
@@ -72,6 +73,8 @@ pub enum ModelConfig {
     Mark1(Mark1Config),
     /// A multi-layer perceptron trained by backpropagation (the modern mode).
     Mlp(MlpConfig),
+    /// One of the lecture's demonstrations, on its own generated data.
+    Lesson(Lesson),
 }
 
 /// How long and in what order to train.
@@ -180,6 +183,7 @@ impl Scene {
                 .validate(self.retina.cells())
                 .map_err(|m| (field_of(&m), m)),
             ModelConfig::Mlp(config) => config.validate().map_err(|m| (field_of(&m), m)),
+            ModelConfig::Lesson(lesson) => lesson.validate().map_err(|m| (field_of(&m), m)),
         }
     }
 }
@@ -209,6 +213,11 @@ fn field_of(message: &str) -> &'static str {
         "activation",
         "init",
         "penalty",
+        "samples_per_class",
+        "epochs",
+        "hidden",
+        "depth",
+        "runs",
         "plugboard",
         "retina",
         "response",

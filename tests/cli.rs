@@ -355,3 +355,110 @@ fn an_exported_builtin_set_trains_exactly_like_the_generated_one() {
     assert_eq!(errors(&from_folder), errors(&generated));
     assert!(from_folder["train_accuracy"].as_f64().unwrap() > 0.9);
 }
+
+#[test]
+fn an_mlp_trains_saves_evaluates_and_classifies() {
+    let dir = scratch("mlp");
+    let data = dir.join("cards");
+    write_cards(&data.join("train"), 30, 7);
+    write_cards(&data.join("test"), 10, 8);
+    let machine = dir.join("mlp.ron");
+    let trained = json_of(&mark1(&[
+        "train",
+        "--scene",
+        "scenes/mlp.ron",
+        "--data",
+        data.to_str().unwrap(),
+        "--epochs",
+        "5",
+        "--save",
+        machine.to_str().unwrap(),
+        "--json",
+    ]));
+    assert_eq!(trained["model"], "mlp");
+    assert_eq!(
+        trained["layer_sizes"],
+        serde_json::json!([784, 256, 128, 2])
+    );
+    let test_accuracy = trained["test_accuracy"].as_f64().unwrap();
+    assert!(test_accuracy >= 0.9, "{test_accuracy}");
+    let losses: Vec<f64> = trained["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["loss"].as_f64().unwrap())
+        .collect();
+    assert!(losses[4] < losses[0], "{losses:?}");
+    assert_eq!(
+        trained["history"][0]["gradient_norms"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+
+    let evaluated = json_of(&mark1(&[
+        "eval",
+        "--load",
+        machine.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--json",
+    ]));
+    assert_eq!(evaluated["accuracy"].as_f64().unwrap(), test_accuracy);
+    assert_eq!(evaluated["confusion"], trained["confusion"]);
+
+    let card = data.join("test").join("right").join("010.png");
+    let classified = json_of(&mark1(&[
+        "classify",
+        "--load",
+        machine.to_str().unwrap(),
+        card.to_str().unwrap(),
+        "--json",
+    ]));
+    let outputs: Vec<f64> =
+        serde_json::from_value(classified["results"][0]["outputs"].clone()).unwrap();
+    assert_eq!(outputs.len(), 2);
+    assert!(
+        (outputs.iter().sum::<f64>() - 1.0).abs() < 1e-5,
+        "probabilities sum to 1: {outputs:?}"
+    );
+}
+
+#[test]
+fn a_diverging_mlp_stops_with_a_message_naming_the_learning_rate() {
+    let line = failure(&mark1(&[
+        "train",
+        "--scene",
+        "scenes/mlp.ron",
+        "--data",
+        "builtin:e-f",
+        "--learning-rate",
+        "1000000",
+        "--epochs",
+        "3",
+    ]));
+    assert!(
+        line.contains("diverged") && line.contains("learning rate 1000000"),
+        "{line}"
+    );
+}
+
+#[test]
+fn lesson_scenes_print_their_figures() {
+    let value = json_of(&mark1(&[
+        "train",
+        "--scene",
+        "scenes/lesson-xor.ron",
+        "--json",
+    ]));
+    assert_eq!(value["figures"]["mlp_accuracy"], 1.0);
+    assert!(value["figures"]["single_layer_accuracy"].as_f64().unwrap() <= 0.75);
+    let value = json_of(&mark1(&[
+        "train",
+        "--scene",
+        "scenes/lesson-descent.ron",
+        "--json",
+    ]));
+    assert_eq!(value["figures"]["runs"][2]["diverged_at"], 5);
+}

@@ -1,0 +1,867 @@
+//! The lecture's demonstrations as runnable lessons: LDA vs logistic regression, XOR, universal
+//! approximation, gradient descent on a 1-D loss, vanishing gradients. Bevy-free.
+
+use rand::Rng;
+use rand_distr::{Distribution, StandardNormal};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::nn::activation::Activation;
+use crate::nn::loss::{Loss, Targets};
+use crate::nn::mlp::{
+    Init, LayerConfig, Network, Penalty, Schedule, Sgd, SgdState, Workspace, gradient_norms,
+};
+use crate::seeds::{MachineRng, Stream, rng_for};
+
+/// A lesson and its settings, as a scene names it (`model: Lesson(Xor(hidden: 4))`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Lesson {
+    LogisticVsLda(LdaLesson),
+    Xor(XorLesson),
+    UniversalApproximation(ApproximationLesson),
+    GradientDescent(DescentLesson),
+    VanishingGradients(VanishingLesson),
+}
+
+/// What a lesson found: lines for people and figures for tests and `--json`.
+#[derive(Clone, Debug)]
+pub struct LessonReport {
+    pub title: String,
+    pub lines: Vec<String>,
+    pub figures: serde_json::Value,
+}
+
+impl Lesson {
+    /// Runs the lesson with every random choice drawn from `seed`.
+    pub fn run(&self, seed: u64) -> LessonReport {
+        match self {
+            Lesson::LogisticVsLda(l) => l.run(seed).report(),
+            Lesson::Xor(l) => l.run(seed).report(),
+            Lesson::UniversalApproximation(l) => l.run().report(),
+            Lesson::GradientDescent(l) => l.run().report(),
+            Lesson::VanishingGradients(l) => l.run(seed).report(),
+        }
+    }
+
+    /// Checks the settings, naming the field at fault.
+    pub fn validate(&self) -> Result<(), String> {
+        let positive = |name: &str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(format!("{name}: {v} must be positive"))
+            }
+        };
+        match self {
+            Lesson::LogisticVsLda(l) => {
+                positive("learning_rate", l.learning_rate as f64)?;
+                if l.samples_per_class < 3 || l.epochs == 0 {
+                    return Err("samples_per_class: needs at least 3, and epochs at least 1".into());
+                }
+                Ok(())
+            }
+            Lesson::Xor(l) => {
+                positive("learning_rate", l.learning_rate as f64)?;
+                if l.hidden == 0 || l.epochs == 0 {
+                    return Err("hidden: needs at least one unit, and epochs at least 1".into());
+                }
+                Ok(())
+            }
+            Lesson::UniversalApproximation(l) => {
+                if l.units.is_empty() || l.units.contains(&0) {
+                    return Err("units: list one or more positive step-unit counts".into());
+                }
+                Ok(())
+            }
+            Lesson::GradientDescent(l) => {
+                for run in &l.runs {
+                    positive("learning_rate", run.learning_rate)?;
+                }
+                if l.runs.is_empty() {
+                    return Err("runs: list at least one (start, learning_rate)".into());
+                }
+                Ok(())
+            }
+            Lesson::VanishingGradients(l) => {
+                if l.depth == 0 || l.width == 0 {
+                    return Err(
+                        "depth: needs at least one hidden layer of at least one unit".into(),
+                    );
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Trains `network` by full-batch gradient descent for `epochs` steps; returns the final loss.
+fn gradient_descent(
+    network: &mut Network,
+    inputs: &[f32],
+    targets: Targets,
+    epochs: usize,
+    learning_rate: f32,
+    momentum: f32,
+) -> f64 {
+    let batch = inputs.len() / network.input_size();
+    let mut ws = Workspace::new(network, batch);
+    let mut grads = network.zero_gradients();
+    let mut state = SgdState::new(network);
+    let sgd = Sgd {
+        learning_rate,
+        momentum,
+        batch_size: batch,
+        schedule: Schedule::Constant,
+    };
+    let mut loss = f64::NAN;
+    for _ in 0..epochs {
+        ws.input_mut(batch).copy_from_slice(inputs);
+        network.forward(&mut ws, batch, 1);
+        loss = network.backward(&mut ws, batch, targets, &mut grads, 1);
+        state.step(network, &grads, &sgd);
+    }
+    loss
+}
+
+/// Fraction of rows whose predicted class matches `labels`.
+fn accuracy(network: &Network, inputs: &[f32], labels: &[u16]) -> f64 {
+    let q = network.output_size();
+    let logits = network.logits_of(inputs, labels.len(), 1);
+    let right = logits
+        .chunks_exact(q)
+        .zip(labels)
+        .filter(|(z, l)| network.loss.predict(z) == **l as usize)
+        .count();
+    right as f64 / labels.len() as f64
+}
+
+// ----- Logistic regression vs linear discriminant analysis -------------------------------
+
+/// Two Gaussian classes with one shared covariance: LDA's Bayes rule and logistic regression
+/// trained by gradient descent both take the form `p(y=1|x) = sigma(w^T x + b)`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LdaLesson {
+    pub samples_per_class: usize,
+    pub epochs: usize,
+    pub learning_rate: f32,
+}
+
+impl Default for LdaLesson {
+    fn default() -> Self {
+        Self {
+            samples_per_class: 500,
+            epochs: 2000,
+            learning_rate: 0.5,
+        }
+    }
+}
+
+/// The two fitted rules and how closely they agree.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LdaComparison {
+    pub lda_w: [f64; 2],
+    pub lda_b: f64,
+    pub logistic_w: [f64; 2],
+    pub logistic_b: f64,
+    /// Cosine of the angle between the two weight vectors.
+    pub cosine: f64,
+    /// Fraction of test points on which both rules decide alike.
+    pub agreement: f64,
+    pub lda_accuracy: f64,
+    pub logistic_accuracy: f64,
+    pub final_loss: f64,
+}
+
+/// Class means and the shared covariance of the lesson's Gaussians.
+const LDA_MEANS: [[f64; 2]; 2] = [[-1.0, 0.0], [1.0, 1.0]];
+const LDA_COVARIANCE: [[f64; 2]; 2] = [[1.0, 0.6], [0.6, 1.5]];
+
+fn gaussian_points(per_class: usize, rng: &mut MachineRng) -> (Vec<f32>, Vec<u16>) {
+    // Cholesky factor of the covariance: L L^T = Sigma.
+    let l00 = LDA_COVARIANCE[0][0].sqrt();
+    let l10 = LDA_COVARIANCE[1][0] / l00;
+    let l11 = (LDA_COVARIANCE[1][1] - l10 * l10).sqrt();
+    let mut points = Vec::with_capacity(4 * per_class);
+    let mut labels = Vec::with_capacity(2 * per_class);
+    for (class, mean) in LDA_MEANS.iter().enumerate() {
+        for _ in 0..per_class {
+            let (u, v): (f64, f64) = (StandardNormal.sample(rng), StandardNormal.sample(rng));
+            points.push((mean[0] + l00 * u) as f32);
+            points.push((mean[1] + l10 * u + l11 * v) as f32);
+            labels.push(class as u16);
+        }
+    }
+    (points, labels)
+}
+
+impl LdaLesson {
+    pub fn run(&self, seed: u64) -> LdaComparison {
+        let mut rng = rng_for(seed, Stream::Generator);
+        let (train, train_labels) = gaussian_points(self.samples_per_class, &mut rng);
+        let (test, test_labels) = gaussian_points(self.samples_per_class, &mut rng);
+        // LDA: class means, pooled covariance, w = S^-1 (m1 - m0),
+        // b = (m0^T S^-1 m0 - m1^T S^-1 m1) / 2 + ln(p1 / p0) (equal priors here).
+        let mut means = [[0.0f64; 2]; 2];
+        let mut counts = [0.0f64; 2];
+        for (x, &y) in train.chunks_exact(2).zip(&train_labels) {
+            means[y as usize][0] += x[0] as f64;
+            means[y as usize][1] += x[1] as f64;
+            counts[y as usize] += 1.0;
+        }
+        for c in 0..2 {
+            means[c][0] /= counts[c];
+            means[c][1] /= counts[c];
+        }
+        let mut s = [[0.0f64; 2]; 2];
+        for (x, &y) in train.chunks_exact(2).zip(&train_labels) {
+            let d = [
+                x[0] as f64 - means[y as usize][0],
+                x[1] as f64 - means[y as usize][1],
+            ];
+            for i in 0..2 {
+                for j in 0..2 {
+                    s[i][j] += d[i] * d[j];
+                }
+            }
+        }
+        let n = counts[0] + counts[1] - 2.0;
+        let s = s.map(|row| row.map(|v| v / n));
+        let det = s[0][0] * s[1][1] - s[0][1] * s[1][0];
+        let inv = [
+            [s[1][1] / det, -s[0][1] / det],
+            [-s[1][0] / det, s[0][0] / det],
+        ];
+        let apply = |m: &[f64; 2]| {
+            [
+                inv[0][0] * m[0] + inv[0][1] * m[1],
+                inv[1][0] * m[0] + inv[1][1] * m[1],
+            ]
+        };
+        let (a0, a1) = (apply(&means[0]), apply(&means[1]));
+        let lda_w = [a1[0] - a0[0], a1[1] - a0[1]];
+        let quad = |m: &[f64; 2], a: &[f64; 2]| m[0] * a[0] + m[1] * a[1];
+        let lda_b =
+            0.5 * (quad(&means[0], &a0) - quad(&means[1], &a1)) + (counts[1] / counts[0]).ln();
+
+        // Logistic regression: no hidden layer, one sigmoid output, batch gradient descent.
+        let mut network = Network::new(
+            2,
+            &[],
+            1,
+            Loss::SigmoidBinaryCrossEntropy,
+            Init::SmallGaussian(0.01),
+            &mut rng,
+        );
+        let final_loss = gradient_descent(
+            &mut network,
+            &train,
+            Targets::Classes(&train_labels),
+            self.epochs,
+            self.learning_rate,
+            0.0,
+        );
+        let layer = &network.layers[0];
+        let logistic_w = [layer.weights[0] as f64, layer.weights[1] as f64];
+        let logistic_b = layer.bias[0] as f64;
+        let norm = |w: &[f64; 2]| (w[0] * w[0] + w[1] * w[1]).sqrt();
+        let cosine = (lda_w[0] * logistic_w[0] + lda_w[1] * logistic_w[1])
+            / (norm(&lda_w) * norm(&logistic_w));
+        let decide =
+            |w: &[f64; 2], b: f64, x: &[f32]| w[0] * x[0] as f64 + w[1] * x[1] as f64 + b >= 0.0;
+        let (mut agree, mut lda_right, mut logistic_right) = (0, 0, 0);
+        for (x, &y) in test.chunks_exact(2).zip(&test_labels) {
+            let (a, b) = (decide(&lda_w, lda_b, x), decide(&logistic_w, logistic_b, x));
+            agree += (a == b) as usize;
+            lda_right += (a == (y == 1)) as usize;
+            logistic_right += (b == (y == 1)) as usize;
+        }
+        let total = test_labels.len() as f64;
+        LdaComparison {
+            lda_w,
+            lda_b,
+            logistic_w,
+            logistic_b,
+            cosine,
+            agreement: agree as f64 / total,
+            lda_accuracy: lda_right as f64 / total,
+            logistic_accuracy: logistic_right as f64 / total,
+            final_loss,
+        }
+    }
+}
+
+impl LdaComparison {
+    fn report(&self) -> LessonReport {
+        LessonReport {
+            title: "Logistic regression vs linear discriminant analysis".into(),
+            lines: vec![
+                "Two Gaussian classes sharing one covariance: both rules read p(y=1|x) = sigma(w^T x + b).".into(),
+                format!("LDA (closed form):        w = ({:+.3}, {:+.3}), b = {:+.3}", self.lda_w[0], self.lda_w[1], self.lda_b),
+                format!(
+                    "logistic regression (GD): w = ({:+.3}, {:+.3}), b = {:+.3}, final loss {:.4}",
+                    self.logistic_w[0], self.logistic_w[1], self.logistic_b, self.final_loss
+                ),
+                format!("cosine between the two w: {:.4}; same decision on {:.1}% of test points", self.cosine, 100.0 * self.agreement),
+                format!("test accuracy: LDA {:.4}, logistic regression {:.4}", self.lda_accuracy, self.logistic_accuracy),
+            ],
+            figures: json!({
+                "cosine": self.cosine,
+                "agreement": self.agreement,
+                "lda_accuracy": self.lda_accuracy,
+                "logistic_accuracy": self.logistic_accuracy,
+                "final_loss": self.final_loss,
+            }),
+        }
+    }
+}
+
+// ----- XOR ---------------------------------------------------------------------------------
+
+/// XOR of two inputs: a single layer cannot separate it, one hidden layer can.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct XorLesson {
+    pub hidden: usize,
+    pub epochs: usize,
+    pub learning_rate: f32,
+}
+
+impl Default for XorLesson {
+    fn default() -> Self {
+        Self {
+            hidden: 4,
+            epochs: 2000,
+            learning_rate: 0.5,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct XorResult {
+    pub single_layer_accuracy: f64,
+    pub single_layer_loss: f64,
+    pub mlp_accuracy: f64,
+    pub mlp_loss: f64,
+}
+
+const XOR_INPUTS: [f32; 8] = [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0];
+const XOR_LABELS: [u16; 4] = [0, 1, 1, 0];
+
+impl XorLesson {
+    pub fn run(&self, seed: u64) -> XorResult {
+        let mut rng = rng_for(seed, Stream::Generator);
+        let targets = Targets::Classes(&XOR_LABELS);
+        let mut single = Network::new(
+            2,
+            &[],
+            1,
+            Loss::SigmoidBinaryCrossEntropy,
+            Init::SmallGaussian(0.1),
+            &mut rng,
+        );
+        let single_layer_loss = gradient_descent(
+            &mut single,
+            &XOR_INPUTS,
+            targets,
+            self.epochs,
+            self.learning_rate,
+            0.9,
+        );
+        let hidden = [LayerConfig {
+            units: self.hidden,
+            activation: Activation::Tanh,
+        }];
+        let mut mlp = Network::new(
+            2,
+            &hidden,
+            1,
+            Loss::SigmoidBinaryCrossEntropy,
+            Init::Glorot,
+            &mut rng,
+        );
+        let mlp_loss = gradient_descent(
+            &mut mlp,
+            &XOR_INPUTS,
+            targets,
+            self.epochs,
+            self.learning_rate,
+            0.9,
+        );
+        XorResult {
+            single_layer_accuracy: accuracy(&single, &XOR_INPUTS, &XOR_LABELS),
+            single_layer_loss,
+            mlp_accuracy: accuracy(&mlp, &XOR_INPUTS, &XOR_LABELS),
+            mlp_loss,
+        }
+    }
+}
+
+impl XorResult {
+    fn report(&self) -> LessonReport {
+        LessonReport {
+            title: "XOR: one layer fails, one hidden layer succeeds".into(),
+            lines: vec![
+                format!(
+                    "single layer (logistic regression): accuracy {:.2}, loss {:.4} (ln 2 = 0.6931: no line separates XOR)",
+                    self.single_layer_accuracy, self.single_layer_loss
+                ),
+                format!(
+                    "one hidden tanh layer:              accuracy {:.2}, loss {:.4}",
+                    self.mlp_accuracy, self.mlp_loss
+                ),
+            ],
+            figures: json!({
+                "single_layer_accuracy": self.single_layer_accuracy,
+                "single_layer_loss": self.single_layer_loss,
+                "mlp_accuracy": self.mlp_accuracy,
+                "mlp_loss": self.mlp_loss,
+            }),
+        }
+    }
+}
+
+// ----- Universal approximation -------------------------------------------------------------
+
+/// `f(x) = sin(2 pi x)` on [0, 1] as a sum of step units: `F(x) = f(c_0) + sum_i v_i step(x - i/q)`,
+/// a staircase through the midpoints `c_i`; the error falls like `pi / q`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApproximationLesson {
+    /// Numbers of step units to try.
+    pub units: Vec<usize>,
+}
+
+impl Default for ApproximationLesson {
+    fn default() -> Self {
+        Self {
+            units: vec![4, 8, 16, 32, 64],
+        }
+    }
+}
+
+/// Largest and root-mean-square error on 1,000 points, per number of units.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApproximationResult {
+    pub rows: Vec<(usize, f64, f64)>,
+}
+
+fn target_function(x: f64) -> f64 {
+    (2.0 * std::f64::consts::PI * x).sin()
+}
+
+/// The staircase network for `q` intervals: `q - 1` step units, weight 1 and bias `-i/q`,
+/// summed with weights `f(c_i) - f(c_{i-1})` onto the output bias `f(c_0)`.
+pub fn staircase(q: usize) -> Network {
+    let midpoint = |i: usize| (i as f64 + 0.5) / q as f64;
+    let hidden = q.saturating_sub(1);
+    let mut layers = Vec::new();
+    let output_inputs = if hidden > 0 {
+        layers.push(crate::nn::mlp::Dense {
+            inputs: 1,
+            outputs: hidden,
+            weights: vec![1.0; hidden],
+            bias: (1..q).map(|i| -(i as f32) / q as f32).collect(),
+            activation: Activation::Step,
+        });
+        hidden
+    } else {
+        1
+    };
+    let weights = if hidden > 0 {
+        (1..q)
+            .map(|i| (target_function(midpoint(i)) - target_function(midpoint(i - 1))) as f32)
+            .collect()
+    } else {
+        vec![0.0]
+    };
+    layers.push(crate::nn::mlp::Dense {
+        inputs: output_inputs,
+        outputs: 1,
+        weights,
+        bias: vec![target_function(midpoint(0)) as f32],
+        activation: Activation::Identity,
+    });
+    Network {
+        layers,
+        loss: Loss::MeanSquaredError,
+    }
+}
+
+impl ApproximationLesson {
+    pub fn run(&self) -> ApproximationResult {
+        const POINTS: usize = 1000;
+        let xs: Vec<f32> = (0..POINTS)
+            .map(|k| k as f32 / (POINTS - 1) as f32)
+            .collect();
+        let rows = self
+            .units
+            .iter()
+            .map(|&q| {
+                let network = staircase(q);
+                let outputs = network.logits_of(&xs, POINTS, 1);
+                let errors: Vec<f64> = outputs
+                    .iter()
+                    .zip(&xs)
+                    .map(|(&y, &x)| (y as f64 - target_function(x as f64)).abs())
+                    .collect();
+                let max = errors.iter().copied().fold(0.0, f64::max);
+                let rms = (errors.iter().map(|e| e * e).sum::<f64>() / POINTS as f64).sqrt();
+                (q, max, rms)
+            })
+            .collect();
+        ApproximationResult { rows }
+    }
+}
+
+impl ApproximationResult {
+    fn report(&self) -> LessonReport {
+        let mut lines = vec![
+            "sin(2 pi x) on [0, 1] as a sum of step units (Cybenko 1989; Hornik 1991):".to_string(),
+        ];
+        for &(q, max, rms) in &self.rows {
+            lines.push(format!(
+                "  {q:>4} units: largest error {max:.4}, RMS error {rms:.4}"
+            ));
+        }
+        LessonReport {
+            title: "Universal approximation by step units".into(),
+            lines,
+            figures: json!({
+                "units": self.rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+                "max_error": self.rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+                "rms_error": self.rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+            }),
+        }
+    }
+}
+
+// ----- Gradient descent on a 1-D loss ------------------------------------------------------
+
+/// The lecture's three examples on `L(theta) = theta^4 - 3 theta^2 + theta`, which has a local
+/// minimum near 1.13 and its global minimum near -1.30.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DescentLesson {
+    pub runs: Vec<DescentRun>,
+    pub steps: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DescentRun {
+    pub start: f64,
+    pub learning_rate: f64,
+}
+
+impl Default for DescentLesson {
+    fn default() -> Self {
+        Self {
+            runs: vec![
+                DescentRun {
+                    start: 2.0,
+                    learning_rate: 0.01,
+                },
+                DescentRun {
+                    start: -2.0,
+                    learning_rate: 0.01,
+                },
+                DescentRun {
+                    start: 2.0,
+                    learning_rate: 0.2,
+                },
+            ],
+            steps: 1000,
+        }
+    }
+}
+
+/// `L(theta)` and `L'(theta)`.
+pub fn descent_loss(theta: f64) -> (f64, f64) {
+    (
+        theta.powi(4) - 3.0 * theta * theta + theta,
+        4.0 * theta.powi(3) - 6.0 * theta + 1.0,
+    )
+}
+
+/// Where one run ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DescentOutcome {
+    Converged { theta: f64, loss: f64, steps: usize },
+    Diverged { step: usize, learning_rate: f64 },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct DescentResult {
+    pub runs: Vec<(DescentRun, DescentOutcome)>,
+}
+
+impl DescentLesson {
+    pub fn run(&self) -> DescentResult {
+        let runs = self
+            .runs
+            .iter()
+            .map(|run| {
+                let mut theta = run.start;
+                let mut outcome = None;
+                for step in 1..=self.steps {
+                    let (_, gradient) = descent_loss(theta);
+                    theta -= run.learning_rate * gradient;
+                    if !theta.is_finite() || theta.abs() > 1e6 {
+                        outcome = Some(DescentOutcome::Diverged {
+                            step,
+                            learning_rate: run.learning_rate,
+                        });
+                        break;
+                    }
+                    if gradient.abs() < 1e-10 {
+                        outcome = Some(DescentOutcome::Converged {
+                            theta,
+                            loss: descent_loss(theta).0,
+                            steps: step,
+                        });
+                        break;
+                    }
+                }
+                let outcome = outcome.unwrap_or(DescentOutcome::Converged {
+                    theta,
+                    loss: descent_loss(theta).0,
+                    steps: self.steps,
+                });
+                (run.clone(), outcome)
+            })
+            .collect();
+        DescentResult { runs }
+    }
+}
+
+impl DescentResult {
+    fn report(&self) -> LessonReport {
+        let mut lines = vec![
+            "L(theta) = theta^4 - 3 theta^2 + theta; theta <- theta - gamma L'(theta):".to_string(),
+        ];
+        let mut figures = Vec::new();
+        for (run, outcome) in &self.runs {
+            match outcome {
+                DescentOutcome::Converged { theta, loss, steps } => {
+                    let kind = if *theta < 0.0 {
+                        "the global minimum"
+                    } else {
+                        "a local minimum"
+                    };
+                    lines.push(format!(
+                        "  from {:+.2} with gamma {}: {kind}, theta = {theta:+.4}, L = {loss:.4} after {steps} steps",
+                        run.start, run.learning_rate
+                    ));
+                    figures.push(json!({"start": run.start, "learning_rate": run.learning_rate, "theta": theta, "loss": loss, "steps": steps}));
+                }
+                DescentOutcome::Diverged {
+                    step,
+                    learning_rate,
+                } => {
+                    lines.push(format!(
+                        "  from {:+.2} with gamma {learning_rate}: diverged at step {step}: the learning rate is too large",
+                        run.start
+                    ));
+                    figures.push(json!({"start": run.start, "learning_rate": learning_rate, "diverged_at": step}));
+                }
+            }
+        }
+        LessonReport {
+            title: "Gradient descent on a 1-D loss".into(),
+            lines,
+            figures: json!({ "runs": figures }),
+        }
+    }
+}
+
+// ----- Vanishing gradients -----------------------------------------------------------------
+
+/// A deep sigmoid network vs a deep ReLU network: the gradient norms of each layer on one
+/// batch at initialisation (Glorot & Bengio, 2010).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VanishingLesson {
+    pub depth: usize,
+    pub width: usize,
+}
+
+impl Default for VanishingLesson {
+    fn default() -> Self {
+        Self {
+            depth: 8,
+            width: 64,
+        }
+    }
+}
+
+/// Gradient norms of every weight matrix, input layer first, and first/last ratios.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VanishingResult {
+    pub sigmoid_norms: Vec<f64>,
+    pub relu_norms: Vec<f64>,
+    pub sigmoid_ratio: f64,
+    pub relu_ratio: f64,
+}
+
+impl VanishingLesson {
+    pub fn run(&self, seed: u64) -> VanishingResult {
+        const BATCH: usize = 256;
+        const INPUTS: usize = 64;
+        const CLASSES: usize = 10;
+        let mut rng = rng_for(seed, Stream::Generator);
+        let inputs: Vec<f32> = (0..BATCH * INPUTS)
+            .map(|_| StandardNormal.sample(&mut rng))
+            .collect();
+        let labels: Vec<u16> = (0..BATCH)
+            .map(|_| rng.random_range(0..CLASSES as u16))
+            .collect();
+        let mut norms_of = |activation: Activation, init: Init| {
+            let hidden = vec![
+                LayerConfig {
+                    units: self.width,
+                    activation,
+                };
+                self.depth
+            ];
+            let network = Network::new(
+                INPUTS,
+                &hidden,
+                CLASSES,
+                Loss::SoftmaxCrossEntropy,
+                init,
+                &mut rng,
+            );
+            let mut ws = Workspace::new(&network, BATCH);
+            ws.input_mut(BATCH).copy_from_slice(&inputs);
+            network.forward(&mut ws, BATCH, 1);
+            let mut grads = network.zero_gradients();
+            network.backward(&mut ws, BATCH, Targets::Classes(&labels), &mut grads, 1);
+            network.add_penalty(Penalty::None, &mut grads);
+            gradient_norms(&grads)
+        };
+        // The lecture's setting: small Gaussian weights (std 0.1) for the sigmoid network; He for ReLU.
+        let sigmoid_norms = norms_of(Activation::Sigmoid, Init::SmallGaussian(0.1));
+        let relu_norms = norms_of(Activation::Relu, Init::He);
+        let ratio = |n: &[f64]| n[0] / n[n.len() - 1];
+        VanishingResult {
+            sigmoid_ratio: ratio(&sigmoid_norms),
+            relu_ratio: ratio(&relu_norms),
+            sigmoid_norms,
+            relu_norms,
+        }
+    }
+}
+
+impl VanishingResult {
+    fn report(&self) -> LessonReport {
+        let fmt = |n: &[f64]| {
+            n.iter()
+                .map(|v| format!("{v:.1e}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        LessonReport {
+            title: "Vanishing gradients: deep sigmoid vs deep ReLU".into(),
+            lines: vec![
+                "gradient norm of each weight matrix on one batch, input layer first:".into(),
+                format!("  sigmoid: {}", fmt(&self.sigmoid_norms)),
+                format!("  ReLU:    {}", fmt(&self.relu_norms)),
+                format!(
+                    "first layer / last layer: sigmoid {:.1e}, ReLU {:.2}",
+                    self.sigmoid_ratio, self.relu_ratio
+                ),
+            ],
+            figures: json!({
+                "sigmoid_norms": self.sigmoid_norms,
+                "relu_norms": self.relu_norms,
+                "sigmoid_ratio": self.sigmoid_ratio,
+                "relu_ratio": self.relu_ratio,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lda_and_logistic_regression_find_the_same_rule() {
+        let r = LdaLesson::default().run(1);
+        eprintln!("{r:?}");
+        assert!(r.cosine > 0.99, "{}", r.cosine);
+        assert!(r.agreement > 0.97, "{}", r.agreement);
+        assert!((r.lda_accuracy - r.logistic_accuracy).abs() < 0.02);
+        assert!(
+            r.lda_accuracy > 0.75 && r.lda_accuracy < 0.95,
+            "{}",
+            r.lda_accuracy
+        );
+        assert!(r.final_loss < 0.5 && r.final_loss > 0.2, "{}", r.final_loss);
+    }
+
+    #[test]
+    fn xor_defeats_one_layer_and_yields_to_a_hidden_layer() {
+        let r = XorLesson::default().run(1);
+        eprintln!("{r:?}");
+        assert!(r.single_layer_accuracy <= 0.75);
+        // The best a single layer can do on XOR is predict 1/2 everywhere: loss ln 2.
+        assert!(r.single_layer_loss > 0.69, "{}", r.single_layer_loss);
+        assert_eq!(r.mlp_accuracy, 1.0);
+        assert!(r.mlp_loss < 0.01, "{}", r.mlp_loss);
+    }
+
+    #[test]
+    fn step_units_approximate_the_sine_ever_closer() {
+        let r = ApproximationLesson::default().run();
+        eprintln!("{r:?}");
+        for pair in r.rows.windows(2) {
+            assert!(pair[1].1 < pair[0].1 && pair[1].2 < pair[0].2, "{pair:?}");
+        }
+        // Largest error at most pi/q (slope 2 pi times half an interval), and close to it.
+        for &(q, max, _) in &r.rows {
+            let bound = std::f64::consts::PI / q as f64;
+            assert!(
+                max <= bound + 1e-3 && max > 0.6 * bound,
+                "{q}: {max} vs {bound}"
+            );
+        }
+    }
+
+    #[test]
+    fn gradient_descent_finds_local_and_global_minima_and_diverges_when_too_bold() {
+        let r = DescentLesson::default().run();
+        eprintln!("{r:?}");
+        let DescentOutcome::Converged { theta, loss, .. } = r.runs[0].1 else {
+            panic!()
+        };
+        assert!(
+            (theta - 1.1309).abs() < 1e-3 && (loss + 1.0705).abs() < 1e-3,
+            "{theta} {loss}"
+        );
+        let DescentOutcome::Converged { theta, loss, .. } = r.runs[1].1 else {
+            panic!()
+        };
+        assert!(
+            (theta + 1.3008).abs() < 1e-3 && (loss + 3.5139).abs() < 1e-3,
+            "{theta} {loss}"
+        );
+        assert!(
+            matches!(r.runs[2].1, DescentOutcome::Diverged { learning_rate, .. } if learning_rate == 0.2)
+        );
+    }
+
+    #[test]
+    fn sigmoid_gradients_vanish_where_relu_gradients_do_not() {
+        let r = VanishingLesson::default().run(1);
+        eprintln!("{r:?}");
+        // Eight sigmoid layers with small weights shrink the gradient by a factor of ~5 each.
+        assert!(r.sigmoid_ratio < 1e-4, "{}", r.sigmoid_ratio);
+        assert!(
+            r.relu_ratio > 0.1 && r.relu_ratio < 10.0,
+            "{}",
+            r.relu_ratio
+        );
+    }
+}
