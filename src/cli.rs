@@ -793,53 +793,67 @@ fn bench_mlp(
         excitation: Excitation::Analog,
         ..RetinaConfig::default()
     };
-    let config = MlpConfig::default();
-    let mut model =
-        MlpModel::build(&retina, &config, set.classes.clone(), 1).map_err(|m| anyhow!("{m}"))?;
-    let mut inputs = model.encode_all(&set.images);
-    model.fit_standardization(&mut inputs);
-    let mut trainer = MlpTrainer::new(&model, set.len(), 1);
-    let started = Instant::now();
-    let report = trainer
-        .train_pass(&mut model, &inputs, &set.labels, order)
-        .map_err(|d| anyhow!("bench: {d}"))?;
-    let seconds = started.elapsed().as_secs_f64();
-    let n = set.len() as f64;
     // Multiply-adds per sample: forward H W for every layer, dW for every layer, dH below
     // the top for every layer but the first; two flops each.
-    let layers = &model.network.layers;
-    let macs: usize = layers.iter().map(|l| l.inputs * l.outputs).sum::<usize>() * 3
-        - layers[0].inputs * layers[0].outputs;
-    let gflops = 2.0 * macs as f64 * n / seconds / 1e9;
-    let started = Instant::now();
-    let predictions = model.predict(&inputs);
-    let classify_seconds = started.elapsed().as_secs_f64();
-    let correct = predictions
-        .iter()
-        .zip(&set.labels)
-        .filter(|(p, l)| **p == **l as usize)
-        .count();
-    value["mlp_layers"] = json!("784-256-128-10 ReLU, batch 64, SGD momentum 0.9");
-    value["mlp_threads"] = json!(model.threads());
-    value["mlp_train_samples_per_second"] = json!(n / seconds);
-    value["mlp_gflops"] = json!(gflops);
-    value["mlp_epoch_seconds"] = json!(seconds);
-    value["mlp_classify_samples_per_second"] = json!(n / classify_seconds);
-    value["mlp_train_loss"] = json!(report.loss);
-    value["mlp_train_accuracy_after_bench"] = json!(correct as f64 / n);
-    Ok(vec![
-        format!("reference MLP ({})", describe_mlp(&model)),
-        format!(
-            "  training (one epoch):             {:>10.0} samples/s  ({seconds:.3} s, {gflops:.1} GFLOP/s)",
+    let n = set.len() as f64;
+    let mut lines = Vec::new();
+    let all_cores = rayon::current_num_threads();
+    let thread_counts = if all_cores > 1 {
+        vec![all_cores, 1]
+    } else {
+        vec![1]
+    };
+    for threads in thread_counts {
+        let config = MlpConfig {
+            threads: Some(threads),
+            ..MlpConfig::default()
+        };
+        let mut model = MlpModel::build(&retina, &config, set.classes.clone(), 1)
+            .map_err(|m| anyhow!("{m}"))?;
+        let mut inputs = model.encode_all(&set.images);
+        model.fit_standardization(&mut inputs);
+        let mut trainer = MlpTrainer::new(&model, set.len(), 1);
+        let started = Instant::now();
+        let report = trainer
+            .train_pass(&mut model, &inputs, &set.labels, order)
+            .map_err(|d| anyhow!("bench: {d}"))?;
+        let seconds = started.elapsed().as_secs_f64();
+        let layers = &model.network.layers;
+        let macs: usize = layers.iter().map(|l| l.inputs * l.outputs).sum::<usize>() * 3
+            - layers[0].inputs * layers[0].outputs;
+        let gflops = 2.0 * macs as f64 * n / seconds / 1e9;
+        let started = Instant::now();
+        let predictions = model.predict(&inputs);
+        let classify_seconds = started.elapsed().as_secs_f64();
+        let correct = predictions
+            .iter()
+            .zip(&set.labels)
+            .filter(|(p, l)| **p == **l as usize)
+            .count();
+        let suffix = if threads == all_cores {
+            String::new()
+        } else {
+            format!("_{threads}_thread")
+        };
+        value[format!("mlp_train_samples_per_second{suffix}")] = json!(n / seconds);
+        value[format!("mlp_gflops{suffix}")] = json!(gflops);
+        value[format!("mlp_epoch_seconds{suffix}")] = json!(seconds);
+        value[format!("mlp_classify_samples_per_second{suffix}")] = json!(n / classify_seconds);
+        if threads == all_cores {
+            value["mlp_layers"] = json!("784-256-128-10 ReLU, batch 64, SGD momentum 0.9");
+            value["mlp_threads"] = json!(threads);
+            value["mlp_train_loss"] = json!(report.loss);
+            value["mlp_train_accuracy_after_bench"] = json!(correct as f64 / n);
+            lines.push(format!("reference MLP ({})", describe_mlp(&model)));
+        }
+        lines.push(format!(
+            "  training, {threads} thread(s):            {:>10.0} samples/s  ({seconds:.3} s per epoch, {gflops:.1} GFLOP/s)",
             n / seconds
-        ),
-        format!(
-            "  classification:                   {:>10.0} samples/s  ({classify_seconds:.3} s)",
+        ));
+        lines.push(format!(
+            "  classification, {threads} thread(s):      {:>10.0} samples/s  ({classify_seconds:.3} s)",
             n / classify_seconds
-        ),
-        format!(
-            "  training accuracy after 1 epoch:  {:.4}",
-            correct as f64 / n
-        ),
-    ])
+        ));
+    }
+    Ok(lines)
 }

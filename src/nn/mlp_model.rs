@@ -324,6 +324,11 @@ impl MlpTrainer {
         labels: &[u16],
         order: &[usize],
     ) -> Result<PassReport, Diverged> {
+        if self.shards.len() > 1 && rayon::current_thread_index().is_none() {
+            // Run the whole pass on a pool thread: each batch then splits between this thread
+            // and one other, instead of waking two workers while the caller sleeps.
+            return rayon::scope(|_| self.train_pass(model, inputs, labels, order));
+        }
         let sgd = model.config.optimizer.clone();
         let penalty = model.config.penalty;
         let mut total_loss = 0.0;
