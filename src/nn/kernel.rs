@@ -24,10 +24,6 @@ const PARALLEL_THRESHOLD: usize = 1 << 18;
 
 /// `c = beta * c + op(a) * op(b)` with `op(a)` m x k, `op(b)` k x n, `c` m x n, all row-major;
 /// `beta` is 0 (overwrite) or 1 (accumulate). Uses up to `threads` threads of rayon's pool.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "a BLAS-style product names every dimension"
-)]
 pub fn matmul(
     c: &mut [f32],
     a: &[f32],
@@ -105,41 +101,40 @@ pub fn matmul(
     }
 }
 
-/// The textbook triple loop, for checking [`matmul`].
-#[allow(clippy::too_many_arguments, reason = "mirrors matmul")]
-pub fn matmul_reference(
-    c: &mut [f32],
-    a: &[f32],
-    a_layout: Layout,
-    b: &[f32],
-    b_layout: Layout,
-    (m, k, n): (usize, usize, usize),
-    accumulate: bool,
-) {
-    for i in 0..m {
-        for j in 0..n {
-            let mut sum = 0.0f64;
-            for p in 0..k {
-                let x = match a_layout {
-                    Layout::Normal => a[i * k + p],
-                    Layout::Transposed => a[p * m + i],
-                };
-                let y = match b_layout {
-                    Layout::Normal => b[p * n + j],
-                    Layout::Transposed => b[j * k + p],
-                };
-                sum += x as f64 * y as f64;
-            }
-            let base = if accumulate { c[i * n + j] as f64 } else { 0.0 };
-            c[i * n + j] = (base + sum) as f32;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use rand::Rng;
+
+    /// The textbook triple loop, for checking [`matmul`].
+    fn matmul_reference(
+        c: &mut [f32],
+        a: &[f32],
+        a_layout: Layout,
+        b: &[f32],
+        b_layout: Layout,
+        (m, k, n): (usize, usize, usize),
+        accumulate: bool,
+    ) {
+        for i in 0..m {
+            for j in 0..n {
+                let mut sum = 0.0f64;
+                for p in 0..k {
+                    let x = match a_layout {
+                        Layout::Normal => a[i * k + p],
+                        Layout::Transposed => a[p * m + i],
+                    };
+                    let y = match b_layout {
+                        Layout::Normal => b[p * n + j],
+                        Layout::Transposed => b[j * k + p],
+                    };
+                    sum += x as f64 * y as f64;
+                }
+                let base = if accumulate { c[i * n + j] as f64 } else { 0.0 };
+                c[i * n + j] = (base + sum) as f32;
+            }
+        }
+    }
 
     #[test]
     fn every_layout_matches_the_triple_loop() {

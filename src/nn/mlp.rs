@@ -56,6 +56,39 @@ pub enum Schedule {
     Cosine,
 }
 
+impl Penalty {
+    /// The coefficient c with `d penalty / d W = c W` for a layer's weights: `2 lambda` for the
+    /// squared norm, `lambda / ||W||` for the norm (0 at W = 0), 0 without a penalty.
+    pub fn decay(self, weights: &[f32]) -> f32 {
+        match self {
+            Penalty::None => 0.0,
+            Penalty::L2Squared(lambda) => 2.0 * lambda,
+            Penalty::L2Norm(lambda) => {
+                let norm = square_sum(weights).sqrt();
+                if norm > 0.0 {
+                    (lambda as f64 / norm) as f32
+                } else {
+                    0.0
+                }
+            }
+        }
+    }
+
+    /// The penalty of one layer whose weights' squares sum to `square_sum`.
+    pub fn value(self, square_sum: f64) -> f64 {
+        match self {
+            Penalty::None => 0.0,
+            Penalty::L2Squared(lambda) => lambda as f64 * square_sum,
+            Penalty::L2Norm(lambda) => lambda as f64 * square_sum.sqrt(),
+        }
+    }
+}
+
+/// `sum_i w_i^2`, accumulated in f64.
+fn square_sum(weights: &[f32]) -> f64 {
+    weights.iter().map(|&w| (w as f64).powi(2)).sum()
+}
+
 /// Stochastic gradient descent: `v = momentum v + g; theta -= learning_rate v`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -417,35 +450,13 @@ impl Network {
     pub fn add_penalty(&self, penalty: Penalty, grads: &mut Gradients) -> f64 {
         let mut value = 0.0;
         for (layer, g) in self.layers.iter().zip(&mut grads.weights) {
-            match penalty {
-                Penalty::None => {}
-                Penalty::L2Squared(lambda) => {
-                    value += lambda as f64
-                        * layer
-                            .weights
-                            .iter()
-                            .map(|&w| (w as f64).powi(2))
-                            .sum::<f64>();
-                    for (gi, &w) in g.iter_mut().zip(&layer.weights) {
-                        *gi += 2.0 * lambda * w;
-                    }
-                }
-                Penalty::L2Norm(lambda) => {
-                    let norm = layer
-                        .weights
-                        .iter()
-                        .map(|&w| (w as f64).powi(2))
-                        .sum::<f64>()
-                        .sqrt();
-                    value += lambda as f64 * norm;
-                    if norm > 0.0 {
-                        let scale = (lambda as f64 / norm) as f32;
-                        for (gi, &w) in g.iter_mut().zip(&layer.weights) {
-                            *gi += scale * w;
-                        }
-                    }
+            let decay = penalty.decay(&layer.weights);
+            if decay != 0.0 {
+                for (gi, &w) in g.iter_mut().zip(&layer.weights) {
+                    *gi += decay * w;
                 }
             }
+            value += penalty.value(square_sum(&layer.weights));
         }
         value
     }
@@ -538,24 +549,7 @@ impl SgdState {
         let mut penalty_value = 0.0;
         let mut norms = Vec::with_capacity(network.layers.len());
         for (k, layer) in network.layers.iter_mut().enumerate() {
-            // g += decay * W: 2 lambda for the squared norm, lambda / ||W|| for the norm.
-            let decay = match penalty {
-                Penalty::None => 0.0,
-                Penalty::L2Squared(lambda) => 2.0 * lambda,
-                Penalty::L2Norm(lambda) => {
-                    let norm = layer
-                        .weights
-                        .iter()
-                        .map(|&w| (w as f64).powi(2))
-                        .sum::<f64>()
-                        .sqrt();
-                    if norm > 0.0 {
-                        (lambda as f64 / norm) as f32
-                    } else {
-                        0.0
-                    }
-                }
-            };
+            let decay = penalty.decay(&layer.weights);
             let weight_parts: Vec<(&[f32], f32)> = parts
                 .iter()
                 .map(|(g, c)| (g.weights[k].as_slice(), *c))
@@ -568,11 +562,7 @@ impl SgdState {
                 lr,
                 mu,
             );
-            penalty_value += match penalty {
-                Penalty::None => 0.0,
-                Penalty::L2Squared(lambda) => lambda as f64 * w2,
-                Penalty::L2Norm(lambda) => lambda as f64 * w2.sqrt(),
-            };
+            penalty_value += penalty.value(w2);
             norms.push(g2.sqrt());
             let bias_parts: Vec<(&[f32], f32)> = parts
                 .iter()
@@ -656,11 +646,7 @@ fn update(
 
 /// Frobenius norm of each layer's weight gradient, input layer first.
 pub fn gradient_norms(grads: &Gradients) -> Vec<f64> {
-    grads
-        .weights
-        .iter()
-        .map(|g| g.iter().map(|&x| (x as f64).powi(2)).sum::<f64>().sqrt())
-        .collect()
+    grads.weights.iter().map(|g| square_sum(g).sqrt()).collect()
 }
 
 #[cfg(test)]
