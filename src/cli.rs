@@ -41,7 +41,7 @@ pub enum Command {
     Eval(EvalArgs),
     /// Name the class of each image with a saved machine.
     Classify(ClassifyArgs),
-    /// Measure training and classification speed of the default machine on 60,000 images.
+    /// Measure training and classification speed of the default Mark I and the reference MLP.
     Bench(BenchArgs),
     /// List the built-in image sets.
     List,
@@ -77,8 +77,10 @@ pub struct TrainArgs {
     /// Fraction of each class held out for testing when the data has no test part.
     #[arg(long, value_name = "F")]
     pub test_fraction: Option<f32>,
+    /// Passes over the training images (overrides the scene).
     #[arg(long, value_name = "N")]
     pub epochs: Option<usize>,
+    /// The seed every random choice flows from (overrides the scene).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
     /// Number of A-units (overrides the scene).
