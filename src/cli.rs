@@ -820,9 +820,8 @@ fn bench_mlp(
             .train_pass(&mut model, &inputs, &set.labels, order)
             .map_err(|d| anyhow!("bench: {d}"))?;
         let seconds = started.elapsed().as_secs_f64();
-        let layers = &model.network.layers;
-        let macs: usize = layers.iter().map(|l| l.inputs * l.outputs).sum::<usize>() * 3
-            - layers[0].inputs * layers[0].outputs;
+        let first = &model.network.layers[0];
+        let macs = 3 * model.network.forward_macs() - first.inputs * first.outputs;
         let gflops = 2.0 * macs as f64 * n / seconds / 1e9;
         let started = Instant::now();
         let predictions = model.predict(&inputs);

@@ -280,11 +280,6 @@ impl Workspace {
     pub fn logits(&self, batch: usize, outputs: usize) -> &[f32] {
         &self.z.last().expect("a network has layers")[..batch * outputs]
     }
-
-    /// The activations `H_k` of layer k from the last forward pass (`batch` rows).
-    pub fn activations(&self, layer: usize, batch: usize, units: usize) -> &[f32] {
-        &self.h[layer][..batch * units]
-    }
 }
 
 impl Network {
