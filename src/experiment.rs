@@ -122,6 +122,12 @@ pub struct Experiment {
 impl Experiment {
     /// Loads the scene's data, builds its model from its seed, and encodes every image.
     pub fn prepare(scene: Scene) -> Result<Experiment> {
+        let (train, test, notes) = Self::load_data(&scene)?;
+        Self::build(scene, train, test, notes)
+    }
+
+    /// The scene's training and test images, and notes about skipped files.
+    pub fn load_data(scene: &Scene) -> Result<(ImageSet, Option<ImageSet>, Vec<String>)> {
         let options = LoadOptions {
             seed: scene.seed,
             samples_per_class: scene.data.samples_per_class,
@@ -157,6 +163,16 @@ impl Experiment {
                 train.classes.len()
             );
         }
+        Ok((train, test, notes))
+    }
+
+    /// Builds the scene's model from its seed for images already loaded, and encodes them.
+    pub fn build(
+        scene: Scene,
+        train: ImageSet,
+        test: Option<ImageSet>,
+        mut notes: Vec<String>,
+    ) -> Result<Experiment> {
         let started = Instant::now();
         let learner = match &scene.model {
             ModelConfig::Mark1(config) => {

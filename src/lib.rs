@@ -9,15 +9,21 @@
 //!   approximation, gradient descent, vanishing gradients).
 //! - [`model_file`]: saving and loading a trained machine (RON, atomic, versioned).
 //! - [`cli`]: the headless command line (`train`, `eval`, `classify`, `bench`).
+//! - [`sim`]: the machine as an ECS simulation (units as entities, the cycle as system sets).
+//! - [`panel`]: the rendered control panel that decorates the simulation with lamps and dials.
+//! - [`app`]: the window: the simulation, the panel, screenshots.
 
+pub mod app;
 pub mod cli;
 pub mod data;
 pub mod experiment;
 pub mod lessons;
 pub mod model_file;
 pub mod nn;
+pub mod panel;
 pub mod scene;
 pub mod seeds;
+pub mod sim;
 
 #[cfg(test)]
 pub(crate) mod test_support {

@@ -355,6 +355,31 @@ impl Network {
         }
     }
 
+    /// Every layer's outputs `h_k` for one input row, the last as the loss reads them
+    /// (probabilities for softmax or sigmoid): what a panel shades its units by.
+    pub fn activations(&self, input: &[f32]) -> Vec<Vec<f32>> {
+        let mut outputs: Vec<Vec<f32>> = Vec::with_capacity(self.layers.len());
+        for (k, layer) in self.layers.iter().enumerate() {
+            let x = if k == 0 { input } else { &outputs[k - 1] };
+            // z_j = b_j + sum_i x_i w_ij
+            let mut z = layer.bias.clone();
+            for (xi, row) in x.iter().zip(layer.weights.chunks_exact(layer.outputs)) {
+                for (zj, w) in z.iter_mut().zip(row) {
+                    *zj += xi * w;
+                }
+            }
+            let h = if k + 1 == self.layers.len() {
+                self.loss.output_values(&z)
+            } else {
+                let mut h = vec![0.0; z.len()];
+                layer.activation.forward(&z, &mut h);
+                h
+            };
+            outputs.push(h);
+        }
+        outputs
+    }
+
     /// Backward pass after [`forward`](Self::forward): the mean loss of the batch, with its
     /// gradients written into `grads` (overwritten).
     pub fn backward(
@@ -651,6 +676,35 @@ mod tests {
 
     fn random_inputs(count: usize, rng: &mut MachineRng) -> Vec<f32> {
         (0..count).map(|_| rng.random_range(-1.0..1.0)).collect()
+    }
+
+    #[test]
+    fn activations_end_in_the_probabilities_of_the_batched_forward_pass() {
+        let mut rng = rng_for(7, Stream::Calibration);
+        let hidden = [LayerConfig {
+            units: 5,
+            activation: Activation::Relu,
+        }];
+        let network = Network::new(
+            6,
+            &hidden,
+            3,
+            Loss::SoftmaxCrossEntropy,
+            Init::He,
+            &mut rng,
+        );
+        let input = random_inputs(6, &mut rng);
+        let layers = network.activations(&input);
+        assert_eq!(layers.len(), 2);
+        assert_eq!(layers[0].len(), 5);
+        assert!(layers[0].iter().all(|&h| h >= 0.0), "ReLU outputs");
+        let expected = network
+            .loss
+            .output_values(&network.logits_of(&input, 1, 1));
+        for (a, b) in layers[1].iter().zip(&expected) {
+            assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+        }
+        assert!((layers[1].iter().sum::<f32>() - 1.0).abs() < 1e-5);
     }
 
     /// Compares every analytic gradient of `network` with central differences of its loss.

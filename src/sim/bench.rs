@@ -1,0 +1,506 @@
+//! The machine on the bench: the Mark I and its MLP companion on one stream of images.
+
+use std::collections::VecDeque;
+
+use anyhow::{Context, Result, anyhow};
+use bevy::prelude::Resource;
+
+use crate::data::{GrayImage, ImageSet};
+use crate::experiment::{Experiment, Learner};
+use crate::nn::activation::Activation;
+use crate::nn::mark1::{ActivityCache, Mark1, Mark1Config};
+use crate::nn::metrics::{Confusion, EpochRecord};
+use crate::nn::mlp::{LayerConfig, MlpConfig, Schedule, Sgd};
+use crate::nn::mlp_model::{MlpModel, MlpTrainer};
+use crate::scene::{ModelConfig, Scene};
+
+/// How many recent images the "who got it right" strip remembers.
+pub const OUTCOMES_KEPT: usize = 48;
+
+/// The modern network trained beside the Mark I on the same images in the same order.
+pub struct Companion {
+    pub model: MlpModel,
+    trainer: MlpTrainer,
+    /// Standardized input rows of the training images.
+    pub train_inputs: Vec<f32>,
+    pub test_inputs: Option<Vec<f32>>,
+    /// Training images presented since the last update, waiting to fill a mini-batch.
+    pending: Vec<usize>,
+    epoch_errors: u64,
+    pub history: Vec<EpochRecord>,
+    /// Why it stopped learning (a diverged update), if it did.
+    pub stopped: Option<String>,
+}
+
+impl Companion {
+    /// A small network for a panel: two ReLU layers, mini-batches of 16, a constant rate.
+    pub fn panel_config() -> MlpConfig {
+        MlpConfig {
+            hidden: vec![
+                LayerConfig {
+                    units: 64,
+                    activation: Activation::Relu,
+                },
+                LayerConfig {
+                    units: 32,
+                    activation: Activation::Relu,
+                },
+            ],
+            optimizer: Sgd {
+                learning_rate: 0.02,
+                momentum: 0.9,
+                batch_size: 16,
+                schedule: Schedule::Constant,
+            },
+            threads: Some(1),
+            ..MlpConfig::default()
+        }
+    }
+
+    fn build(config: &MlpConfig, scene: &Scene, train: &ImageSet, test: Option<&ImageSet>) -> Result<Self> {
+        let mut model = MlpModel::build(&scene.retina, config, train.classes.clone(), scene.seed)
+            .map_err(|m| anyhow!("{m}"))
+            .context("building the MLP")?;
+        let mut train_inputs = model.encode_all(&train.images);
+        model.fit_standardization(&mut train_inputs);
+        let test_inputs = test.map(|t| model.encode_all(&t.images));
+        Ok(Self {
+            trainer: MlpTrainer::new(&model, train.len(), scene.training.epochs),
+            model,
+            train_inputs,
+            test_inputs,
+            pending: Vec::new(),
+            epoch_errors: 0,
+            history: Vec::new(),
+            stopped: None,
+        })
+    }
+
+    fn input(&self, k: usize) -> &[f32] {
+        let p = self.model.network.input_size();
+        &self.train_inputs[k * p..(k + 1) * p]
+    }
+
+    /// Queues training image `k`; a full mini-batch is one SGD update.
+    fn learn(&mut self, k: usize, labels: &[u16]) {
+        if self.stopped.is_some() {
+            return;
+        }
+        self.pending.push(k);
+        if self.pending.len() >= self.model.config.optimizer.batch_size {
+            self.flush(labels);
+        }
+    }
+
+    fn flush(&mut self, labels: &[u16]) {
+        if self.pending.is_empty() || self.stopped.is_some() {
+            return;
+        }
+        match self
+            .trainer
+            .train_pass(&mut self.model, &self.train_inputs, labels, &self.pending)
+        {
+            Ok(report) => self.epoch_errors += report.errors,
+            Err(diverged) => self.stopped = Some(diverged.to_string()),
+        }
+        self.pending.clear();
+    }
+}
+
+/// Where the image on the retina came from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Origin {
+    /// Training image `k`, in its epoch's order.
+    Training(usize),
+    /// Painted on the retina or dropped on the window: classified, never learned.
+    Visitor,
+}
+
+/// The image on the retina and what each layer of both machines made of it.
+#[derive(Clone, Debug)]
+pub struct Presentation {
+    pub origin: Origin,
+    pub image: GrayImage,
+    pub label: Option<usize>,
+    /// S-unit excitation, row by row.
+    pub cells: Vec<f32>,
+    /// The firing A-units.
+    pub active: Vec<u16>,
+    /// `r_j` as the machine answered, before any correction.
+    pub responses: Vec<f32>,
+    pub predicted: usize,
+    /// The signed amount each R-unit's pots moved by on this pattern (0 = untouched).
+    pub corrections: Vec<f32>,
+    /// The MLP's class and every layer's outputs.
+    pub modern: Option<(usize, Vec<Vec<f32>>)>,
+}
+
+/// Which machine got one image right.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Outcome {
+    pub mark1_right: bool,
+    pub modern_right: Option<bool>,
+}
+
+/// The confusion matrix of the last evaluation with one example image per cell.
+#[derive(Clone, Debug)]
+pub struct ConfusionView {
+    pub confusion: Confusion,
+    /// `examples[truth * classes + predicted]`: the first image that fell in that cell.
+    pub examples: Vec<Option<GrayImage>>,
+    /// "test" or "training": which images were counted.
+    pub images: &'static str,
+}
+
+/// Both machines, their data, and where the training stream stands.
+#[derive(Resource)]
+pub struct Bench {
+    /// The Mark I, its data and A-unit caches, and its history per epoch.
+    pub experiment: Experiment,
+    pub companion: Option<Companion>,
+    /// This epoch's presentation order and how far into it the machine is.
+    pub order: Vec<usize>,
+    pub cursor: usize,
+    pub epoch_errors: u64,
+    /// Patterns presented since the machine was built or reset.
+    pub trials: u64,
+    /// Whether each presented training pattern is corrected by error correction; off, the
+    /// trainer corrects by hand with the force buttons.
+    pub auto_learn: bool,
+    pub current: Option<Presentation>,
+    pub outcomes: VecDeque<Outcome>,
+    pub confusion: Option<ConfusionView>,
+    /// Counts rebuilds, so the body can re-grow its units.
+    pub generation: u64,
+    /// Plugboards drawn so far (the seed of rewire n is the scene seed + n).
+    pub rewires: u64,
+}
+
+impl Bench {
+    /// Loads the scene's images and builds both machines. A scene whose model is an MLP gives
+    /// the companion its configuration and sits a default Mark I beside it.
+    pub fn prepare(scene: Scene) -> Result<Self> {
+        let (train, test, notes) = Experiment::load_data(&scene)?;
+        Self::build(scene, train, test, notes)
+    }
+
+    fn build(mut scene: Scene, train: ImageSet, test: Option<ImageSet>, notes: Vec<String>) -> Result<Self> {
+        let companion_config = match &scene.model {
+            ModelConfig::Mark1(_) => Companion::panel_config(),
+            ModelConfig::Mlp(config) => config.clone(),
+            ModelConfig::Lesson(_) => {
+                return Err(anyhow!(
+                    "a lesson scene brings its own data and has no machine to show: run it with `mark1 train --scene`"
+                ));
+            }
+        };
+        if !matches!(scene.model, ModelConfig::Mark1(_)) {
+            scene.model = ModelConfig::Mark1(Mark1Config::default());
+        }
+        let companion = Companion::build(&companion_config, &scene, &train, test.as_ref())?;
+        let mut experiment = Experiment::build(scene, train, test, notes)?;
+        let order = experiment.next_order();
+        Ok(Self {
+            experiment,
+            companion: Some(companion),
+            order,
+            cursor: 0,
+            epoch_errors: 0,
+            trials: 0,
+            auto_learn: true,
+            current: None,
+            outcomes: VecDeque::new(),
+            confusion: None,
+            generation: 0,
+            rewires: 0,
+        })
+    }
+
+    /// Loads another image set into the same scene and rebuilds both machines.
+    pub fn with_data(&self, source: &str) -> Result<Self> {
+        let mut scene = self.experiment.scene.clone();
+        scene.data.source = source.to_string();
+        scene.data.test = None;
+        let mut bench = Self::prepare(scene)?;
+        bench.generation = self.generation + 1;
+        Ok(bench)
+    }
+
+    /// Both machines back to their first state: centred pots, fresh networks, epoch 1.
+    pub fn reset(&mut self) -> Result<()> {
+        let experiment = &self.experiment;
+        let mut fresh = Self::build(
+            experiment.scene.clone(),
+            experiment.train.clone(),
+            experiment.test.clone(),
+            experiment.notes.clone(),
+        )?;
+        fresh.generation = self.generation + 1;
+        fresh.auto_learn = self.auto_learn;
+        *self = fresh;
+        Ok(())
+    }
+
+    /// Draws a new plugboard from a new seed, centres every pot, and starts training over.
+    pub fn rewire(&mut self) -> Result<u64> {
+        self.reset()?;
+        self.rewires += 1;
+        let seed = self.experiment.scene.seed.wrapping_add(self.rewires);
+        let experiment = &mut self.experiment;
+        let ModelConfig::Mark1(config) = &experiment.scene.model else {
+            unreachable!("the bench always holds a Mark I")
+        };
+        let Learner::Mark1 {
+            machine,
+            train_cache,
+            test_cache,
+        } = &mut experiment.learner
+        else {
+            unreachable!("the bench always holds a Mark I")
+        };
+        machine
+            .rewire(&config.plugboard, seed, &experiment.train.images)
+            .map_err(|m| anyhow!("{m}"))?;
+        *train_cache = machine.encode_all(&experiment.train.images);
+        *test_cache = experiment.test.as_ref().map(|t| machine.encode_all(&t.images));
+        Ok(seed)
+    }
+
+    pub fn machine(&self) -> &Mark1 {
+        self.experiment.mark1().expect("the bench always holds a Mark I")
+    }
+
+    fn parts(&mut self) -> (&mut Mark1, &ActivityCache, &[u16]) {
+        match &mut self.experiment.learner {
+            Learner::Mark1 {
+                machine,
+                train_cache,
+                ..
+            } => (machine, train_cache, &self.experiment.train.labels),
+            Learner::Mlp { .. } => unreachable!("the bench always holds a Mark I"),
+        }
+    }
+
+    pub fn classes(&self) -> &[String] {
+        &self.experiment.train.classes
+    }
+
+    pub fn epoch(&self) -> usize {
+        self.experiment.history.len() + 1
+    }
+
+    /// Trials left before this epoch ends.
+    pub fn left_in_epoch(&self) -> usize {
+        self.order.len() - self.cursor
+    }
+
+    /// Presents the next `count` training patterns without showing them one by one: the hot
+    /// path, through the same core as the command line. Stops at the end of the epoch.
+    pub fn run_quietly(&mut self, count: usize) -> usize {
+        let count = count.min(self.left_in_epoch());
+        let chunk: Vec<usize> = self.order[self.cursor..self.cursor + count].to_vec();
+        let auto_learn = self.auto_learn;
+        let (machine, cache, labels) = self.parts();
+        if auto_learn {
+            let errors = machine.train_epoch(cache, labels, &chunk);
+            self.epoch_errors += errors;
+        } else {
+            let wrong = chunk
+                .iter()
+                .filter(|&&k| machine.decode(&machine.respond(cache.active(k))) != labels[k] as usize)
+                .count();
+            self.epoch_errors += wrong as u64;
+        }
+        if auto_learn && let Some(companion) = &mut self.companion {
+            for &k in &chunk {
+                companion.learn(k, &self.experiment.train.labels);
+            }
+        }
+        self.cursor += count;
+        self.trials += count as u64;
+        count
+    }
+
+    /// Takes the next training pattern onto the retina: sensed, associated and answered, not
+    /// yet learned. Returns `None` at the end of an epoch (call [`Bench::finish_epoch`]).
+    pub fn show_next(&mut self) -> Option<&Presentation> {
+        if self.left_in_epoch() == 0 {
+            return None;
+        }
+        let k = self.order[self.cursor];
+        self.cursor += 1;
+        self.trials += 1;
+        let image = self.experiment.train.images[k].clone();
+        let label = self.experiment.train.labels[k] as usize;
+        let (machine, cache, _) = self.parts();
+        let active = cache.active(k).to_vec();
+        let cells = machine.sense(&image);
+        let responses = machine.respond(&active);
+        let predicted = machine.decode(&responses);
+        let modern = self.companion.as_ref().map(|c| {
+            let layers = c.model.network.activations(c.input(k));
+            (c.model.network.loss.predict(layers.last().expect("layers")), layers)
+        });
+        self.current = Some(Presentation {
+            origin: Origin::Training(k),
+            image,
+            label: Some(label),
+            cells,
+            active,
+            responses,
+            predicted,
+            corrections: vec![0.0; self.machine().r_units],
+            modern,
+        });
+        self.current.as_ref()
+    }
+
+    /// The learning half of the cycle for the pattern on the retina: error correction toward
+    /// its true class when automatic, and the MLP's share of the same image.
+    pub fn learn_current(&mut self) {
+        let Some(current) = &self.current else { return };
+        let Origin::Training(k) = current.origin else { return };
+        let label = current.label.expect("training images have labels");
+        let outcome = Outcome {
+            mark1_right: current.predicted == label,
+            modern_right: current.modern.as_ref().map(|(p, _)| *p == label),
+        };
+        let active = current.active.clone();
+        if outcome.mark1_right {
+            // counted here, as `train_epoch` counts: the answer before correction
+        } else {
+            self.epoch_errors += 1;
+        }
+        if self.auto_learn {
+            let (machine, _, _) = self.parts();
+            let trial = machine.present(&active, label);
+            if let Some(current) = &mut self.current {
+                current.corrections = trial.corrections;
+            }
+            if let Some(companion) = &mut self.companion {
+                companion.learn(k, &self.experiment.train.labels);
+            }
+        }
+        self.outcomes.push_back(outcome);
+        while self.outcomes.len() > OUTCOMES_KEPT {
+            self.outcomes.pop_front();
+        }
+    }
+
+    /// The trainer's electrical control: reinforce the pattern on the retina toward `class`,
+    /// whatever the machine answered, as in the 1960 photographs.
+    pub fn force(&mut self, class: usize) -> Option<Vec<f32>> {
+        let active = self.current.as_ref()?.active.clone();
+        if class >= self.classes().len() {
+            return None;
+        }
+        let (machine, _, _) = self.parts();
+        let trial = machine.present(&active, class);
+        let responses = machine.respond(&active);
+        let predicted = machine.decode(&responses);
+        let current = self.current.as_mut()?;
+        current.corrections = trial.corrections.clone();
+        current.responses = responses;
+        current.predicted = predicted;
+        Some(trial.corrections)
+    }
+
+    /// Puts a visitor's image on the retina: both machines answer, neither learns.
+    pub fn show_image(&mut self, image: GrayImage) {
+        let machine = self.machine();
+        let cells = machine.sense(&image);
+        let active = machine.associate(&cells);
+        let responses = machine.respond(&active);
+        let predicted = machine.decode(&responses);
+        let r_units = machine.r_units;
+        let modern = self.companion.as_ref().map(|c| {
+            let input = c.model.encode_all(std::slice::from_ref(&image));
+            let layers = c.model.network.activations(&input);
+            (c.model.network.loss.predict(layers.last().expect("layers")), layers)
+        });
+        self.current = Some(Presentation {
+            origin: Origin::Visitor,
+            image,
+            label: None,
+            cells,
+            active,
+            responses,
+            predicted,
+            corrections: vec![0.0; r_units],
+            modern,
+        });
+    }
+
+    /// Closes the epoch: accuracy of both machines on training and test images, the confusion
+    /// matrix with examples, and a fresh presentation order.
+    pub fn finish_epoch(&mut self) {
+        let labels = &self.experiment.train.labels;
+        if let Some(companion) = &mut self.companion {
+            companion.flush(labels);
+        }
+        let train_confusion = self.experiment.train_confusion();
+        let test_confusion = self.experiment.test_confusion();
+        let record = EpochRecord {
+            epoch: self.experiment.history.len() + 1,
+            errors: self.epoch_errors,
+            train_accuracy: train_confusion.accuracy(),
+            test_accuracy: test_confusion.as_ref().map(|c| c.accuracy()),
+            seconds: 0.0,
+            loss: None,
+            test_loss: None,
+            gradient_norms: Vec::new(),
+        };
+        self.experiment.history.push(record);
+        if let Some(companion) = &mut self.companion {
+            let train = companion.model.evaluate(&companion.train_inputs, labels);
+            let test = match (&companion.test_inputs, &self.experiment.test) {
+                (Some(inputs), Some(test)) => Some(companion.model.evaluate(inputs, &test.labels)),
+                _ => None,
+            };
+            companion.history.push(EpochRecord {
+                epoch: companion.history.len() + 1,
+                errors: companion.epoch_errors,
+                train_accuracy: train.accuracy(),
+                test_accuracy: test.map(|c| c.accuracy()),
+                seconds: 0.0,
+                loss: None,
+                test_loss: None,
+                gradient_norms: Vec::new(),
+            });
+            companion.epoch_errors = 0;
+        }
+        self.confusion = Some(self.confusion_view());
+        self.epoch_errors = 0;
+        self.cursor = 0;
+        self.order = self.experiment.next_order();
+    }
+
+    /// The Mark I's confusion matrix on the test images (the training images if none), with
+    /// the first image of each cell.
+    fn confusion_view(&self) -> ConfusionView {
+        let (set, images) = match &self.experiment.test {
+            Some(test) => (test, "test"),
+            None => (&self.experiment.train, "training"),
+        };
+        let cache = match (&self.experiment.learner, images) {
+            (Learner::Mark1 { test_cache: Some(c), .. }, "test") => c,
+            (Learner::Mark1 { train_cache, .. }, _) => train_cache,
+            (Learner::Mlp { .. }, _) => unreachable!("the bench always holds a Mark I"),
+        };
+        let machine = self.machine();
+        let classes = set.classes.len();
+        let mut confusion = Confusion::new(classes);
+        let mut examples = vec![None; classes * classes];
+        for (k, predicted) in machine.predict_cached(cache).into_iter().enumerate() {
+            let truth = set.labels[k] as usize;
+            let predicted = predicted.min(classes - 1);
+            confusion.add(truth, predicted);
+            examples[truth * classes + predicted].get_or_insert_with(|| set.images[k].clone());
+        }
+        ConfusionView {
+            confusion,
+            examples,
+            images,
+        }
+    }
+}

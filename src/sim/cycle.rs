@@ -1,0 +1,388 @@
+//! The machine cycle — present, sense, associate, respond, learn, display — and its controls.
+
+use bevy::prelude::*;
+
+use super::bench::Bench;
+use super::units::{AssociationUnit, Potentiometer, ResponseUnit, SensoryUnit};
+use crate::data::GrayImage;
+use crate::nn::rules::Reinforcement;
+
+/// The steps of one machine cycle, run in this order every update.
+#[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MachineCycle {
+    Present,
+    Sense,
+    Associate,
+    Respond,
+    Learn,
+    Display,
+}
+
+/// Whether the machine presents patterns on its own.
+#[derive(States, Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum RunState {
+    #[default]
+    Paused,
+    Running,
+}
+
+/// How fast the machine runs: patterns per second of clock time (slow, with the dials slewing
+/// visibly) or patterns per update (one update is then a known amount of work).
+#[derive(Resource, Clone, Copy, Debug, PartialEq)]
+pub enum Speed {
+    PerSecond(f32),
+    PerUpdate(usize),
+}
+
+/// The speed control's stops, slowest first: one pattern a second is the 1960 pace.
+pub const SPEEDS: [Speed; 7] = [
+    Speed::PerSecond(1.0),
+    Speed::PerSecond(4.0),
+    Speed::PerSecond(20.0),
+    Speed::PerUpdate(1),
+    Speed::PerUpdate(10),
+    Speed::PerUpdate(100),
+    Speed::PerUpdate(1000),
+];
+
+impl Speed {
+    /// A short label for the speed control.
+    pub fn label(self) -> String {
+        match self {
+            Speed::PerSecond(s) if s <= 1.0 => "1 pattern/s (1960 speed)".into(),
+            Speed::PerSecond(s) => format!("{s} patterns/s"),
+            Speed::PerUpdate(1) => "1 pattern/frame".into(),
+            Speed::PerUpdate(n) => format!("{n} patterns/frame"),
+        }
+    }
+
+    /// The potentiometer motors' slew rate, in weight units per second (infinite when fast).
+    fn slew_per_second(self) -> f32 {
+        match self {
+            Speed::PerSecond(s) => 3.0 * s.max(1.0),
+            Speed::PerUpdate(_) => f32::INFINITY,
+        }
+    }
+}
+
+/// What the trainer, the panel or a test asks of the machine.
+#[derive(Message, Clone, Debug)]
+pub enum MachineRequest {
+    Run,
+    Pause,
+    /// Present one pattern (while paused).
+    Step,
+    /// Present the rest of this epoch (while paused).
+    StepEpoch,
+    SetSpeed(Speed),
+    /// Centre every pot and start training over.
+    Reset,
+    /// Draw a new plugboard from a new seed (and centre every pot).
+    Rewire,
+    /// Reinforce the pattern on the retina toward this class.
+    Force(usize),
+    /// Error correction on every pattern (true), or the trainer corrects by hand (false).
+    SetAutoLearn(bool),
+    SetRule(Reinforcement),
+    SetRate(f32),
+    /// Show a visitor's image (painted or dropped): classified, not learned.
+    ShowImage(GrayImage),
+    /// Load another image set (a folder, IDX file or `builtin:` name).
+    LoadImages(String),
+}
+
+/// A pattern went through the whole cycle.
+#[derive(Message, Clone, Copy, Debug, PartialEq)]
+pub struct TrialCompleted {
+    pub predicted: usize,
+    pub label: usize,
+}
+
+/// The line the panel shows the user: what just happened, or what went wrong.
+#[derive(Resource, Clone, Debug, Default, PartialEq)]
+pub struct Notice {
+    pub text: String,
+    pub is_error: bool,
+}
+
+impl Notice {
+    fn say(&mut self, text: impl Into<String>) {
+        self.text = text.into();
+        self.is_error = false;
+    }
+
+    fn fail(&mut self, text: impl Into<String>) {
+        self.text = text.into();
+        self.is_error = true;
+    }
+}
+
+/// This update's work: how many patterns to present and whether the units must be redrawn.
+#[derive(Resource, Default, Debug)]
+struct CycleWork {
+    trials: usize,
+    /// A pattern is on the retina that the units do not show yet.
+    refresh: bool,
+    /// The pattern on the retina came from training and waits for its learning step.
+    awaiting_learning: bool,
+    /// Fractional patterns carried over between updates at per-second speeds.
+    carry: f32,
+}
+
+pub(super) fn plugin(app: &mut App) {
+    app.init_state::<RunState>()
+        .insert_resource(Speed::PerSecond(4.0))
+        .init_resource::<CycleWork>()
+        .init_resource::<Notice>()
+        .add_message::<MachineRequest>()
+        .add_message::<TrialCompleted>()
+        .configure_sets(
+            Update,
+            (
+                MachineCycle::Present,
+                MachineCycle::Sense,
+                MachineCycle::Associate,
+                MachineCycle::Respond,
+                MachineCycle::Learn,
+                MachineCycle::Display,
+            )
+                .chain(),
+        )
+        .add_systems(
+            Update,
+            (
+                (follow_requests, present_patterns)
+                    .chain()
+                    .in_set(MachineCycle::Present),
+                light_photocells.in_set(MachineCycle::Sense),
+                fire_association_units.in_set(MachineCycle::Associate),
+                answer_with_response_units.in_set(MachineCycle::Respond),
+                learn_from_pattern.in_set(MachineCycle::Learn),
+                move_potentiometers.in_set(MachineCycle::Display),
+            ),
+        );
+}
+
+/// Carries out the requests of this update, in the order they came.
+fn follow_requests(
+    mut requests: MessageReader<MachineRequest>,
+    mut bench: ResMut<Bench>,
+    mut work: ResMut<CycleWork>,
+    mut speed: ResMut<Speed>,
+    mut next_state: ResMut<NextState<RunState>>,
+    mut notice: ResMut<Notice>,
+) {
+    for request in requests.read() {
+        match request {
+            MachineRequest::Run => next_state.set(RunState::Running),
+            MachineRequest::Pause => next_state.set(RunState::Paused),
+            MachineRequest::Step => work.trials += 1,
+            MachineRequest::StepEpoch => work.trials += bench.left_in_epoch().max(1),
+            MachineRequest::SetSpeed(s) => *speed = *s,
+            MachineRequest::Reset => match bench.reset() {
+                Ok(()) => {
+                    *work = CycleWork::default();
+                    notice.say("Reset: every potentiometer back to zero.");
+                }
+                Err(e) => notice.fail(format!("reset failed: {e:#}")),
+            },
+            MachineRequest::Rewire => match bench.rewire() {
+                Ok(seed) => {
+                    *work = CycleWork::default();
+                    notice.say(format!("New plugboard wired from seed {seed}; pots at zero."));
+                }
+                Err(e) => notice.fail(format!("rewiring failed: {e:#}")),
+            },
+            MachineRequest::Force(class) => {
+                if bench.force(*class).is_some() {
+                    work.refresh = true;
+                    // a forced pattern has had its learning: do not correct it again
+                    work.awaiting_learning = false;
+                    notice.say(format!("Forced the response \"{}\".", bench.classes()[*class]));
+                }
+            }
+            MachineRequest::SetAutoLearn(on) => bench.auto_learn = *on,
+            MachineRequest::SetRule(rule) => {
+                if let crate::experiment::Learner::Mark1 { machine, .. } =
+                    &mut bench.experiment.learner
+                {
+                    machine.learning.rule = *rule;
+                }
+            }
+            MachineRequest::SetRate(rate) => {
+                if let crate::experiment::Learner::Mark1 { machine, .. } =
+                    &mut bench.experiment.learner
+                {
+                    machine.learning.rate = rate.max(f32::MIN_POSITIVE);
+                }
+            }
+            MachineRequest::ShowImage(image) => {
+                bench.show_image(image.clone());
+                work.refresh = true;
+                work.awaiting_learning = false;
+            }
+            MachineRequest::LoadImages(source) => match bench.with_data(source) {
+                Ok(fresh) => {
+                    let summary = format!(
+                        "Loaded {}: {} training images in {} classes.",
+                        source,
+                        fresh.experiment.train.len(),
+                        fresh.classes().len()
+                    );
+                    *bench = fresh;
+                    *work = CycleWork::default();
+                    notice.say(summary);
+                }
+                Err(e) => notice.fail(format!("{e:#}")),
+            },
+        }
+    }
+}
+
+/// Decides how many patterns this update presents, runs all but the last through the core
+/// quietly, and puts the last on the retina.
+fn present_patterns(
+    mut bench: ResMut<Bench>,
+    mut work: ResMut<CycleWork>,
+    state: Res<State<RunState>>,
+    speed: Res<Speed>,
+    time: Res<Time>,
+) {
+    if *state.get() == RunState::Running {
+        match *speed {
+            Speed::PerSecond(rate) => {
+                work.carry = (work.carry + rate * time.delta_secs()).min(rate.max(1.0));
+                let whole = work.carry.floor();
+                work.carry -= whole;
+                work.trials += whole as usize;
+            }
+            Speed::PerUpdate(n) => work.trials += n,
+        }
+    }
+    if work.trials == 0 {
+        return;
+    }
+    let trials = std::mem::take(&mut work.trials);
+    if bench.left_in_epoch() == 0 {
+        bench.finish_epoch();
+    }
+    // Never cross the end of an epoch in one update: the epoch's evaluation comes between.
+    let trials = trials.min(bench.left_in_epoch());
+    bench.run_quietly(trials - 1);
+    if bench.show_next().is_some() {
+        work.refresh = true;
+        work.awaiting_learning = true;
+    }
+}
+
+fn light_photocells(
+    bench: Res<Bench>,
+    work: Res<CycleWork>,
+    mut units: Query<&mut SensoryUnit>,
+) {
+    let (true, Some(current)) = (work.refresh, &bench.current) else {
+        return;
+    };
+    for mut unit in &mut units {
+        let excitation = current.cells.get(unit.index).copied().unwrap_or(0.0);
+        unit.set_if_neq(SensoryUnit {
+            excitation,
+            ..*unit
+        });
+    }
+}
+
+fn fire_association_units(
+    bench: Res<Bench>,
+    work: Res<CycleWork>,
+    mut units: Query<&mut AssociationUnit>,
+) {
+    let (true, Some(current)) = (work.refresh, &bench.current) else {
+        return;
+    };
+    let mut firing = vec![false; bench.machine().a_units()];
+    for &i in &current.active {
+        firing[i as usize] = true;
+    }
+    for mut unit in &mut units {
+        let now = firing.get(unit.index).copied().unwrap_or(false);
+        unit.set_if_neq(AssociationUnit {
+            firing: now,
+            ..*unit
+        });
+    }
+}
+
+fn answer_with_response_units(
+    bench: Res<Bench>,
+    work: Res<CycleWork>,
+    mut units: Query<&mut ResponseUnit>,
+) {
+    let (true, Some(current)) = (work.refresh, &bench.current) else {
+        return;
+    };
+    for mut unit in &mut units {
+        let response = current.responses.get(unit.index).copied().unwrap_or(0.0);
+        let correction = current.corrections.get(unit.index).copied().unwrap_or(0.0);
+        unit.set_if_neq(ResponseUnit {
+            response,
+            correction,
+            ..*unit
+        });
+    }
+}
+
+/// The trainer's step: error correction on the pattern just answered; closes the epoch when
+/// its last pattern has been learned.
+fn learn_from_pattern(
+    mut bench: ResMut<Bench>,
+    mut work: ResMut<CycleWork>,
+    mut completed: MessageWriter<TrialCompleted>,
+    mut units: Query<&mut ResponseUnit>,
+) {
+    work.refresh = false;
+    if !std::mem::take(&mut work.awaiting_learning) {
+        return;
+    }
+    bench.learn_current();
+    if let Some(current) = &bench.current {
+        completed.write(TrialCompleted {
+            predicted: current.predicted,
+            label: current.label.unwrap_or(current.predicted),
+        });
+        for mut unit in &mut units {
+            let correction = current.corrections.get(unit.index).copied().unwrap_or(0.0);
+            unit.set_if_neq(ResponseUnit {
+                correction,
+                ..*unit
+            });
+        }
+    }
+    if bench.left_in_epoch() == 0 {
+        bench.finish_epoch();
+    }
+}
+
+/// Turns every potentiometer's shaft toward its weight at the motors' slew rate.
+fn move_potentiometers(
+    bench: Res<Bench>,
+    speed: Res<Speed>,
+    time: Res<Time>,
+    mut pots: Query<&mut Potentiometer>,
+) {
+    let machine = bench.machine();
+    let max_step = speed.slew_per_second() * time.delta_secs();
+    for mut pot in &mut pots {
+        let Some(&weight) = machine
+            .weights
+            .get(pot.a_unit * machine.r_units + pot.r_unit)
+        else {
+            continue;
+        };
+        if pot.shown != weight {
+            let step = (weight - pot.shown).clamp(-max_step, max_step);
+            let shown = if max_step.is_finite() { pot.shown + step } else { weight };
+            pot.shown = shown;
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! The simulation stepped headless: the same weights as the core, and the controls.
+
+use bevy::prelude::*;
+use bevy::state::app::StatesPlugin;
+
+use super::*;
+use crate::experiment::Experiment;
+use crate::scene::Scene;
+
+/// The default machine on a small set of shapes, as the window opens it.
+fn scene() -> Scene {
+    let mut scene = Scene::default_scene();
+    scene.data.source = "builtin:shapes".into();
+    scene.data.samples_per_class = Some(20);
+    scene
+}
+
+fn app_for(scene: Scene) -> App {
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, StatesPlugin))
+        .insert_resource(Bench::prepare(scene).expect("the scene builds"))
+        .add_plugins(plugin);
+    app.update();
+    app
+}
+
+fn request(app: &mut App, request: MachineRequest) {
+    app.world_mut().write_message(request);
+    app.update();
+}
+
+fn weights(app: &App) -> Vec<f32> {
+    app.world().resource::<Bench>().machine().weights.clone()
+}
+
+#[test]
+fn n_updates_train_the_same_weights_as_n_direct_presentations() {
+    let mut app = app_for(scene());
+    request(&mut app, MachineRequest::SetSpeed(Speed::PerUpdate(1)));
+    request(&mut app, MachineRequest::Run);
+    let n = 40;
+    // `Run` takes effect at the next state transition, so count the trials actually made.
+    while app.world().resource::<Bench>().trials < n {
+        app.update();
+    }
+
+    let mut experiment = Experiment::prepare(Bench::prepare(scene()).unwrap().experiment.scene).unwrap();
+    let order = experiment.next_order();
+    let labels = experiment.train.labels.clone();
+    let crate::experiment::Learner::Mark1 {
+        machine,
+        train_cache,
+        ..
+    } = &mut experiment.learner
+    else {
+        panic!("a Mark I scene")
+    };
+    let mut moved = 0;
+    for &k in &order[..n as usize] {
+        let trial = machine.present(train_cache.active(k), labels[k] as usize);
+        moved += trial.corrections.iter().filter(|&&d| d != 0.0).count();
+    }
+    assert!(moved > 0, "the first patterns must move some pots");
+    assert_eq!(weights(&app), machine.weights);
+}
+
+#[test]
+fn units_show_the_pattern_on_the_retina() {
+    let mut app = app_for(scene());
+    request(&mut app, MachineRequest::Step);
+    let world = app.world_mut();
+    let bench = world.resource::<Bench>();
+    let current = bench.current.clone().expect("a pattern is on the retina");
+    let machine = bench.machine().clone();
+    assert_eq!(bench.trials, 1);
+    let mut lit = 0;
+    for unit in world.query::<&SensoryUnit>().iter(world) {
+        assert_eq!(unit.excitation, current.cells[unit.index]);
+        lit += (unit.excitation > 0.0) as usize;
+    }
+    assert!(lit > 0, "a shape lights some photocells");
+    let firing: Vec<usize> = world
+        .query::<&AssociationUnit>()
+        .iter(world)
+        .filter(|u| u.firing)
+        .map(|u| u.index)
+        .collect();
+    let mut expected: Vec<usize> = machine
+        .associate(&machine.sense(&current.image))
+        .iter()
+        .map(|&i| i as usize)
+        .collect();
+    let mut firing_sorted = firing.clone();
+    firing_sorted.sort();
+    expected.sort();
+    assert_eq!(firing_sorted, expected);
+    let units = world.query::<&ResponseUnit>().iter(world).count();
+    assert_eq!(units, machine.r_units);
+    let pots = world.query::<&Potentiometer>().iter(world).count();
+    assert_eq!(pots, machine.a_units() * machine.r_units);
+}
+
+#[test]
+fn paused_machine_presents_nothing_until_stepped() {
+    let mut app = app_for(scene());
+    for _ in 0..5 {
+        app.update();
+    }
+    assert_eq!(app.world().resource::<Bench>().trials, 0);
+    request(&mut app, MachineRequest::Step);
+    request(&mut app, MachineRequest::Step);
+    assert_eq!(app.world().resource::<Bench>().trials, 2);
+}
+
+#[test]
+fn step_epoch_closes_the_epoch_and_records_it() {
+    let mut app = app_for(scene());
+    request(&mut app, MachineRequest::StepEpoch);
+    let bench = app.world().resource::<Bench>();
+    let patterns = bench.experiment.train.len() as u64;
+    assert_eq!(bench.trials, patterns);
+    assert_eq!(bench.experiment.history.len(), 1);
+    let record = &bench.experiment.history[0];
+    assert!(record.errors > 0 && record.errors <= patterns);
+    assert!(bench.confusion.is_some());
+    let companion = bench.companion.as_ref().unwrap();
+    assert_eq!(companion.history.len(), 1);
+    // a few epochs of error correction must beat chance (1/3) on the training shapes
+    for _ in 0..5 {
+        request(&mut app, MachineRequest::StepEpoch);
+    }
+    let bench = app.world().resource::<Bench>();
+    let last = bench.experiment.history.last().unwrap();
+    assert_eq!(bench.experiment.history.len(), 6);
+    assert!(last.train_accuracy > 0.6, "{last:?}");
+}
+
+#[test]
+fn reset_centres_every_pot_and_rewire_draws_another_board() {
+    let mut app = app_for(scene());
+    request(&mut app, MachineRequest::StepEpoch);
+    assert!(weights(&app).iter().any(|&w| w != 0.0));
+    let board = app.world().resource::<Bench>().machine().plugboard.clone();
+    request(&mut app, MachineRequest::Reset);
+    assert!(weights(&app).iter().all(|&w| w == 0.0));
+    assert_eq!(app.world().resource::<Bench>().trials, 0);
+    assert_eq!(app.world().resource::<Bench>().machine().plugboard, board);
+    request(&mut app, MachineRequest::Rewire);
+    let bench = app.world().resource::<Bench>();
+    assert_ne!(bench.machine().plugboard, board);
+    assert!(bench.machine().weights.iter().all(|&w| w == 0.0));
+    // the body was regrown: still one entity per unit
+    let world = app.world_mut();
+    let machine = world.resource::<Bench>().machine().clone();
+    assert_eq!(world.query::<&AssociationUnit>().iter(world).count(), machine.a_units());
+}
+
+#[test]
+fn forcing_a_response_moves_the_pots_of_the_active_units_toward_that_class() {
+    let mut app = app_for(scene());
+    request(&mut app, MachineRequest::SetAutoLearn(false));
+    request(&mut app, MachineRequest::Step);
+    // no automatic learning: every pot still at zero
+    assert!(weights(&app).iter().all(|&w| w == 0.0));
+    request(&mut app, MachineRequest::Force(2));
+    let bench = app.world().resource::<Bench>();
+    let current = bench.current.as_ref().unwrap();
+    let r = bench.machine().r_units;
+    // one-per-class coding, all responses 0 (not > 0): error correction raises R-unit 2 by
+    // one step on every active A-unit and lowers the others that were not below zero
+    for &i in &current.active {
+        assert_eq!(bench.machine().weights[i as usize * r + 2], 1.0);
+    }
+    assert_eq!(current.predicted, 2, "after the force the machine answers class 2");
+}
+
+#[test]
+fn a_visitor_image_is_classified_without_learning() {
+    let mut app = app_for(scene());
+    request(&mut app, MachineRequest::StepEpoch);
+    let before = weights(&app);
+    let image = app.world().resource::<Bench>().experiment.train.images[0].clone();
+    request(&mut app, MachineRequest::ShowImage(image));
+    let bench = app.world().resource::<Bench>();
+    assert_eq!(bench.current.as_ref().unwrap().origin, Origin::Visitor);
+    assert!(bench.current.as_ref().unwrap().modern.is_some());
+    assert_eq!(weights(&app), before);
+}
+
+#[test]
+fn a_bad_image_folder_is_reported_and_the_machine_kept() {
+    let mut app = app_for(scene());
+    request(&mut app, MachineRequest::LoadImages("/no/such/folder".into()));
+    let notice = app.world().resource::<Notice>();
+    assert!(notice.is_error);
+    assert!(notice.text.contains("/no/such/folder"), "{}", notice.text);
+    assert_eq!(app.world().resource::<Bench>().classes().len(), 3);
+}
