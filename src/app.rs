@@ -1,1 +1,152 @@
-//! The window.
+//! The window: the simulation and its panel, and the `--screenshot PATH --frames N` contract.
+
+use std::io::Cursor;
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use bevy::log::LogPlugin;
+use bevy::prelude::*;
+use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
+use bevy::window::WindowResolution;
+
+use crate::model_file::write_atomically;
+use crate::panel::{self, Selection, palette::DESIGN_SIZE};
+use crate::scene::Scene;
+use crate::sim::{self, Bench, MachineRequest, Speed};
+
+/// How the window starts.
+#[derive(Clone, Debug)]
+pub struct WindowOptions {
+    pub scene: Scene,
+    /// Save a PNG of the window after this many frames, then exit.
+    pub screenshot: Option<(PathBuf, u32)>,
+    /// Start running at this many patterns per frame instead of the gentle default pace.
+    pub patterns_per_frame: Option<usize>,
+    /// Start with this A-unit selected (its wiring drawn on the retina).
+    pub select_a_unit: Option<usize>,
+    /// Start with the dial bank zoomed on the selected A-unit's block of 64 pots.
+    pub zoom_dials: bool,
+}
+
+/// The screenshot to take: where, after how many frames, and what became of it.
+#[derive(Resource)]
+struct ScreenshotPlan {
+    path: PathBuf,
+    frames: u32,
+    frame: u32,
+    requested: bool,
+    /// Clock time at the end of the first frames (start-up and shader compilation excluded).
+    warm_since: Option<std::time::Duration>,
+}
+
+/// Frames left out of the frame-time figure: the first ones compile pipelines and load fonts.
+const WARM_UP_FRAMES: u32 = 10;
+
+/// Opens the window and runs until it is closed (or the screenshot is saved).
+pub fn run(options: WindowOptions) -> Result<()> {
+    // Load the images and build the machines before a window exists: bad input is a message.
+    let bench = Bench::prepare(options.scene.clone())?;
+    let title = format!("Mark I Perceptron: {}", options.scene.name);
+    let mut app = App::new();
+    app.add_plugins(
+        DefaultPlugins
+            .set(WindowPlugin {
+                primary_window: Some(Window {
+                    title,
+                    resolution: WindowResolution::new(DESIGN_SIZE.x as u32, DESIGN_SIZE.y as u32),
+                    ..default()
+                }),
+                ..default()
+            })
+            .set(LogPlugin {
+                filter: "warn,wgpu=error,naga=error".into(),
+                ..default()
+            }),
+    )
+    .insert_resource(bench)
+    .insert_resource(ClearColor(panel::palette::BACKGROUND))
+    .add_plugins((sim::plugin, panel::plugin));
+    let start_speed = match options.patterns_per_frame {
+        Some(n) => Speed::PerUpdate(n.max(1)),
+        None => Speed::PerSecond(4.0),
+    };
+    app.world_mut()
+        .write_message(MachineRequest::SetSpeed(start_speed));
+    app.world_mut().write_message(MachineRequest::Run);
+    if let Some(a) = options.select_a_unit {
+        app.world_mut().resource_mut::<Selection>().a_unit = Some(a);
+    }
+    app.world_mut().resource_mut::<Selection>().zoomed = options.zoom_dials;
+    if let Some((path, frames)) = options.screenshot {
+        app.insert_resource(ScreenshotPlan {
+            path,
+            frames: frames.max(1),
+            frame: 0,
+            requested: false,
+            warm_since: None,
+        })
+        .add_systems(Last, take_screenshot);
+    }
+    match app.run() {
+        AppExit::Success => Ok(()),
+        AppExit::Error(code) => bail!("the window closed with error code {code}"),
+    }
+}
+
+/// Counts frames; at the planned one, captures the window. Gives up (with an error) if no
+/// picture arrives within 600 more frames.
+fn take_screenshot(
+    mut commands: Commands,
+    mut plan: ResMut<ScreenshotPlan>,
+    mut exit: MessageWriter<AppExit>,
+    time: Res<Time<Real>>,
+) {
+    plan.frame += 1;
+    if plan.frame == WARM_UP_FRAMES {
+        plan.warm_since = Some(time.elapsed());
+    }
+    if plan.frame >= plan.frames && !plan.requested {
+        plan.requested = true;
+        if let Some(since) = plan.warm_since {
+            let frames = plan.frame - WARM_UP_FRAMES;
+            if frames > 0 {
+                eprintln!(
+                    "mean frame time {:.1} ms over {frames} frames (after {WARM_UP_FRAMES} warm-up frames)",
+                    (time.elapsed() - since).as_secs_f64() * 1000.0 / frames as f64
+                );
+            }
+        }
+        let path = plan.path.clone();
+        commands
+            .spawn(Screenshot::primary_window())
+            .observe(move |captured: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| {
+                match save_png(&captured.image, &path) {
+                    Ok(()) => {
+                        exit.write(AppExit::Success);
+                    }
+                    Err(e) => {
+                        eprintln!("error: {e:#}");
+                        exit.write(AppExit::error());
+                    }
+                }
+            });
+    }
+    if plan.frame > plan.frames + 600 {
+        eprintln!("error: no screenshot arrived from the renderer");
+        exit.write(AppExit::error());
+    }
+}
+
+/// Encodes the captured window as an RGB PNG and writes it atomically.
+fn save_png(image: &Image, path: &std::path::Path) -> Result<()> {
+    let picture = image
+        .clone()
+        .try_into_dynamic()
+        .map_err(|e| anyhow::anyhow!("{}: cannot convert the screenshot: {e}", path.display()))?
+        .to_rgb8();
+    let mut bytes = Vec::new();
+    picture
+        .write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Png)
+        .map_err(|e| anyhow::anyhow!("{}: cannot encode PNG: {e}", path.display()))?;
+    write_atomically(path, &bytes)
+}

@@ -1,4 +1,5 @@
-//! The headless command line: `train`, `eval`, `classify`, `bench` and `list`.
+//! The command line: the window (no subcommand) and the headless `train`, `eval`, `classify`,
+//! `bench`, `list` and `export`.
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
@@ -28,9 +29,24 @@ use crate::seeds::{Stream, rng_for};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Scene to run when no subcommand is given.
+    /// Scene to open in the window when no subcommand is given (default: scenes/default.ron).
     #[arg(long, value_name = "FILE")]
     pub scene: Option<PathBuf>,
+    /// Save a PNG of the window after --frames frames of the live panel, then exit.
+    #[arg(long, value_name = "PATH")]
+    pub screenshot: Option<PathBuf>,
+    /// Frames to run before the screenshot.
+    #[arg(long, default_value_t = 60, value_name = "N")]
+    pub frames: u32,
+    /// Start running this many patterns per frame (default: 4 patterns a second).
+    #[arg(long, value_name = "N")]
+    pub patterns_per_frame: Option<usize>,
+    /// Start with this A-unit selected, its plugboard wiring drawn on the retina.
+    #[arg(long, value_name = "N")]
+    pub select_a_unit: Option<usize>,
+    /// Start with the dial bank zoomed on the selected A-unit's block of 64 pots.
+    #[arg(long)]
+    pub zoom_dials: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -174,11 +190,17 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Export(args)) => export(args),
-        None => train(TrainArgs {
-            scene: cli.scene,
-            showcase: true,
-            ..Default::default()
-        }),
+        None => {
+            let (scene, _) = load_scene(cli.scene.as_deref(), false)?;
+            crate::app::run(crate::app::WindowOptions {
+                scene,
+                screenshot: cli.screenshot.map(|path| (path, cli.frames)),
+                patterns_per_frame: cli.patterns_per_frame,
+                select_a_unit: cli.select_a_unit,
+                zoom_dials: cli.zoom_dials,
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

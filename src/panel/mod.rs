@@ -1,1 +1,283 @@
-//! The rendered control panel.
+//! The rendered control panel: lamps, dials, meters, plots and the trainer's controls.
+//!
+//! The panel only decorates and reads the simulation (`sim`): unit entities get their lamps
+//! from observers, instruments redraw from the bench, and every control becomes a
+//! [`MachineRequest`](crate::sim::MachineRequest). One plugin per concern, one file each.
+
+mod association;
+mod confusion;
+mod controls;
+mod files;
+mod modern;
+pub mod palette;
+mod plots;
+pub mod raster;
+mod response;
+mod retina;
+
+use bevy::prelude::*;
+
+use crate::sim::MachineRequest;
+use palette::*;
+
+/// The panel; add after the simulation's plugin, in an App with a window and a renderer.
+pub fn plugin(app: &mut App) {
+    app.init_resource::<Selection>()
+        .add_systems(
+            PreStartup,
+            (load_fonts, spawn_layout).chain().in_set(LayoutSpawned),
+        )
+        .configure_sets(Update, PanelDraw.after(crate::sim::MachineCycle::Display))
+        .add_systems(Update, fit_to_window)
+        .add_plugins((
+            retina::plugin,
+            association::plugin,
+            response::plugin,
+            plots::plugin,
+            confusion::plugin,
+            modern::plugin,
+            controls::plugin,
+            files::plugin,
+        ));
+}
+
+/// The instruments' drawing systems: after the machine cycle, so they show this update's state.
+#[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PanelDraw;
+
+/// The layout and fonts exist: instruments fill their slots after this set.
+#[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LayoutSpawned;
+
+/// The panel's typefaces (DejaVu Sans, shipped in `assets/fonts`, so no font lookup at run time).
+#[derive(Resource, Clone)]
+pub struct PanelFonts {
+    pub regular: Handle<Font>,
+    pub bold: Handle<Font>,
+}
+
+/// Which A-unit's wiring is drawn on the retina, and which R-unit's potentiometers are shown.
+#[derive(Resource, Clone, Copy, Debug, Default, PartialEq)]
+pub struct Selection {
+    pub a_unit: Option<usize>,
+    pub r_unit: usize,
+    /// The dial bank shows a few dials large instead of all of them small.
+    pub zoomed: bool,
+}
+
+/// Places in the layout that a plugin fills with its instrument.
+#[derive(Component, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slot {
+    Header,
+    Retina,
+    Association,
+    Response,
+    Plots,
+    Confusion,
+    Modern,
+    Controls,
+}
+
+/// What a panel button does when pressed.
+#[derive(Component, Clone, Debug)]
+pub enum PanelAction {
+    Request(MachineRequest),
+    ToggleRun,
+    SlowerSpeed,
+    FasterSpeed,
+    ToggleTrainer,
+    NextRule,
+    LowerRate,
+    RaiseRate,
+    Save,
+    Load,
+    ClearSketch,
+    ToggleZoom,
+    SelectBank(usize),
+}
+
+fn load_fonts(mut commands: Commands, mut fonts: ResMut<Assets<Font>>) {
+    let regular = Font::from_bytes(include_bytes!("../../assets/fonts/DejaVuSans.ttf").to_vec());
+    let bold = Font::from_bytes(crate::data::draw::TYPEFACE_SANS.to_vec());
+    commands.insert_resource(PanelFonts {
+        regular: fonts.add(regular),
+        bold: fonts.add(bold),
+    });
+}
+
+/// Text in the panel's face: `bold` for engraved headings and lamp labels.
+pub fn text(fonts: &PanelFonts, value: impl Into<String>, size: f32, color: Color, bold: bool) -> impl Bundle {
+    (
+        Text::new(value),
+        TextFont {
+            font: if bold { fonts.bold.clone() } else { fonts.regular.clone() }.into(),
+            font_size: bevy::text::FontSize::Px(size),
+            ..default()
+        },
+        TextColor(color),
+    )
+}
+
+/// An engraved heading over an instrument.
+pub fn heading(fonts: &PanelFonts, value: &str) -> impl Bundle {
+    text(fonts, value.to_uppercase(), HEADING_SIZE, ENGRAVING, true)
+}
+
+/// A push button of at least touch size.
+pub fn button(fonts: &PanelFonts, label: impl Into<String>, action: PanelAction, width: f32) -> impl Bundle {
+    (
+        Button,
+        action,
+        Node {
+            min_width: px(width),
+            height: px(BUTTON_HEIGHT),
+            padding: UiRect::horizontal(px(10)),
+            justify_content: JustifyContent::Center,
+            align_items: AlignItems::Center,
+            border: UiRect::all(px(1)),
+            border_radius: BorderRadius::all(px(6)),
+            ..default()
+        },
+        BackgroundColor(BUTTON),
+        BorderColor::all(PANEL_EDGE),
+        children![(
+            text(fonts, label, LABEL_SIZE, ENGRAVING, true),
+            TextLayout::no_wrap()
+        )],
+    )
+}
+
+/// A framed instrument area.
+fn section(width: Val, height: Val) -> Node {
+    Node {
+        width,
+        height,
+        flex_direction: FlexDirection::Column,
+        row_gap: px(6),
+        padding: UiRect::all(px(8)),
+        border: UiRect::all(px(1)),
+        border_radius: BorderRadius::all(px(6)),
+        ..default()
+    }
+}
+
+fn spawn_layout(mut commands: Commands) {
+    commands.spawn((Camera2d, Msaa::Off));
+    let framed = || (BackgroundColor(PANEL), BorderColor::all(PANEL_EDGE));
+    commands.spawn((
+        Node {
+            width: px(DESIGN_SIZE.x),
+            height: px(DESIGN_SIZE.y),
+            flex_direction: FlexDirection::Column,
+            padding: UiRect::all(px(6)),
+            row_gap: px(6),
+            ..default()
+        },
+        BackgroundColor(BACKGROUND),
+        children![
+            (
+                Slot::Header,
+                Node {
+                    height: px(34),
+                    align_items: AlignItems::Center,
+                    column_gap: px(16),
+                    padding: UiRect::horizontal(px(6)),
+                    ..default()
+                },
+            ),
+            (
+                Node {
+                    flex_grow: 1.0,
+                    min_height: px(0),
+                    column_gap: px(6),
+                    overflow: Overflow::clip(),
+                    ..default()
+                },
+                children![
+                    (
+                        Node {
+                            width: px(296),
+                            flex_direction: FlexDirection::Column,
+                            row_gap: px(6),
+                            ..default()
+                        },
+                        children![(Slot::Retina, section(percent(100), percent(100)), framed())],
+                    ),
+                    (
+                        Node {
+                            width: px(452),
+                            flex_direction: FlexDirection::Column,
+                            row_gap: px(6),
+                            ..default()
+                        },
+                        children![
+                            (Slot::Association, section(percent(100), auto()), framed()),
+                            (
+                                Slot::Response,
+                                Node {
+                                    flex_grow: 1.0,
+                                    ..section(percent(100), auto())
+                                },
+                                framed()
+                            ),
+                        ],
+                    ),
+                    (
+                        Node {
+                            flex_grow: 1.0,
+                            flex_direction: FlexDirection::Column,
+                            row_gap: px(6),
+                            ..default()
+                        },
+                        children![
+                            (Slot::Plots, section(percent(100), auto()), framed()),
+                            (
+                                Node {
+                                    flex_grow: 1.0,
+                                    column_gap: px(6),
+                                    ..default()
+                                },
+                                children![
+                                    (Slot::Confusion, section(auto(), percent(100)), framed()),
+                                    (
+                                        Slot::Modern,
+                                        Node {
+                                            flex_grow: 1.0,
+                                            ..section(auto(), percent(100))
+                                        },
+                                        framed()
+                                    ),
+                                ],
+                            ),
+                        ],
+                    ),
+                ],
+            ),
+            (
+                Slot::Controls,
+                Node {
+                    flex_shrink: 0.0,
+                    flex_direction: FlexDirection::Column,
+                    row_gap: px(4),
+                    ..default()
+                },
+            ),
+        ],
+    ));
+}
+
+/// Scales the 1280 x 720 layout to the window, keeping its proportions.
+fn fit_to_window(windows: Query<&Window>, mut scale: ResMut<UiScale>) {
+    let Some(window) = windows.iter().next() else {
+        return;
+    };
+    let fit = (window.width() / DESIGN_SIZE.x).min(window.height() / DESIGN_SIZE.y);
+    if fit.is_finite() && fit > 0.0 && (scale.0 - fit).abs() > 1e-3 {
+        scale.0 = fit;
+    }
+}
+
+/// The entity of one layout slot.
+pub fn slot_entity(slots: &Query<(Entity, &Slot)>, which: Slot) -> Option<Entity> {
+    slots.iter().find(|(_, s)| **s == which).map(|(e, _)| e)
+}

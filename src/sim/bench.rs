@@ -172,6 +172,8 @@ pub struct Bench {
     pub confusion: Option<ConfusionView>,
     /// Counts rebuilds, so the body can re-grow its units.
     pub generation: u64,
+    /// Counts changes of the pattern on the retina or of its answer, so the panel redraws.
+    pub shown: u64,
     /// Plugboards drawn so far (the seed of rewire n is the scene seed + n).
     pub rewires: u64,
 }
@@ -212,6 +214,7 @@ impl Bench {
             outcomes: VecDeque::new(),
             confusion: None,
             generation: 0,
+            shown: 0,
             rewires: 0,
         })
     }
@@ -341,6 +344,7 @@ impl Bench {
             let layers = c.model.network.activations(c.input(k));
             (c.model.network.loss.predict(layers.last().expect("layers")), layers)
         });
+        self.shown += 1;
         self.current = Some(Presentation {
             origin: Origin::Training(k),
             image,
@@ -377,6 +381,7 @@ impl Bench {
             if let Some(current) = &mut self.current {
                 current.corrections = trial.corrections;
             }
+            self.shown += 1;
             if let Some(companion) = &mut self.companion {
                 companion.learn(k, &self.experiment.train.labels);
             }
@@ -398,6 +403,7 @@ impl Bench {
         let trial = machine.present(&active, class);
         let responses = machine.respond(&active);
         let predicted = machine.decode(&responses);
+        self.shown += 1;
         let current = self.current.as_mut()?;
         current.corrections = trial.corrections.clone();
         current.responses = responses;
@@ -418,6 +424,7 @@ impl Bench {
             let layers = c.model.network.activations(&input);
             (c.model.network.loss.predict(layers.last().expect("layers")), layers)
         });
+        self.shown += 1;
         self.current = Some(Presentation {
             origin: Origin::Visitor,
             image,
@@ -502,5 +509,32 @@ impl Bench {
             examples,
             images,
         }
+    }
+}
+
+impl Bench {
+    /// Puts a saved Mark I on the bench in place of the one there, keeping the data, if its
+    /// classes and retina match; its history comes with it.
+    pub fn install(&mut self, machine: Mark1, history: Vec<EpochRecord>) -> Result<()> {
+        if machine.classes != self.classes() {
+            return Err(anyhow!(
+                "it was trained on the classes {:?}, this image set has {:?}",
+                machine.classes,
+                self.classes()
+            ));
+        }
+        let experiment = &mut self.experiment;
+        let train_cache = machine.encode_all(&experiment.train.images);
+        let test_cache = experiment.test.as_ref().map(|t| machine.encode_all(&t.images));
+        experiment.learner = Learner::Mark1 {
+            machine,
+            train_cache,
+            test_cache,
+        };
+        experiment.history = history;
+        self.generation += 1;
+        self.current = None;
+        self.confusion = Some(self.confusion_view());
+        Ok(())
     }
 }

@@ -1,0 +1,157 @@
+//! The A-unit bank: one lamp per association unit; touch one to see its plugboard wiring.
+
+use bevy::prelude::*;
+
+use super::palette::*;
+use super::{PanelDraw, 
+    LayoutSpawned, PanelAction, PanelFonts, Selection, Slot, button, heading, slot_entity, text,
+};
+use crate::sim::{AssociationUnit, Bench, MachineRequest};
+
+#[derive(Component)]
+struct AssociationBank;
+
+/// "37 of 512 firing; threshold 1".
+#[derive(Component)]
+struct BankCaption;
+
+pub(super) fn plugin(app: &mut App) {
+    app.add_systems(PreStartup, build_association_bank.after(LayoutSpawned))
+        .add_observer(fit_lamp_to_association_unit)
+        .add_systems(Update, (light_association_lamps, outline_selected_unit, count_firing_units).in_set(PanelDraw));
+}
+
+fn build_association_bank(
+    mut commands: Commands,
+    fonts: Res<PanelFonts>,
+    slots: Query<(Entity, &Slot)>,
+) {
+    let Some(slot) = slot_entity(&slots, Slot::Association) else { return };
+    commands.entity(slot).with_children(|parent| {
+        parent
+            .spawn(Node {
+                justify_content: JustifyContent::SpaceBetween,
+                align_items: AlignItems::Center,
+                ..default()
+            })
+            .with_children(|row| {
+                row.spawn(heading(&fonts, "A-units: association"));
+                row.spawn((BankCaption, text(&fonts, "", SMALL_SIZE, DIM_TEXT, false)));
+            });
+        parent.spawn((
+            AssociationBank,
+            Node {
+                display: Display::Grid,
+                grid_template_columns: RepeatedGridTrack::px(A_BANK_COLUMNS as u16, A_LAMP),
+                column_gap: px(A_LAMP_GAP),
+                row_gap: px(A_LAMP_GAP),
+                ..default()
+            },
+        ));
+        parent
+            .spawn(Node {
+                justify_content: JustifyContent::SpaceBetween,
+                align_items: AlignItems::Center,
+                column_gap: px(8),
+                ..default()
+            })
+            .with_children(|row| {
+                row.spawn(text(
+                    &fonts,
+                    "Touch an A-unit: its plugboard wires show on the retina,\n+ excitatory, \u{2212} inhibitory.",
+                    SMALL_SIZE,
+                    DIM_TEXT,
+                    false,
+                ));
+                row.spawn(button(
+                    &fonts,
+                    "Rewire",
+                    PanelAction::Request(MachineRequest::Rewire),
+                    96.0,
+                ));
+            });
+    });
+}
+
+fn fit_lamp_to_association_unit(
+    add: On<Add, AssociationUnit>,
+    mut commands: Commands,
+    bank: Query<Entity, With<AssociationBank>>,
+) {
+    let Ok(bank) = bank.single() else { return };
+    commands
+        .entity(add.entity)
+        .insert((
+            Node {
+                width: px(A_LAMP),
+                height: px(A_LAMP),
+                border: UiRect::all(px(1)),
+                border_radius: BorderRadius::MAX,
+                ..default()
+            },
+            BackgroundColor(LAMP_OFF),
+            BorderColor::all(LAMP_RIM),
+            ChildOf(bank),
+        ))
+        .observe(select_unit);
+}
+
+fn select_unit(click: On<Pointer<Click>>, units: Query<&AssociationUnit>, mut selection: ResMut<Selection>) {
+    if let Ok(unit) = units.get(click.entity) {
+        selection.a_unit = if selection.a_unit == Some(unit.index) {
+            None
+        } else {
+            Some(unit.index)
+        };
+    }
+}
+
+fn light_association_lamps(
+    mut lamps: Query<(&AssociationUnit, &mut BackgroundColor), Changed<AssociationUnit>>,
+) {
+    for (unit, mut color) in &mut lamps {
+        color.0 = if unit.firing { LAMP_ON } else { LAMP_OFF };
+    }
+}
+
+fn outline_selected_unit(
+    selection: Res<Selection>,
+    mut commands: Commands,
+    units: Query<(Entity, &AssociationUnit, Has<Outline>)>,
+    added: Query<(), Added<AssociationUnit>>,
+) {
+    if !selection.is_changed() && added.is_empty() {
+        return;
+    }
+    for (entity, unit, outlined) in &units {
+        let selected = selection.a_unit == Some(unit.index);
+        if selected && !outlined {
+            commands
+                .entity(entity)
+                .insert(Outline::new(px(2), px(1), SELECTED));
+        } else if !selected && outlined {
+            commands.entity(entity).remove::<Outline>();
+        }
+    }
+}
+
+fn count_firing_units(
+    bench: Res<Bench>,
+    mut caption: Query<&mut Text, With<BankCaption>>,
+    mut seen: Local<(u64, u64)>,
+) {
+    let version = (bench.generation, bench.shown);
+    if *seen == version {
+        return;
+    }
+    *seen = version;
+    let machine = bench.machine();
+    let firing = bench.current.as_ref().map_or(0, |c| c.active.len());
+    if let Ok(mut caption) = caption.single_mut() {
+        caption.0 = format!(
+            "{firing} of {} firing; threshold {}",
+            machine.a_units(),
+            machine.plugboard.threshold
+        );
+    }
+}

@@ -1,0 +1,125 @@
+//! The Mark I's confusion matrix after each epoch; every cell shows an image that fell in it.
+
+use bevy::prelude::*;
+
+use super::palette::*;
+use super::raster::picture_image;
+use super::{PanelDraw, LayoutSpawned, PanelFonts, Slot, heading, slot_entity, text};
+use crate::sim::Bench;
+
+#[derive(Component)]
+struct ConfusionGrid;
+
+#[derive(Component)]
+struct ConfusionCaption;
+
+/// The grid's side, in pixels, whatever the number of classes.
+const GRID_SIDE: f32 = 216.0;
+/// Above this many classes the cells are too small for pictures and counts.
+const MAX_PICTURED: usize = 8;
+
+pub(super) fn plugin(app: &mut App) {
+    app.add_systems(PreStartup, build_confusion.after(LayoutSpawned))
+        .add_systems(Update, fill_confusion_grid.in_set(PanelDraw));
+}
+
+fn build_confusion(mut commands: Commands, fonts: Res<PanelFonts>, slots: Query<(Entity, &Slot)>) {
+    let Some(slot) = slot_entity(&slots, Slot::Confusion) else { return };
+    commands.entity(slot).with_children(|parent| {
+        parent.spawn(heading(&fonts, "Confusion matrix"));
+        parent.spawn((
+            ConfusionCaption,
+            text(&fonts, "Fills in after the first epoch.", SMALL_SIZE, DIM_TEXT, false),
+        ));
+        parent.spawn((
+            ConfusionGrid,
+            Node {
+                width: px(GRID_SIDE),
+                height: px(GRID_SIDE),
+                display: Display::Grid,
+                column_gap: px(2),
+                row_gap: px(2),
+                ..default()
+            },
+        ));
+    });
+}
+
+fn fill_confusion_grid(
+    mut commands: Commands,
+    bench: Res<Bench>,
+    fonts: Res<PanelFonts>,
+    mut grid: Query<(Entity, &mut Node), With<ConfusionGrid>>,
+    mut caption: Query<&mut Text, With<ConfusionCaption>>,
+    mut images: ResMut<Assets<Image>>,
+    mut seen: Local<Option<(u64, usize)>>,
+) {
+    let version = (bench.generation, bench.experiment.history.len());
+    if *seen == Some(version) {
+        return;
+    }
+    *seen = Some(version);
+    let Ok((grid, mut node)) = grid.single_mut() else { return };
+    commands.entity(grid).despawn_children();
+    let Some(view) = &bench.confusion else {
+        if let Ok(mut caption) = caption.single_mut() {
+            caption.0 = "Fills in after the first epoch.".into();
+        }
+        return;
+    };
+    let k = view.confusion.classes;
+    node.grid_template_columns = RepeatedGridTrack::flex(k as u16, 1.0);
+    node.grid_template_rows = RepeatedGridTrack::flex(k as u16, 1.0);
+    if let Ok(mut caption) = caption.single_mut() {
+        caption.0 = format!(
+            "{} images, {:.1}% right.\nRows: true class. Columns: answer.",
+            view.images,
+            100.0 * view.confusion.accuracy()
+        );
+    }
+    let rows = view.confusion.rows();
+    let pictured = k <= MAX_PICTURED;
+    for (truth, row) in rows.iter().enumerate() {
+        let total = row.iter().sum::<u64>().max(1) as f32;
+        for (answer, &count) in row.iter().enumerate() {
+            let share = count as f32 / total;
+            let diagonal = truth == answer;
+            let mut cell = commands.spawn((
+                Node {
+                    border: UiRect::all(px(if diagonal { 2 } else { 0 })),
+                    justify_content: JustifyContent::End,
+                    align_items: AlignItems::End,
+                    ..default()
+                },
+                BackgroundColor(LAMP_OFF.mix(if diagonal { &COOL } else { &WARM }, share)),
+                BorderColor::all(COOL_LIGHT),
+                ChildOf(grid),
+            ));
+            if !pictured || count == 0 {
+                continue;
+            }
+            if let Some(example) = &view.examples[truth * k + answer] {
+                let picture = images.add(picture_image(example));
+                cell.with_child((
+                    ImageNode::new(picture).with_color(Color::srgba(1.0, 1.0, 1.0, 0.55)),
+                    Node {
+                        position_type: PositionType::Absolute,
+                        left: percent(12),
+                        top: percent(12),
+                        width: percent(76),
+                        height: percent(76),
+                        ..default()
+                    },
+                ));
+            }
+            cell.with_child((
+                text(&fonts, count.to_string(), SMALL_SIZE, ENGRAVING, true),
+                Node {
+                    margin: UiRect::all(px(2)),
+                    ..default()
+                },
+                TextShadow::default(),
+            ));
+        }
+    }
+}

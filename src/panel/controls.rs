@@ -1,0 +1,311 @@
+//! The trainer's controls: run, step, reset, speed, teaching buttons, the rule; counters and
+//! the message line.
+
+use bevy::input::keyboard::KeyCode;
+use bevy::prelude::*;
+
+use super::palette::*;
+use super::retina::Sketch;
+use super::{PanelDraw, LayoutSpawned, PanelAction, PanelFonts, Selection, Slot, button, slot_entity, text};
+use crate::nn::rules::Reinforcement;
+use crate::sim::{Bench, MachineRequest, Notice, RunState, SPEEDS, Speed};
+
+/// A line of text the controls keep up to date.
+#[derive(Component, Clone, Copy, PartialEq)]
+enum Readout {
+    Counters,
+    Speed,
+    Rate,
+    Notice,
+}
+
+/// Where the "force the correct response" buttons go, one per class.
+#[derive(Component)]
+struct TeachRow;
+
+/// Asks the file plugin to save or load the machine.
+#[derive(Message, Clone, Copy, Debug, PartialEq)]
+pub enum FileRequest {
+    Save,
+    Load,
+}
+
+const RULES: [Reinforcement; 4] = [
+    Reinforcement::ErrorCorrection,
+    Reinforcement::Forced,
+    Reinforcement::RControlled,
+    Reinforcement::WidrowHoff,
+];
+const RATES: [f32; 5] = [0.25, 0.5, 1.0, 2.0, 4.0];
+
+pub(super) fn plugin(app: &mut App) {
+    app.add_message::<FileRequest>()
+        .add_systems(PreStartup, (build_header, build_controls).after(LayoutSpawned))
+        .add_observer(press_panel_button)
+        .add_systems(
+            Update,
+            (
+                shade_buttons,
+                label_buttons,
+                update_readouts,
+                rebuild_teach_buttons,
+                keyboard_shortcuts,
+            )
+                .in_set(PanelDraw),
+        );
+}
+
+fn build_header(mut commands: Commands, fonts: Res<PanelFonts>, slots: Query<(Entity, &Slot)>, bench: Res<Bench>) {
+    let Some(slot) = slot_entity(&slots, Slot::Header) else { return };
+    commands.entity(slot).with_children(|parent| {
+        parent.spawn(text(&fonts, "MARK I PERCEPTRON", TITLE_SIZE, ENGRAVING, true));
+        parent.spawn(text(&fonts, &bench.experiment.scene.name, LABEL_SIZE, DIM_TEXT, false));
+        parent.spawn(Node {
+            flex_grow: 1.0,
+            ..default()
+        });
+        parent.spawn((Readout::Counters, text(&fonts, "", LABEL_SIZE, ENGRAVING, true)));
+    });
+}
+
+fn build_controls(mut commands: Commands, fonts: Res<PanelFonts>, slots: Query<(Entity, &Slot)>) {
+    let Some(slot) = slot_entity(&slots, Slot::Controls) else { return };
+    let row = || Node {
+        column_gap: px(6),
+        align_items: AlignItems::Center,
+        ..default()
+    };
+    commands.entity(slot).with_children(|parent| {
+        parent.spawn(row()).with_children(|row| {
+            row.spawn(button(&fonts, "Run", PanelAction::ToggleRun, 76.0));
+            row.spawn(button(&fonts, "Step", PanelAction::Request(MachineRequest::Step), 64.0));
+            row.spawn(button(&fonts, "Epoch", PanelAction::Request(MachineRequest::StepEpoch), 70.0));
+            row.spawn(button(&fonts, "Reset", PanelAction::Request(MachineRequest::Reset), 70.0));
+            row.spawn((text(&fonts, "Speed", LABEL_SIZE, DIM_TEXT, true), TextLayout::no_wrap()));
+            row.spawn(button(&fonts, "\u{2212}", PanelAction::SlowerSpeed, 44.0));
+            row.spawn(Node {
+                width: px(170),
+                justify_content: JustifyContent::Center,
+                ..default()
+            })
+            .with_child((
+                Readout::Speed,
+                text(&fonts, "", LABEL_SIZE, ENGRAVING, false),
+                TextLayout::no_wrap(),
+            ));
+            row.spawn(button(&fonts, "+", PanelAction::FasterSpeed, 44.0));
+            row.spawn(button(&fonts, "Automatic", PanelAction::ToggleTrainer, 140.0));
+            row.spawn(button(&fonts, "Error correction", PanelAction::NextRule, 190.0));
+            row.spawn((text(&fonts, "Step", LABEL_SIZE, DIM_TEXT, true), TextLayout::no_wrap()));
+            row.spawn(button(&fonts, "\u{2212}", PanelAction::LowerRate, 44.0));
+            row.spawn((Readout::Rate, text(&fonts, "", LABEL_SIZE, ENGRAVING, false)));
+            row.spawn(button(&fonts, "+", PanelAction::RaiseRate, 44.0));
+            row.spawn(button(&fonts, "Save", PanelAction::Save, 60.0));
+            row.spawn(button(&fonts, "Load", PanelAction::Load, 60.0));
+        });
+        parent.spawn(row()).with_children(|row| {
+            row.spawn(text(&fonts, "Force the response:", LABEL_SIZE, DIM_TEXT, true));
+            row.spawn((TeachRow, row_node()));
+            row.spawn((Readout::Notice, text(&fonts, "", LABEL_SIZE, ENGRAVING, false)));
+        });
+    });
+}
+
+fn row_node() -> Node {
+    Node {
+        column_gap: px(6),
+        align_items: AlignItems::Center,
+        ..default()
+    }
+}
+
+/// One teaching button per class, as the 1960 trainer's electrical control.
+fn rebuild_teach_buttons(
+    mut commands: Commands,
+    bench: Res<Bench>,
+    fonts: Res<PanelFonts>,
+    row: Query<Entity, With<TeachRow>>,
+    mut seen: Local<Option<u64>>,
+) {
+    if *seen == Some(bench.generation) {
+        return;
+    }
+    *seen = Some(bench.generation);
+    let Ok(row) = row.single() else { return };
+    commands.entity(row).despawn_children();
+    let classes = bench.classes();
+    // many classes get narrower buttons; past twelve, the first twelve (the rest by keyboard)
+    let width = if classes.len() > 6 { 48.0 } else { 88.0 };
+    for (c, name) in classes.iter().enumerate().take(12) {
+        let label: String = name.chars().take(if classes.len() > 6 { 3 } else { 10 }).collect();
+        commands.spawn((
+            button(&fonts, label, PanelAction::Request(MachineRequest::Force(c)), width),
+            ChildOf(row),
+        ));
+    }
+}
+
+/// Carries out a panel button's action when it is clicked or tapped.
+fn press_panel_button(
+    click: On<Pointer<Click>>,
+    actions: Query<&PanelAction>,
+    bench: Res<Bench>,
+    state: Res<State<RunState>>,
+    speed: Res<Speed>,
+    mut selection: ResMut<Selection>,
+    mut sketch: ResMut<Sketch>,
+    mut requests: MessageWriter<MachineRequest>,
+    mut files: MessageWriter<FileRequest>,
+) {
+    let Ok(action) = actions.get(click.entity) else { return };
+    let machine = bench.machine();
+    match action {
+        PanelAction::Request(request) => {
+            requests.write(request.clone());
+        }
+        PanelAction::ToggleRun => {
+            requests.write(if *state.get() == RunState::Running {
+                MachineRequest::Pause
+            } else {
+                MachineRequest::Run
+            });
+        }
+        PanelAction::SlowerSpeed | PanelAction::FasterSpeed => {
+            let at = SPEEDS.iter().position(|s| s == &*speed).unwrap_or(1);
+            let next = if matches!(action, PanelAction::FasterSpeed) {
+                (at + 1).min(SPEEDS.len() - 1)
+            } else {
+                at.saturating_sub(1)
+            };
+            requests.write(MachineRequest::SetSpeed(SPEEDS[next]));
+        }
+        PanelAction::ToggleTrainer => {
+            requests.write(MachineRequest::SetAutoLearn(!bench.auto_learn));
+        }
+        PanelAction::NextRule => {
+            let at = RULES.iter().position(|r| *r == machine.learning.rule).unwrap_or(0);
+            requests.write(MachineRequest::SetRule(RULES[(at + 1) % RULES.len()]));
+        }
+        PanelAction::LowerRate | PanelAction::RaiseRate => {
+            let rate = machine.learning.rate;
+            let next = if matches!(action, PanelAction::RaiseRate) {
+                RATES.iter().copied().find(|&r| r > rate + 1e-6).unwrap_or(rate)
+            } else {
+                RATES.iter().rev().copied().find(|&r| r < rate - 1e-6).unwrap_or(rate)
+            };
+            requests.write(MachineRequest::SetRate(next));
+        }
+        PanelAction::Save => {
+            files.write(FileRequest::Save);
+        }
+        PanelAction::Load => {
+            files.write(FileRequest::Load);
+        }
+        PanelAction::ClearSketch => {
+            sketch.cells.fill(false);
+            if sketch.width > 0 {
+                requests.write(MachineRequest::ShowImage(sketch.picture()));
+            }
+        }
+        PanelAction::ToggleZoom => selection.zoomed = !selection.zoomed,
+        PanelAction::SelectBank(j) => selection.r_unit = *j,
+    }
+}
+
+fn shade_buttons(mut buttons: Query<(&Interaction, &mut BackgroundColor), (Changed<Interaction>, With<PanelAction>, With<Node>)>) {
+    for (interaction, mut color) in &mut buttons {
+        color.0 = match interaction {
+            Interaction::Pressed => BUTTON_ACTIVE,
+            Interaction::Hovered => BUTTON_HOVER,
+            Interaction::None => BUTTON,
+        };
+    }
+}
+
+fn rule_name(rule: Reinforcement) -> &'static str {
+    match rule {
+        Reinforcement::ErrorCorrection => "Error correction",
+        Reinforcement::Forced => "Forced (S-controlled)",
+        Reinforcement::RControlled => "R-controlled",
+        Reinforcement::WidrowHoff => "Widrow-Hoff",
+    }
+}
+
+/// Buttons whose words follow the machine's state: Run/Pause, Automatic/Trainer, the rule.
+fn label_buttons(
+    bench: Res<Bench>,
+    state: Res<State<RunState>>,
+    buttons: Query<(&PanelAction, &Children), Without<crate::sim::ResponseUnit>>,
+    mut texts: Query<&mut Text>,
+) {
+    for (action, children) in &buttons {
+        let words = match action {
+            PanelAction::ToggleRun if *state.get() == RunState::Running => "Pause",
+            PanelAction::ToggleRun => "Run",
+            PanelAction::ToggleTrainer if bench.auto_learn => "Automatic",
+            PanelAction::ToggleTrainer => "Trainer teaches",
+            PanelAction::NextRule => rule_name(bench.machine().learning.rule),
+            _ => continue,
+        };
+        for child in children {
+            if let Ok(mut text) = texts.get_mut(*child)
+                && text.0 != words
+            {
+                text.0 = words.to_string();
+            }
+        }
+    }
+}
+
+fn update_readouts(
+    bench: Res<Bench>,
+    speed: Res<Speed>,
+    notice: Res<Notice>,
+    mut readouts: Query<(&Readout, &mut Text, &mut TextColor)>,
+) {
+    for (readout, mut text, mut color) in &mut readouts {
+        let words = match readout {
+            Readout::Counters => format!(
+                "Epoch {}   pattern {} of {}   errors this epoch {}   patterns in all {}",
+                bench.epoch(),
+                bench.cursor,
+                bench.order.len(),
+                bench.epoch_errors,
+                bench.trials
+            ),
+            Readout::Speed => speed.label(),
+            Readout::Rate => format!("{}", bench.machine().learning.rate),
+            Readout::Notice => {
+                let wanted = if notice.is_error { ERROR_TEXT } else { ENGRAVING };
+                if color.0 != wanted {
+                    color.0 = wanted;
+                }
+                notice.text.clone()
+            }
+        };
+        if text.0 != words {
+            text.0 = words;
+        }
+    }
+}
+
+/// Space runs or pauses, S steps one pattern, E steps an epoch.
+fn keyboard_shortcuts(
+    keys: Res<ButtonInput<KeyCode>>,
+    state: Res<State<RunState>>,
+    mut requests: MessageWriter<MachineRequest>,
+) {
+    if keys.just_pressed(KeyCode::Space) {
+        requests.write(if *state.get() == RunState::Running {
+            MachineRequest::Pause
+        } else {
+            MachineRequest::Run
+        });
+    }
+    if keys.just_pressed(KeyCode::KeyS) {
+        requests.write(MachineRequest::Step);
+    }
+    if keys.just_pressed(KeyCode::KeyE) {
+        requests.write(MachineRequest::StepEpoch);
+    }
+}

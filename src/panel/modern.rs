@@ -1,0 +1,204 @@
+//! The modern mode beside the machine: the MLP's layers shaded by activation, and a strip of
+//! which machine got each recent image right.
+
+use bevy::prelude::*;
+
+use super::palette::*;
+use super::raster::Raster;
+use super::{PanelDraw, LayoutSpawned, PanelFonts, Slot, heading, slot_entity, text};
+use crate::sim::{Bench, OUTCOMES_KEPT};
+
+#[derive(Component)]
+struct NetworkView;
+
+#[derive(Component)]
+struct OutcomeStrip;
+
+#[derive(Component)]
+struct NetworkCaption;
+
+const NETWORK_SIZE: Vec2 = Vec2::new(240.0, 150.0);
+const STRIP_SIZE: Vec2 = Vec2::new(240.0, 34.0);
+const SCALE: f32 = 2.0;
+
+pub(super) fn plugin(app: &mut App) {
+    app.add_systems(PreStartup, build_modern_view.after(LayoutSpawned))
+        .add_systems(Update, (draw_network, draw_outcomes).in_set(PanelDraw));
+}
+
+fn build_modern_view(
+    mut commands: Commands,
+    fonts: Res<PanelFonts>,
+    slots: Query<(Entity, &Slot)>,
+    mut images: ResMut<Assets<Image>>,
+) {
+    let Some(slot) = slot_entity(&slots, Slot::Modern) else { return };
+    let blank = |size: Vec2| Raster::new((size.x * SCALE) as u32, (size.y * SCALE) as u32, rgba(LAMP_OFF)).to_image();
+    let network = images.add(blank(NETWORK_SIZE));
+    let strip = images.add(blank(STRIP_SIZE));
+    commands.entity(slot).with_children(|parent| {
+        parent.spawn(heading(&fonts, "Modern MLP, same images"));
+        parent.spawn((NetworkCaption, text(&fonts, "", SMALL_SIZE, DIM_TEXT, false)));
+        parent.spawn((
+            NetworkView,
+            ImageNode::new(network),
+            Node {
+                width: px(NETWORK_SIZE.x),
+                height: px(NETWORK_SIZE.y),
+                ..default()
+            },
+        ));
+        parent.spawn(text(
+            &fonts,
+            "Who got it right (newest right): top Mark I, bottom MLP",
+            SMALL_SIZE,
+            DIM_TEXT,
+            false,
+        ));
+        parent.spawn((
+            OutcomeStrip,
+            ImageNode::new(strip),
+            Node {
+                width: px(STRIP_SIZE.x),
+                height: px(STRIP_SIZE.y),
+                ..default()
+            },
+        ));
+    });
+}
+
+/// Draws `values` as a block of square units, `rows` high, shaded by value / the layer's max.
+fn draw_layer(canvas: &mut Raster, values: &[f32], left: f32, top: f32, height: f32, unit: f32) -> f32 {
+    let rows = ((height / unit).floor() as usize).max(1);
+    let columns = values.len().div_ceil(rows).max(1);
+    let used_rows = values.len().div_ceil(columns);
+    let top = top + (height - used_rows as f32 * unit) / 2.0;
+    let peak = values.iter().fold(1e-6f32, |m, &v| m.max(v.abs()));
+    for (k, &v) in values.iter().enumerate() {
+        let (c, r) = (k / used_rows, k % used_rows);
+        let shade = LAMP_OFF.mix(&LAMP_ON, (v.abs() / peak).clamp(0.0, 1.0));
+        canvas.fill_rect(
+            left + c as f32 * unit,
+            top + r as f32 * unit,
+            unit * 0.8,
+            unit * 0.8,
+            rgba(shade),
+        );
+    }
+    columns as f32 * unit
+}
+
+fn draw_network(
+    bench: Res<Bench>,
+    view: Query<&ImageNode, With<NetworkView>>,
+    mut caption: Query<&mut Text, With<NetworkCaption>>,
+    mut images: ResMut<Assets<Image>>,
+    mut seen: Local<(u64, u64)>,
+) {
+    let version = (bench.generation, bench.shown);
+    if *seen == version {
+        return;
+    }
+    *seen = version;
+    let (Some(current), Some(companion)) = (&bench.current, &bench.companion) else { return };
+    let Some((predicted, layers)) = &current.modern else { return };
+    let Ok(node) = view.single() else { return };
+    let mut canvas = Raster::new(
+        (NETWORK_SIZE.x * SCALE) as u32,
+        (NETWORK_SIZE.y * SCALE) as u32,
+        rgba(LAMP_OFF),
+    );
+    canvas.clear(rgba(PANEL));
+    let height = canvas.height as f32;
+    let pad = 4.0 * SCALE;
+    // the input: the same photocells the Mark I sees
+    let retina = &bench.machine().retina;
+    let cell = ((height - 2.0 * pad) / retina.height as f32).min(3.0 * SCALE);
+    let input_top = (height - cell * retina.height as f32) / 2.0;
+    for (k, &v) in current.cells.iter().enumerate() {
+        let (x, y) = ((k % retina.width as usize) as f32, (k / retina.width as usize) as f32);
+        let shade = LAMP_OFF.mix(&LAMP_ON, v.clamp(0.0, 1.0));
+        canvas.fill_rect(pad + x * cell, input_top + y * cell, cell, cell, rgba(shade));
+    }
+    let mut left = pad + cell * retina.width as f32 + 10.0 * SCALE;
+    let hidden = &layers[..layers.len() - 1];
+    for values in hidden {
+        left += draw_layer(&mut canvas, values, left, pad, height - 2.0 * pad, 6.5 * SCALE) + 8.0 * SCALE;
+    }
+    // the output: one bar per class, the chosen one ringed
+    let outputs = layers.last().expect("a network has an output layer");
+    let classes = outputs.len();
+    let pitch = ((height - 2.0 * pad) / classes as f32).min(14.0 * SCALE);
+    let top = (height - pitch * classes as f32) / 2.0;
+    let bar_room = canvas.width as f32 - left - pad;
+    for (c, &p) in outputs.iter().enumerate() {
+        let y = top + c as f32 * pitch;
+        canvas.fill_rect(left, y, bar_room, pitch * 0.7, rgba(LAMP_OFF));
+        canvas.fill_rect(left, y, bar_room * p.clamp(0.0, 1.0), pitch * 0.7, rgba(WARM));
+        if c == *predicted {
+            canvas.ring(left - 4.0 * SCALE, y + pitch * 0.35, 2.5 * SCALE, 2.5 * SCALE, rgba(LAMP_ON));
+        }
+    }
+    if let Some(mut image) = images.get_mut(&node.image) {
+        canvas.store(&mut image);
+    }
+    if let Ok(mut caption) = caption.single_mut() {
+        let sizes: Vec<String> = std::iter::once(retina.cells())
+            .chain(layers.iter().map(Vec::len))
+            .map(|n| n.to_string())
+            .collect();
+        let activation = companion
+            .model
+            .config
+            .hidden
+            .first()
+            .map(|l| format!("{:?}", l.activation))
+            .unwrap_or_default();
+        let mut words = format!("{} units, {activation}, softmax", sizes.join("-"));
+        if let Some(reason) = &companion.stopped {
+            words = format!("stopped: {reason}");
+        }
+        caption.0 = words;
+    }
+}
+
+/// One column per recent image: a filled square where a machine was right, a cross where wrong.
+fn draw_outcomes(
+    bench: Res<Bench>,
+    strip: Query<&ImageNode, With<OutcomeStrip>>,
+    mut images: ResMut<Assets<Image>>,
+    mut seen: Local<(u64, u64)>,
+) {
+    let version = (bench.generation, bench.shown);
+    if *seen == version {
+        return;
+    }
+    *seen = version;
+    let Ok(node) = strip.single() else { return };
+    let mut canvas = Raster::new(
+        (STRIP_SIZE.x * SCALE) as u32,
+        (STRIP_SIZE.y * SCALE) as u32,
+        rgba(PANEL),
+    );
+    let pitch = canvas.width as f32 / OUTCOMES_KEPT as f32;
+    let row = canvas.height as f32 / 2.0;
+    let start = OUTCOMES_KEPT - bench.outcomes.len();
+    for (k, outcome) in bench.outcomes.iter().enumerate() {
+        let x = (start + k) as f32 * pitch;
+        for (r, right) in [Some(outcome.mark1_right), outcome.modern_right].into_iter().enumerate() {
+            let Some(right) = right else { continue };
+            let (cx, cy) = (x + pitch / 2.0, r as f32 * row + row / 2.0);
+            let half = (pitch.min(row) * 0.36).max(2.0);
+            if right {
+                canvas.fill_rect(cx - half, cy - half, 2.0 * half, 2.0 * half, rgba(COOL_LIGHT));
+            } else {
+                let w = 1.2 * SCALE;
+                canvas.line(Vec2::new(cx - half, cy - half), Vec2::new(cx + half, cy + half), w, rgba(WARM));
+                canvas.line(Vec2::new(cx - half, cy + half), Vec2::new(cx + half, cy - half), w, rgba(WARM));
+            }
+        }
+    }
+    if let Some(mut image) = images.get_mut(&node.image) {
+        canvas.store(&mut image);
+    }
+}

@@ -1,0 +1,318 @@
+//! The R-units: response lamps named for their classes, and each unit's bank of potentiometer
+//! dials, turning as the motors drive them.
+
+use bevy::prelude::*;
+
+use super::palette::*;
+use super::raster::Raster;
+use super::{PanelDraw, LayoutSpawned, PanelAction, PanelFonts, Selection, Slot, button, heading, slot_entity, text};
+use crate::nn::mark1::Coding;
+use crate::sim::{Bench, Potentiometer, ResponseUnit};
+
+/// The row the response lamps sit in.
+#[derive(Component)]
+struct ResponseRow;
+
+/// The disc of an R-unit's lamp (a child of the unit's entity).
+#[derive(Component)]
+struct ResponseLamp(usize);
+
+/// The arrow under a lamp telling how its pots were just moved.
+#[derive(Component)]
+struct CorrectionMark(usize);
+
+#[derive(Component)]
+struct DialBank;
+
+#[derive(Component)]
+struct DialCaption;
+
+/// Size of the dial bank's texture (drawn at twice its on-screen size for smooth edges).
+const DIALS_SIZE: Vec2 = Vec2::new(436.0, 142.0);
+const DIALS_SCALE: f32 = 2.0;
+/// Columns of dials: all of a bank at once, or a zoomed block of 64.
+const DIAL_COLUMNS: usize = 40;
+const ZOOM_COLUMNS: usize = 16;
+const ZOOM_DIALS: usize = 64;
+/// A needle at an end stop has turned this far from twelve o'clock.
+const NEEDLE_SWING: f32 = 0.75 * std::f32::consts::PI;
+
+pub(super) fn plugin(app: &mut App) {
+    app.add_systems(PreStartup, build_response_section.after(LayoutSpawned))
+        .add_observer(fit_lamp_to_response_unit)
+        .add_systems(Update, (light_response_lamps, draw_dials).in_set(PanelDraw));
+}
+
+fn build_response_section(
+    mut commands: Commands,
+    fonts: Res<PanelFonts>,
+    slots: Query<(Entity, &Slot)>,
+    mut images: ResMut<Assets<Image>>,
+) {
+    let Some(slot) = slot_entity(&slots, Slot::Response) else { return };
+    let texture = images.add(
+        Raster::new(
+            (DIALS_SIZE.x * DIALS_SCALE) as u32,
+            (DIALS_SIZE.y * DIALS_SCALE) as u32,
+            rgba(PANEL),
+        )
+        .to_image(),
+    );
+    commands.entity(slot).with_children(|parent| {
+        parent
+            .spawn(Node {
+                justify_content: JustifyContent::SpaceBetween,
+                align_items: AlignItems::Center,
+                column_gap: px(8),
+                ..default()
+            })
+            .with_children(|row| {
+                row.spawn(Node {
+                    flex_direction: FlexDirection::Column,
+                    row_gap: px(2),
+                    ..default()
+                })
+                .with_children(|column| {
+                    column.spawn(heading(&fonts, "R-units and their potentiometers"));
+                    column.spawn((DialCaption, text(&fonts, "", SMALL_SIZE, DIM_TEXT, false)));
+                });
+                row.spawn(button(&fonts, "Zoom", PanelAction::ToggleZoom, 72.0));
+            });
+        parent.spawn((
+            ResponseRow,
+            Node {
+                column_gap: px(4),
+                flex_wrap: FlexWrap::Wrap,
+                ..default()
+            },
+        ));
+        parent.spawn((
+            DialBank,
+            ImageNode::new(texture),
+            Node {
+                width: px(DIALS_SIZE.x),
+                height: px(DIALS_SIZE.y),
+                ..default()
+            },
+        ));
+    });
+}
+
+/// Gives each R-unit a lamp with its class name; touching it shows that unit's dials.
+fn fit_lamp_to_response_unit(
+    add: On<Add, ResponseUnit>,
+    mut commands: Commands,
+    units: Query<&ResponseUnit>,
+    row: Query<Entity, With<ResponseRow>>,
+    bench: Res<Bench>,
+    fonts: Res<PanelFonts>,
+) {
+    let (Ok(row), Ok(unit)) = (row.single(), units.get(add.entity)) else { return };
+    let machine = bench.machine();
+    let j = unit.index;
+    let name = match machine.coding {
+        Coding::OnePerClass => machine.classes.get(j).cloned().unwrap_or_else(|| "spare".into()),
+        Coding::Binary if j < crate::nn::mark1::code_bits(machine.classes.len()) => format!("bit {j}"),
+        Coding::Binary => "spare".into(),
+    };
+    let width = (436.0 / machine.r_units as f32 - 4.0).clamp(30.0, 52.0);
+    let lamp = width.min(30.0);
+    commands
+        .entity(add.entity)
+        .insert((
+            Button,
+            PanelAction::SelectBank(j),
+            Node {
+                width: px(width),
+                flex_direction: FlexDirection::Column,
+                align_items: AlignItems::Center,
+                row_gap: px(2),
+                ..default()
+            },
+            ChildOf(row),
+        ))
+        .with_children(|column| {
+            column.spawn((
+                ResponseLamp(j),
+                Node {
+                    width: px(lamp),
+                    height: px(lamp),
+                    border: UiRect::all(px(2)),
+                    border_radius: BorderRadius::MAX,
+                    justify_content: JustifyContent::Center,
+                    align_items: AlignItems::Center,
+                    ..default()
+                },
+                BackgroundColor(LAMP_OFF),
+                BorderColor::all(LAMP_RIM),
+                children![(CorrectionMark(j), text(&fonts, " ", SMALL_SIZE, WARM, true))],
+            ));
+            column.spawn(text(&fonts, truncate(&name, 7), SMALL_SIZE, ENGRAVING, true));
+        });
+}
+
+fn truncate(name: &str, chars: usize) -> String {
+    if name.chars().count() <= chars {
+        name.to_string()
+    } else {
+        name.chars().take(chars - 1).collect::<String>() + "."
+    }
+}
+
+/// A lamp lights when its unit fires (`r_j > 0`); the selected bank's lamp wears a ring; the
+/// arrow says which way error correction just drove its pots.
+fn light_response_lamps(
+    units: Query<&ResponseUnit>,
+    selection: Res<Selection>,
+    mut lamps: Query<(&ResponseLamp, &mut BackgroundColor, &mut BorderColor)>,
+    mut marks: Query<(&CorrectionMark, &mut Text, &mut TextColor)>,
+) {
+    let mut state = vec![(0.0f32, 0.0f32); units.iter().count()];
+    for unit in &units {
+        if let Some(slot) = state.get_mut(unit.index) {
+            *slot = (unit.response, unit.correction);
+        }
+    }
+    for (lamp, mut color, mut border) in &mut lamps {
+        let (response, _) = state.get(lamp.0).copied().unwrap_or_default();
+        color.0 = if response > 0.0 { LAMP_ON } else { LAMP_OFF };
+        *border = BorderColor::all(if selection.r_unit == lamp.0 { SELECTED } else { LAMP_RIM });
+    }
+    for (mark, mut text, mut color) in &mut marks {
+        let (response, correction) = state.get(mark.0).copied().unwrap_or_default();
+        color.0 = if response > 0.0 { BACKGROUND } else { WARM };
+        let arrow = if correction > 0.0 {
+            "\u{25B2}"
+        } else if correction < 0.0 {
+            "\u{25BC}"
+        } else {
+            " "
+        };
+        if text.0 != arrow {
+            text.0 = arrow.to_string();
+        }
+    }
+}
+
+/// The smallest of 4, 10, 20, 50, 100... not below `x`: the dials' full-scale reading.
+fn full_scale(x: f32) -> f32 {
+    let mut scale = 4.0;
+    for step in [10.0, 20.0, 50.0] {
+        if x <= scale {
+            break;
+        }
+        scale = step;
+    }
+    while x > scale {
+        scale *= 2.0;
+    }
+    scale
+}
+
+/// Redraws the selected R-unit's dials whenever a shaft turned.
+fn draw_dials(
+    bench: Res<Bench>,
+    selection: Res<Selection>,
+    pots: Query<&Potentiometer>,
+    changed: Query<(), Changed<Potentiometer>>,
+    bank: Query<&ImageNode, With<DialBank>>,
+    mut caption: Query<&mut Text, With<DialCaption>>,
+    mut images: ResMut<Assets<Image>>,
+    mut canvas: Local<Option<Raster>>,
+) {
+    if changed.is_empty() && !selection.is_changed() {
+        return;
+    }
+    let Ok(node) = bank.single() else { return };
+    let machine = bench.machine();
+    let r = selection.r_unit.min(machine.r_units - 1);
+    let mut shafts = vec![0.0f32; machine.a_units()];
+    let mut largest = 0.0f32;
+    for pot in &pots {
+        largest = largest.max(pot.shown.abs());
+        if pot.r_unit == r && pot.a_unit < shafts.len() {
+            shafts[pot.a_unit] = pot.shown;
+        }
+    }
+    let scale = full_scale(largest);
+    let (first, count, columns) = if selection.zoomed {
+        let block = selection.a_unit.unwrap_or(0) / ZOOM_DIALS * ZOOM_DIALS;
+        (block, ZOOM_DIALS.min(shafts.len() - block.min(shafts.len())), ZOOM_COLUMNS)
+    } else {
+        (0, shafts.len().min(DIAL_COLUMNS * 13), DIAL_COLUMNS)
+    };
+    let canvas = canvas.get_or_insert_with(|| {
+        Raster::new(
+            (DIALS_SIZE.x * DIALS_SCALE) as u32,
+            (DIALS_SIZE.y * DIALS_SCALE) as u32,
+            rgba(PANEL),
+        )
+    });
+    canvas.clear(rgba(PANEL));
+    let pitch = canvas.width as f32 / columns as f32;
+    let radius = pitch * 0.44;
+    for k in 0..count {
+        let a = first + k;
+        let centre = Vec2::new(
+            (k % columns) as f32 * pitch + pitch / 2.0,
+            (k / columns) as f32 * pitch + pitch / 2.0,
+        );
+        let selected = selection.a_unit == Some(a);
+        canvas.disc(centre.x, centre.y, radius, rgba(LAMP_OFF));
+        canvas.ring(
+            centre.x,
+            centre.y,
+            radius,
+            (radius * 0.14).max(1.5),
+            rgba(if selected { SELECTED } else { LAMP_RIM }),
+        );
+        // zero mark at twelve o'clock
+        canvas.line(
+            centre - Vec2::Y * radius * 0.95,
+            centre - Vec2::Y * radius * 0.75,
+            1.5,
+            rgba(DIM_TEXT),
+        );
+        let w = shafts[a];
+        let angle = (w / scale).clamp(-1.0, 1.0) * NEEDLE_SWING;
+        let tip = centre + Vec2::new(angle.sin(), -angle.cos()) * radius * 0.8;
+        let color = if w > 0.0 {
+            LAMP_ON
+        } else if w < 0.0 {
+            COOL_LIGHT
+        } else {
+            DIM_TEXT
+        };
+        canvas.line(centre, tip, (radius * 0.22).max(1.5), rgba(color));
+    }
+    if let Some(mut image) = images.get_mut(&node.image) {
+        canvas.store(&mut image);
+    }
+    if let Ok(mut caption) = caption.single_mut() {
+        let name = machine.classes.get(r).cloned().unwrap_or_else(|| format!("R{r}"));
+        caption.0 = if selection.zoomed {
+            format!(
+                "{name}: pots {}-{} of {}, full scale \u{00B1}{scale}",
+                first + 1,
+                first + count,
+                shafts.len()
+            )
+        } else {
+            format!("{name}: {} pots, full scale \u{00B1}{scale}", shafts.len())
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::full_scale;
+
+    #[test]
+    fn full_scale_rounds_up_to_a_meter_range() {
+        assert_eq!(full_scale(0.0), 4.0);
+        assert_eq!(full_scale(3.0), 4.0);
+        assert_eq!(full_scale(7.0), 10.0);
+        assert_eq!(full_scale(33.0), 50.0);
+        assert_eq!(full_scale(120.0), 200.0);
+    }
+}
