@@ -46,6 +46,14 @@ const WARM_UP_FRAMES: u32 = 10;
 pub fn run(options: WindowOptions) -> Result<()> {
     // Load the images and build the machines before a window exists: bad input is a message.
     let bench = Bench::prepare(options.scene.clone())?;
+    if cfg!(all(unix, not(target_os = "macos")))
+        && std::env::var_os("DISPLAY").is_none()
+        && std::env::var_os("WAYLAND_DISPLAY").is_none()
+    {
+        bail!(
+            "no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset): run it on a desktop, under xvfb-run, or use the command line (`mark1 train`, `mark1 --help`)"
+        );
+    }
     let title = format!("Mark I Perceptron: {}", options.scene.name);
     let mut app = App::new();
     app.add_plugins(

@@ -462,3 +462,117 @@ fn lesson_scenes_print_their_figures() {
     ]));
     assert_eq!(value["figures"]["runs"][2]["diverged_at"], 5);
 }
+
+/// Whether a display is there to open windows on (`.ci/run` provides one with xvfb-run).
+fn display_available() -> bool {
+    std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some()
+}
+
+/// Pixels of `image` within `area` (x0, y0, x1, y1) that are within `tolerance` of `rgb`.
+fn count_colour(
+    image: &image::RgbImage,
+    area: (u32, u32, u32, u32),
+    rgb: [u8; 3],
+    tolerance: i32,
+) -> usize {
+    let (x0, y0, x1, y1) = area;
+    let mut count = 0;
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let p = image.get_pixel(x, y).0;
+            if (0..3).all(|c| (p[c] as i32 - rgb[c] as i32).abs() <= tolerance) {
+                count += 1;
+            }
+        }
+    }
+    count
+}
+
+fn screenshot(dir: &Path, name: &str, extra: &[&str]) -> image::RgbImage {
+    let path = dir.join(name);
+    let path_arg = path.to_str().unwrap();
+    let mut args = vec!["--screenshot", path_arg, "--patterns-per-frame", "3"];
+    args.extend_from_slice(extra);
+    let output = mark1(&args);
+    assert!(
+        output.status.success(),
+        "exit {:?}\nstderr: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    image::open(&path).expect("a PNG was written").to_rgb8()
+}
+
+#[test]
+fn window_screenshots_show_the_panel_and_change_while_it_trains() {
+    if !display_available() {
+        eprintln!("skipped: no display here; .ci/run runs this test under xvfb-run");
+        return;
+    }
+    let dir = scratch("window");
+    let early = screenshot(&dir, "early.png", &["--frames", "6"]);
+    let later = screenshot(
+        &dir,
+        "later.png",
+        &["--frames", "40", "--select-a-unit", "37"],
+    );
+    assert_eq!(early.dimensions(), (1280, 720));
+    assert_eq!(later.dimensions(), (1280, 720));
+    // the panel's background (palette::BACKGROUND) in the corner
+    assert_eq!(count_colour(&later, (0, 0, 4, 4), [22, 24, 26], 3), 16);
+    // the retina board: lit photocell lamps (palette::LAMP_ON) show a pattern
+    let retina = (12, 66, 284, 344);
+    let lit = count_colour(&later, retina, [255, 235, 158], 12);
+    assert!(lit > 300, "lit lamp pixels on the retina: {lit}");
+    // the machine trained between the shots: the retina, the lamps and the dials changed
+    let changed = (0..720)
+        .flat_map(|y| (0..1280).map(move |x| (x, y)))
+        .filter(|&(x, y)| early.get_pixel(x, y) != later.get_pixel(x, y))
+        .count();
+    assert!(
+        changed > 5_000,
+        "pixels changed between frame 6 and frame 40: {changed}"
+    );
+    let pattern_changed = (retina.1..retina.3)
+        .flat_map(|y| (retina.0..retina.2).map(move |x| (x, y)))
+        .filter(|&(x, y)| early.get_pixel(x, y) != later.get_pixel(x, y))
+        .count();
+    assert!(
+        pattern_changed > 500,
+        "retina pixels changed: {pattern_changed}"
+    );
+    // the selected A-unit's excitatory wires are orange plus marks on the retina (palette::WARM);
+    // without a selection there are none
+    let warm = [238, 120, 51];
+    assert_eq!(count_colour(&early, retina, warm, 10), 0);
+    assert!(count_colour(&later, retina, warm, 10) > 20);
+}
+
+#[test]
+fn a_bad_scene_for_the_window_is_one_error_line_before_any_window() {
+    let dir = scratch("window-bad");
+    let scene = dir.join("bad.ron");
+    let default = std::fs::read_to_string("scenes/default.ron").unwrap();
+    std::fs::write(&scene, default.replace("builtin:shapes", "/no/such/images")).unwrap();
+    let error = failure(&mark1(&[
+        "--scene",
+        scene.to_str().unwrap(),
+        "--screenshot",
+        dir.join("x.png").to_str().unwrap(),
+    ]));
+    assert!(error.contains("/no/such/images"), "{error}");
+    assert!(!dir.join("x.png").exists());
+}
+
+#[test]
+fn without_a_display_the_window_is_one_error_line_not_a_panic() {
+    let output = Command::new(env!("CARGO_BIN_EXE_mark1"))
+        .args(["--frames", "2", "--screenshot", "/tmp/mark1-never.png"])
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let error = failure(&output);
+    assert!(error.contains("no display"), "{error}");
+}

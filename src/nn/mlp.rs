@@ -685,22 +685,13 @@ mod tests {
             units: 5,
             activation: Activation::Relu,
         }];
-        let network = Network::new(
-            6,
-            &hidden,
-            3,
-            Loss::SoftmaxCrossEntropy,
-            Init::He,
-            &mut rng,
-        );
+        let network = Network::new(6, &hidden, 3, Loss::SoftmaxCrossEntropy, Init::He, &mut rng);
         let input = random_inputs(6, &mut rng);
         let layers = network.activations(&input);
         assert_eq!(layers.len(), 2);
         assert_eq!(layers[0].len(), 5);
         assert!(layers[0].iter().all(|&h| h >= 0.0), "ReLU outputs");
-        let expected = network
-            .loss
-            .output_values(&network.logits_of(&input, 1, 1));
+        let expected = network.loss.output_values(&network.logits_of(&input, 1, 1));
         for (a, b) in layers[1].iter().zip(&expected) {
             assert!((a - b).abs() < 1e-5, "{a} vs {b}");
         }

@@ -3,8 +3,9 @@
 use bevy::prelude::*;
 
 use super::palette::*;
-use super::{PanelDraw, 
-    LayoutSpawned, PanelAction, PanelFonts, Selection, Slot, button, heading, slot_entity, text,
+use super::{
+    LayoutSpawned, PanelAction, PanelDraw, PanelFonts, Selection, Slot, button, heading,
+    slot_entity, text,
 };
 use crate::sim::{AssociationUnit, Bench, MachineRequest};
 
@@ -18,7 +19,15 @@ struct BankCaption;
 pub(super) fn plugin(app: &mut App) {
     app.add_systems(PreStartup, build_association_bank.after(LayoutSpawned))
         .add_observer(fit_lamp_to_association_unit)
-        .add_systems(Update, (light_association_lamps, outline_selected_unit, count_firing_units).in_set(PanelDraw));
+        .add_systems(
+            Update,
+            (
+                light_association_lamps,
+                outline_selected_unit,
+                count_firing_units,
+            )
+                .in_set(PanelDraw),
+        );
 }
 
 fn build_association_bank(
@@ -26,7 +35,9 @@ fn build_association_bank(
     fonts: Res<PanelFonts>,
     slots: Query<(Entity, &Slot)>,
 ) {
-    let Some(slot) = slot_entity(&slots, Slot::Association) else { return };
+    let Some(slot) = slot_entity(&slots, Slot::Association) else {
+        return;
+    };
     commands.entity(slot).with_children(|parent| {
         parent
             .spawn(Node {
@@ -96,7 +107,11 @@ fn fit_lamp_to_association_unit(
         .observe(select_unit);
 }
 
-fn select_unit(click: On<Pointer<Click>>, units: Query<&AssociationUnit>, mut selection: ResMut<Selection>) {
+fn select_unit(
+    click: On<Pointer<Click>>,
+    units: Query<&AssociationUnit>,
+    mut selection: ResMut<Selection>,
+) {
     if let Ok(unit) = units.get(click.entity) {
         selection.a_unit = if selection.a_unit == Some(unit.index) {
             None

@@ -4,7 +4,7 @@ use bevy::prelude::*;
 
 use super::palette::*;
 use super::raster::picture_image;
-use super::{PanelDraw, LayoutSpawned, PanelFonts, Slot, heading, slot_entity, text};
+use super::{LayoutSpawned, PanelDraw, PanelFonts, Slot, heading, slot_entity, text};
 use crate::sim::Bench;
 
 #[derive(Component)]
@@ -24,12 +24,20 @@ pub(super) fn plugin(app: &mut App) {
 }
 
 fn build_confusion(mut commands: Commands, fonts: Res<PanelFonts>, slots: Query<(Entity, &Slot)>) {
-    let Some(slot) = slot_entity(&slots, Slot::Confusion) else { return };
+    let Some(slot) = slot_entity(&slots, Slot::Confusion) else {
+        return;
+    };
     commands.entity(slot).with_children(|parent| {
         parent.spawn(heading(&fonts, "Confusion matrix"));
         parent.spawn((
             ConfusionCaption,
-            text(&fonts, "Fills in after the first epoch.", SMALL_SIZE, DIM_TEXT, false),
+            text(
+                &fonts,
+                "Fills in after the first epoch.",
+                SMALL_SIZE,
+                DIM_TEXT,
+                false,
+            ),
         ));
         parent.spawn((
             ConfusionGrid,
@@ -59,7 +67,9 @@ fn fill_confusion_grid(
         return;
     }
     *seen = Some(version);
-    let Ok((grid, mut node)) = grid.single_mut() else { return };
+    let Ok((grid, mut node)) = grid.single_mut() else {
+        return;
+    };
     commands.entity(grid).despawn_children();
     let Some(view) = &bench.confusion else {
         if let Ok(mut caption) = caption.single_mut() {

@@ -6,7 +6,9 @@ use bevy::prelude::*;
 
 use super::palette::*;
 use super::retina::Sketch;
-use super::{PanelDraw, LayoutSpawned, PanelAction, PanelFonts, Selection, Slot, button, slot_entity, text};
+use super::{
+    LayoutSpawned, PanelAction, PanelDraw, PanelFonts, Selection, Slot, button, slot_entity, text,
+};
 use crate::nn::rules::Reinforcement;
 use crate::sim::{Bench, MachineRequest, Notice, RunState, SPEEDS, Speed};
 
@@ -40,7 +42,10 @@ const RATES: [f32; 5] = [0.25, 0.5, 1.0, 2.0, 4.0];
 
 pub(super) fn plugin(app: &mut App) {
     app.add_message::<FileRequest>()
-        .add_systems(PreStartup, (build_header, build_controls).after(LayoutSpawned))
+        .add_systems(
+            PreStartup,
+            (build_header, build_controls).after(LayoutSpawned),
+        )
         .add_observer(press_panel_button)
         .add_systems(
             Update,
@@ -55,21 +60,45 @@ pub(super) fn plugin(app: &mut App) {
         );
 }
 
-fn build_header(mut commands: Commands, fonts: Res<PanelFonts>, slots: Query<(Entity, &Slot)>, bench: Res<Bench>) {
-    let Some(slot) = slot_entity(&slots, Slot::Header) else { return };
+fn build_header(
+    mut commands: Commands,
+    fonts: Res<PanelFonts>,
+    slots: Query<(Entity, &Slot)>,
+    bench: Res<Bench>,
+) {
+    let Some(slot) = slot_entity(&slots, Slot::Header) else {
+        return;
+    };
     commands.entity(slot).with_children(|parent| {
-        parent.spawn(text(&fonts, "MARK I PERCEPTRON", TITLE_SIZE, ENGRAVING, true));
-        parent.spawn(text(&fonts, &bench.experiment.scene.name, LABEL_SIZE, DIM_TEXT, false));
+        parent.spawn(text(
+            &fonts,
+            "MARK I PERCEPTRON",
+            TITLE_SIZE,
+            ENGRAVING,
+            true,
+        ));
+        parent.spawn(text(
+            &fonts,
+            &bench.experiment.scene.name,
+            LABEL_SIZE,
+            DIM_TEXT,
+            false,
+        ));
         parent.spawn(Node {
             flex_grow: 1.0,
             ..default()
         });
-        parent.spawn((Readout::Counters, text(&fonts, "", LABEL_SIZE, ENGRAVING, true)));
+        parent.spawn((
+            Readout::Counters,
+            text(&fonts, "", LABEL_SIZE, ENGRAVING, true),
+        ));
     });
 }
 
 fn build_controls(mut commands: Commands, fonts: Res<PanelFonts>, slots: Query<(Entity, &Slot)>) {
-    let Some(slot) = slot_entity(&slots, Slot::Controls) else { return };
+    let Some(slot) = slot_entity(&slots, Slot::Controls) else {
+        return;
+    };
     let row = || Node {
         column_gap: px(6),
         align_items: AlignItems::Center,
@@ -78,10 +107,28 @@ fn build_controls(mut commands: Commands, fonts: Res<PanelFonts>, slots: Query<(
     commands.entity(slot).with_children(|parent| {
         parent.spawn(row()).with_children(|row| {
             row.spawn(button(&fonts, "Run", PanelAction::ToggleRun, 76.0));
-            row.spawn(button(&fonts, "Step", PanelAction::Request(MachineRequest::Step), 64.0));
-            row.spawn(button(&fonts, "Epoch", PanelAction::Request(MachineRequest::StepEpoch), 70.0));
-            row.spawn(button(&fonts, "Reset", PanelAction::Request(MachineRequest::Reset), 70.0));
-            row.spawn((text(&fonts, "Speed", LABEL_SIZE, DIM_TEXT, true), TextLayout::no_wrap()));
+            row.spawn(button(
+                &fonts,
+                "Step",
+                PanelAction::Request(MachineRequest::Step),
+                64.0,
+            ));
+            row.spawn(button(
+                &fonts,
+                "Epoch",
+                PanelAction::Request(MachineRequest::StepEpoch),
+                70.0,
+            ));
+            row.spawn(button(
+                &fonts,
+                "Reset",
+                PanelAction::Request(MachineRequest::Reset),
+                70.0,
+            ));
+            row.spawn((
+                text(&fonts, "Speed", LABEL_SIZE, DIM_TEXT, true),
+                TextLayout::no_wrap(),
+            ));
             row.spawn(button(&fonts, "\u{2212}", PanelAction::SlowerSpeed, 44.0));
             row.spawn(Node {
                 width: px(170),
@@ -94,19 +141,44 @@ fn build_controls(mut commands: Commands, fonts: Res<PanelFonts>, slots: Query<(
                 TextLayout::no_wrap(),
             ));
             row.spawn(button(&fonts, "+", PanelAction::FasterSpeed, 44.0));
-            row.spawn(button(&fonts, "Automatic", PanelAction::ToggleTrainer, 140.0));
-            row.spawn(button(&fonts, "Error correction", PanelAction::NextRule, 190.0));
-            row.spawn((text(&fonts, "Step", LABEL_SIZE, DIM_TEXT, true), TextLayout::no_wrap()));
+            row.spawn(button(
+                &fonts,
+                "Automatic",
+                PanelAction::ToggleTrainer,
+                140.0,
+            ));
+            row.spawn(button(
+                &fonts,
+                "Error correction",
+                PanelAction::NextRule,
+                190.0,
+            ));
+            row.spawn((
+                text(&fonts, "Step", LABEL_SIZE, DIM_TEXT, true),
+                TextLayout::no_wrap(),
+            ));
             row.spawn(button(&fonts, "\u{2212}", PanelAction::LowerRate, 44.0));
-            row.spawn((Readout::Rate, text(&fonts, "", LABEL_SIZE, ENGRAVING, false)));
+            row.spawn((
+                Readout::Rate,
+                text(&fonts, "", LABEL_SIZE, ENGRAVING, false),
+            ));
             row.spawn(button(&fonts, "+", PanelAction::RaiseRate, 44.0));
             row.spawn(button(&fonts, "Save", PanelAction::Save, 60.0));
             row.spawn(button(&fonts, "Load", PanelAction::Load, 60.0));
         });
         parent.spawn(row()).with_children(|row| {
-            row.spawn(text(&fonts, "Force the response:", LABEL_SIZE, DIM_TEXT, true));
+            row.spawn(text(
+                &fonts,
+                "Force the response:",
+                LABEL_SIZE,
+                DIM_TEXT,
+                true,
+            ));
             row.spawn((TeachRow, row_node()));
-            row.spawn((Readout::Notice, text(&fonts, "", LABEL_SIZE, ENGRAVING, false)));
+            row.spawn((
+                Readout::Notice,
+                text(&fonts, "", LABEL_SIZE, ENGRAVING, false),
+            ));
         });
     });
 }
@@ -137,9 +209,17 @@ fn rebuild_teach_buttons(
     // many classes get narrower buttons; past twelve, the first twelve (the rest by keyboard)
     let width = if classes.len() > 6 { 48.0 } else { 88.0 };
     for (c, name) in classes.iter().enumerate().take(12) {
-        let label: String = name.chars().take(if classes.len() > 6 { 3 } else { 10 }).collect();
+        let label: String = name
+            .chars()
+            .take(if classes.len() > 6 { 3 } else { 10 })
+            .collect();
         commands.spawn((
-            button(&fonts, label, PanelAction::Request(MachineRequest::Force(c)), width),
+            button(
+                &fonts,
+                label,
+                PanelAction::Request(MachineRequest::Force(c)),
+                width,
+            ),
             ChildOf(row),
         ));
     }
@@ -157,7 +237,9 @@ fn press_panel_button(
     mut requests: MessageWriter<MachineRequest>,
     mut files: MessageWriter<FileRequest>,
 ) {
-    let Ok(action) = actions.get(click.entity) else { return };
+    let Ok(action) = actions.get(click.entity) else {
+        return;
+    };
     let machine = bench.machine();
     match action {
         PanelAction::Request(request) => {
@@ -183,15 +265,27 @@ fn press_panel_button(
             requests.write(MachineRequest::SetAutoLearn(!bench.auto_learn));
         }
         PanelAction::NextRule => {
-            let at = RULES.iter().position(|r| *r == machine.learning.rule).unwrap_or(0);
+            let at = RULES
+                .iter()
+                .position(|r| *r == machine.learning.rule)
+                .unwrap_or(0);
             requests.write(MachineRequest::SetRule(RULES[(at + 1) % RULES.len()]));
         }
         PanelAction::LowerRate | PanelAction::RaiseRate => {
             let rate = machine.learning.rate;
             let next = if matches!(action, PanelAction::RaiseRate) {
-                RATES.iter().copied().find(|&r| r > rate + 1e-6).unwrap_or(rate)
+                RATES
+                    .iter()
+                    .copied()
+                    .find(|&r| r > rate + 1e-6)
+                    .unwrap_or(rate)
             } else {
-                RATES.iter().rev().copied().find(|&r| r < rate - 1e-6).unwrap_or(rate)
+                RATES
+                    .iter()
+                    .rev()
+                    .copied()
+                    .find(|&r| r < rate - 1e-6)
+                    .unwrap_or(rate)
             };
             requests.write(MachineRequest::SetRate(next));
         }
@@ -212,7 +306,12 @@ fn press_panel_button(
     }
 }
 
-fn shade_buttons(mut buttons: Query<(&Interaction, &mut BackgroundColor), (Changed<Interaction>, With<PanelAction>, With<Node>)>) {
+fn shade_buttons(
+    mut buttons: Query<
+        (&Interaction, &mut BackgroundColor),
+        (Changed<Interaction>, With<PanelAction>, With<Node>),
+    >,
+) {
     for (interaction, mut color) in &mut buttons {
         color.0 = match interaction {
             Interaction::Pressed => BUTTON_ACTIVE,
@@ -276,7 +375,11 @@ fn update_readouts(
             Readout::Speed => speed.label(),
             Readout::Rate => format!("{}", bench.machine().learning.rate),
             Readout::Notice => {
-                let wanted = if notice.is_error { ERROR_TEXT } else { ENGRAVING };
+                let wanted = if notice.is_error {
+                    ERROR_TEXT
+                } else {
+                    ENGRAVING
+                };
                 if color.0 != wanted {
                     color.0 = wanted;
                 }

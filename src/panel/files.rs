@@ -36,7 +36,9 @@ fn take_dropped_files(
     mut notice: ResMut<Notice>,
 ) {
     for drop in drops.read() {
-        let FileDragAndDrop::DroppedFile { path_buf, .. } = drop else { continue };
+        let FileDragAndDrop::DroppedFile { path_buf, .. } = drop else {
+            continue;
+        };
         let name = path_buf.to_string_lossy().to_string();
         let extension = path_buf
             .extension()
@@ -121,4 +123,145 @@ pub fn load_machine(bench: &mut Bench, path: &Path) -> Result<String> {
         .install(machine, file.history)
         .map_err(|e| anyhow!("{}: {e}", path.display()))?;
     Ok(format!("Loaded the machine from {}.", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use bevy::state::app::StatesPlugin;
+
+    use super::*;
+    use crate::scene::Scene;
+    use crate::test_support::scratch_dir;
+
+    fn app() -> App {
+        let mut scene = Scene::default_scene();
+        scene.data.samples_per_class = Some(12);
+        let mut app = App::new();
+        app.add_plugins((MinimalPlugins, StatesPlugin))
+            .insert_resource(Bench::prepare(scene).unwrap())
+            .add_plugins(crate::sim::plugin)
+            .add_message::<FileRequest>()
+            .add_message::<FileDragAndDrop>()
+            .add_plugins(plugin);
+        app.update();
+        app
+    }
+
+    fn drop_file(app: &mut App, path: &Path) {
+        app.world_mut().write_message(FileDragAndDrop::DroppedFile {
+            window: Entity::PLACEHOLDER,
+            path_buf: path.to_path_buf(),
+        });
+        app.update();
+        app.update();
+    }
+
+    /// Writes builtin:left-right as PNG class folders.
+    fn write_cards(root: &Path) {
+        let (set, _) = crate::data::builtin::generate("left-right", 3, Some(8)).unwrap();
+        for (k, (image, &label)) in set.images.iter().zip(&set.labels).enumerate() {
+            let dir = root.join(&set.classes[label as usize]);
+            std::fs::create_dir_all(&dir).unwrap();
+            image::GrayImage::from_raw(image.width, image.height, image.pixels.clone())
+                .unwrap()
+                .save(dir.join(format!("{k:03}.png")))
+                .unwrap();
+        }
+    }
+
+    #[test]
+    fn a_dropped_folder_becomes_the_image_set() {
+        let dir = scratch_dir("drop-folder");
+        write_cards(&dir);
+        let mut app = app();
+        assert_eq!(app.world().resource::<Bench>().classes().len(), 3);
+        drop_file(&mut app, &dir);
+        let bench = app.world().resource::<Bench>();
+        assert_eq!(bench.classes(), ["left", "right"]);
+        assert!(!app.world().resource::<Notice>().is_error);
+    }
+
+    #[test]
+    fn a_dropped_unreadable_picture_is_a_message_not_a_crash() {
+        let dir = scratch_dir("drop-bad");
+        let bad = dir.join("broken.png");
+        std::fs::write(&bad, b"not a png at all").unwrap();
+        let mut app = app();
+        drop_file(&mut app, &bad);
+        let notice = app.world().resource::<Notice>();
+        assert!(notice.is_error);
+        assert!(notice.text.contains("broken.png"), "{}", notice.text);
+    }
+
+    #[test]
+    fn a_dropped_picture_is_classified_by_both_machines() {
+        let dir = scratch_dir("drop-picture");
+        let path = dir.join("square.png");
+        let mut picture = image::GrayImage::from_pixel(40, 40, image::Luma([255]));
+        for k in 8..32 {
+            for (x, y) in [(k, 8), (k, 31), (8, k), (31, k)] {
+                picture.put_pixel(x, y, image::Luma([0]));
+            }
+        }
+        picture.save(&path).unwrap();
+        let mut app = app();
+        drop_file(&mut app, &path);
+        let bench = app.world().resource::<Bench>();
+        let current = bench
+            .current
+            .as_ref()
+            .expect("the picture is on the retina");
+        assert_eq!(current.origin, crate::sim::Origin::Visitor);
+        assert!(current.cells.iter().filter(|&&c| c > 0.0).count() > 20);
+        assert!(current.modern.is_some());
+    }
+
+    #[test]
+    fn saving_and_loading_from_the_window_restores_the_pots() {
+        let dir = scratch_dir("window-save");
+        let path = dir.join("machine.ron");
+        let mut app = app();
+        app.insert_resource(MachinePath(path.clone()));
+        app.world_mut()
+            .write_message(crate::sim::MachineRequest::StepEpoch);
+        app.update();
+        let trained = app.world().resource::<Bench>().machine().weights.clone();
+        assert!(trained.iter().any(|&w| w != 0.0));
+        app.world_mut().write_message(FileRequest::Save);
+        app.update();
+        assert!(path.exists(), "{}", app.world().resource::<Notice>().text);
+        app.world_mut()
+            .write_message(crate::sim::MachineRequest::Reset);
+        app.update();
+        assert!(
+            app.world()
+                .resource::<Bench>()
+                .machine()
+                .weights
+                .iter()
+                .all(|&w| w == 0.0)
+        );
+        app.world_mut().write_message(FileRequest::Load);
+        app.update();
+        let bench = app.world().resource::<Bench>();
+        assert_eq!(bench.machine().weights, trained);
+        assert_eq!(bench.experiment.history.len(), 1);
+        // the same file reads with the command line's loader
+        let file = MachineFile::load(&path).unwrap();
+        assert!(matches!(file.model, SavedModel::Mark1(_)));
+    }
+
+    #[test]
+    fn loading_a_missing_machine_file_names_it() {
+        let mut app = app();
+        app.insert_resource(MachinePath(PathBuf::from("/no/such/machine.ron")));
+        app.world_mut().write_message(FileRequest::Load);
+        app.update();
+        let notice = app.world().resource::<Notice>();
+        assert!(
+            notice.is_error && notice.text.contains("/no/such/machine.ron"),
+            "{}",
+            notice.text
+        );
+    }
 }

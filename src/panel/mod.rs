@@ -106,11 +106,22 @@ fn load_fonts(mut commands: Commands, mut fonts: ResMut<Assets<Font>>) {
 }
 
 /// Text in the panel's face: `bold` for engraved headings and lamp labels.
-pub fn text(fonts: &PanelFonts, value: impl Into<String>, size: f32, color: Color, bold: bool) -> impl Bundle {
+pub fn text(
+    fonts: &PanelFonts,
+    value: impl Into<String>,
+    size: f32,
+    color: Color,
+    bold: bool,
+) -> impl Bundle {
     (
         Text::new(value),
         TextFont {
-            font: if bold { fonts.bold.clone() } else { fonts.regular.clone() }.into(),
+            font: if bold {
+                fonts.bold.clone()
+            } else {
+                fonts.regular.clone()
+            }
+            .into(),
             font_size: bevy::text::FontSize::Px(size),
             ..default()
         },
@@ -124,7 +135,12 @@ pub fn heading(fonts: &PanelFonts, value: &str) -> impl Bundle {
 }
 
 /// A push button of at least touch size.
-pub fn button(fonts: &PanelFonts, label: impl Into<String>, action: PanelAction, width: f32) -> impl Bundle {
+pub fn button(
+    fonts: &PanelFonts,
+    label: impl Into<String>,
+    action: PanelAction,
+    width: f32,
+) -> impl Bundle {
     (
         Button,
         action,

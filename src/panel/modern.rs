@@ -5,7 +5,7 @@ use bevy::prelude::*;
 
 use super::palette::*;
 use super::raster::Raster;
-use super::{PanelDraw, LayoutSpawned, PanelFonts, Slot, heading, slot_entity, text};
+use super::{LayoutSpawned, PanelDraw, PanelFonts, Slot, heading, slot_entity, text};
 use crate::sim::{Bench, OUTCOMES_KEPT};
 
 #[derive(Component)]
@@ -32,13 +32,25 @@ fn build_modern_view(
     slots: Query<(Entity, &Slot)>,
     mut images: ResMut<Assets<Image>>,
 ) {
-    let Some(slot) = slot_entity(&slots, Slot::Modern) else { return };
-    let blank = |size: Vec2| Raster::new((size.x * SCALE) as u32, (size.y * SCALE) as u32, rgba(LAMP_OFF)).to_image();
+    let Some(slot) = slot_entity(&slots, Slot::Modern) else {
+        return;
+    };
+    let blank = |size: Vec2| {
+        Raster::new(
+            (size.x * SCALE) as u32,
+            (size.y * SCALE) as u32,
+            rgba(LAMP_OFF),
+        )
+        .to_image()
+    };
     let network = images.add(blank(NETWORK_SIZE));
     let strip = images.add(blank(STRIP_SIZE));
     commands.entity(slot).with_children(|parent| {
         parent.spawn(heading(&fonts, "Modern MLP, same images"));
-        parent.spawn((NetworkCaption, text(&fonts, "", SMALL_SIZE, DIM_TEXT, false)));
+        parent.spawn((
+            NetworkCaption,
+            text(&fonts, "", SMALL_SIZE, DIM_TEXT, false),
+        ));
         parent.spawn((
             NetworkView,
             ImageNode::new(network),
@@ -68,7 +80,14 @@ fn build_modern_view(
 }
 
 /// Draws `values` as a block of square units, `rows` high, shaded by value / the layer's max.
-fn draw_layer(canvas: &mut Raster, values: &[f32], left: f32, top: f32, height: f32, unit: f32) -> f32 {
+fn draw_layer(
+    canvas: &mut Raster,
+    values: &[f32],
+    left: f32,
+    top: f32,
+    height: f32,
+    unit: f32,
+) -> f32 {
     let rows = ((height / unit).floor() as usize).max(1);
     let columns = values.len().div_ceil(rows).max(1);
     let used_rows = values.len().div_ceil(columns);
@@ -100,8 +119,12 @@ fn draw_network(
         return;
     }
     *seen = version;
-    let (Some(current), Some(companion)) = (&bench.current, &bench.companion) else { return };
-    let Some((predicted, layers)) = &current.modern else { return };
+    let (Some(current), Some(companion)) = (&bench.current, &bench.companion) else {
+        return;
+    };
+    let Some((predicted, layers)) = &current.modern else {
+        return;
+    };
     let Ok(node) = view.single() else { return };
     let mut canvas = Raster::new(
         (NETWORK_SIZE.x * SCALE) as u32,
@@ -116,14 +139,30 @@ fn draw_network(
     let cell = ((height - 2.0 * pad) / retina.height as f32).min(3.0 * SCALE);
     let input_top = (height - cell * retina.height as f32) / 2.0;
     for (k, &v) in current.cells.iter().enumerate() {
-        let (x, y) = ((k % retina.width as usize) as f32, (k / retina.width as usize) as f32);
+        let (x, y) = (
+            (k % retina.width as usize) as f32,
+            (k / retina.width as usize) as f32,
+        );
         let shade = LAMP_OFF.mix(&LAMP_ON, v.clamp(0.0, 1.0));
-        canvas.fill_rect(pad + x * cell, input_top + y * cell, cell, cell, rgba(shade));
+        canvas.fill_rect(
+            pad + x * cell,
+            input_top + y * cell,
+            cell,
+            cell,
+            rgba(shade),
+        );
     }
     let mut left = pad + cell * retina.width as f32 + 10.0 * SCALE;
     let hidden = &layers[..layers.len() - 1];
     for values in hidden {
-        left += draw_layer(&mut canvas, values, left, pad, height - 2.0 * pad, 6.5 * SCALE) + 8.0 * SCALE;
+        left += draw_layer(
+            &mut canvas,
+            values,
+            left,
+            pad,
+            height - 2.0 * pad,
+            6.5 * SCALE,
+        ) + 8.0 * SCALE;
     }
     // the output: one bar per class, the chosen one ringed
     let outputs = layers.last().expect("a network has an output layer");
@@ -134,9 +173,21 @@ fn draw_network(
     for (c, &p) in outputs.iter().enumerate() {
         let y = top + c as f32 * pitch;
         canvas.fill_rect(left, y, bar_room, pitch * 0.7, rgba(LAMP_OFF));
-        canvas.fill_rect(left, y, bar_room * p.clamp(0.0, 1.0), pitch * 0.7, rgba(WARM));
+        canvas.fill_rect(
+            left,
+            y,
+            bar_room * p.clamp(0.0, 1.0),
+            pitch * 0.7,
+            rgba(WARM),
+        );
         if c == *predicted {
-            canvas.ring(left - 4.0 * SCALE, y + pitch * 0.35, 2.5 * SCALE, 2.5 * SCALE, rgba(LAMP_ON));
+            canvas.ring(
+                left - 4.0 * SCALE,
+                y + pitch * 0.35,
+                2.5 * SCALE,
+                2.5 * SCALE,
+                rgba(LAMP_ON),
+            );
         }
     }
     if let Some(mut image) = images.get_mut(&node.image) {
@@ -185,16 +236,35 @@ fn draw_outcomes(
     let start = OUTCOMES_KEPT - bench.outcomes.len();
     for (k, outcome) in bench.outcomes.iter().enumerate() {
         let x = (start + k) as f32 * pitch;
-        for (r, right) in [Some(outcome.mark1_right), outcome.modern_right].into_iter().enumerate() {
+        for (r, right) in [Some(outcome.mark1_right), outcome.modern_right]
+            .into_iter()
+            .enumerate()
+        {
             let Some(right) = right else { continue };
             let (cx, cy) = (x + pitch / 2.0, r as f32 * row + row / 2.0);
             let half = (pitch.min(row) * 0.36).max(2.0);
             if right {
-                canvas.fill_rect(cx - half, cy - half, 2.0 * half, 2.0 * half, rgba(COOL_LIGHT));
+                canvas.fill_rect(
+                    cx - half,
+                    cy - half,
+                    2.0 * half,
+                    2.0 * half,
+                    rgba(COOL_LIGHT),
+                );
             } else {
                 let w = 1.2 * SCALE;
-                canvas.line(Vec2::new(cx - half, cy - half), Vec2::new(cx + half, cy + half), w, rgba(WARM));
-                canvas.line(Vec2::new(cx - half, cy + half), Vec2::new(cx + half, cy - half), w, rgba(WARM));
+                canvas.line(
+                    Vec2::new(cx - half, cy - half),
+                    Vec2::new(cx + half, cy + half),
+                    w,
+                    rgba(WARM),
+                );
+                canvas.line(
+                    Vec2::new(cx - half, cy + half),
+                    Vec2::new(cx + half, cy - half),
+                    w,
+                    rgba(WARM),
+                );
             }
         }
     }

@@ -4,7 +4,7 @@ use bevy::prelude::*;
 
 use super::palette::*;
 use super::raster::Raster;
-use super::{PanelDraw, LayoutSpawned, PanelFonts, Slot, heading, slot_entity, text};
+use super::{LayoutSpawned, PanelDraw, PanelFonts, Slot, heading, slot_entity, text};
 use crate::nn::metrics::EpochRecord;
 use crate::sim::Bench;
 
@@ -29,7 +29,11 @@ pub(super) fn plugin(app: &mut App) {
 }
 
 fn canvas(size: Vec2) -> Raster {
-    Raster::new((size.x * SCALE) as u32, (size.y * SCALE) as u32, rgba(LAMP_OFF))
+    Raster::new(
+        (size.x * SCALE) as u32,
+        (size.y * SCALE) as u32,
+        rgba(LAMP_OFF),
+    )
 }
 
 fn build_plots(
@@ -38,7 +42,9 @@ fn build_plots(
     slots: Query<(Entity, &Slot)>,
     mut images: ResMut<Assets<Image>>,
 ) {
-    let Some(slot) = slot_entity(&slots, Slot::Plots) else { return };
+    let Some(slot) = slot_entity(&slots, Slot::Plots) else {
+        return;
+    };
     let accuracy = images.add(canvas(ACCURACY_SIZE).to_image());
     let errors = images.add(canvas(ERRORS_SIZE).to_image());
     commands.entity(slot).with_children(|parent| {
@@ -74,12 +80,33 @@ fn build_plots(
                 ..default()
             })
             .with_children(|row| {
-                row.spawn(text(&fonts, "\u{2501} Mark I train", SMALL_SIZE, COOL_LIGHT, true));
-                row.spawn(text(&fonts, "\u{254D} Mark I test", SMALL_SIZE, COOL_LIGHT, false));
+                row.spawn(text(
+                    &fonts,
+                    "\u{2501} Mark I train",
+                    SMALL_SIZE,
+                    COOL_LIGHT,
+                    true,
+                ));
+                row.spawn(text(
+                    &fonts,
+                    "\u{254D} Mark I test",
+                    SMALL_SIZE,
+                    COOL_LIGHT,
+                    false,
+                ));
                 row.spawn(text(&fonts, "\u{2501} MLP train", SMALL_SIZE, WARM, true));
                 row.spawn(text(&fonts, "\u{254D} MLP test", SMALL_SIZE, WARM, false));
             });
-        parent.spawn((Readout, text(&fonts, "No epoch finished yet.", SMALL_SIZE, ENGRAVING, false)));
+        parent.spawn((
+            Readout,
+            text(
+                &fonts,
+                "No epoch finished yet.",
+                SMALL_SIZE,
+                ENGRAVING,
+                false,
+            ),
+        ));
     });
 }
 
@@ -105,7 +132,12 @@ fn draw_accuracy(canvas: &mut Raster, mark1: &[EpochRecord], modern: &[EpochReco
     let area = Rect::new(m, m, canvas.width as f32 - m, canvas.height as f32 - m);
     for k in 0..=4 {
         let y = area.max.y - area.height() * k as f32 / 4.0;
-        canvas.line(Vec2::new(area.min.x, y), Vec2::new(area.max.x, y), 1.0, rgba(LAMP_RIM));
+        canvas.line(
+            Vec2::new(area.min.x, y),
+            Vec2::new(area.max.x, y),
+            1.0,
+            rgba(LAMP_RIM),
+        );
     }
     let epochs = mark1.len().max(modern.len()).max(2);
     let width = 2.0 * SCALE;
@@ -114,7 +146,12 @@ fn draw_accuracy(canvas: &mut Raster, mark1: &[EpochRecord], modern: &[EpochReco
         let test: Vec<f64> = records.iter().filter_map(|r| r.test_accuracy).collect();
         let train = series(&train, area, epochs);
         canvas.polyline(&train, width, rgba(color), None);
-        canvas.polyline(&series(&test, area, epochs), width, rgba(color), Some(5.0 * SCALE));
+        canvas.polyline(
+            &series(&test, area, epochs),
+            width,
+            rgba(color),
+            Some(5.0 * SCALE),
+        );
         for p in &train {
             canvas.disc(p.x, p.y, 2.5 * SCALE, rgba(color));
         }
@@ -141,7 +178,13 @@ fn draw_errors(canvas: &mut Raster, mark1: &[EpochRecord], modern: &[EpochRecord
         let x = area.min.x + (k - skip) as f32 * slot;
         let h = area.height() * record.errors as f32 / most;
         // the Mark I's bar is solid; the MLP's beside it is an outline
-        canvas.fill_rect(x + slot * 0.08, area.max.y - h, slot * 0.4, h, rgba(COOL_LIGHT));
+        canvas.fill_rect(
+            x + slot * 0.08,
+            area.max.y - h,
+            slot * 0.4,
+            h,
+            rgba(COOL_LIGHT),
+        );
         if let Some(other) = modern.get(k) {
             let h = area.height() * other.errors as f32 / most;
             let x = x + slot * 0.52;

@@ -36,9 +36,9 @@ impl Raster {
         }
         let a = alpha.clamp(0.0, 1.0) * color[3] as f32 / 255.0;
         let at = ((y as u32 * self.width + x as u32) * 4) as usize;
-        for c in 0..3 {
-            let old = self.rgba[at + c] as f32;
-            self.rgba[at + c] = (old + (color[c] as f32 - old) * a).round() as u8;
+        for (channel, &target) in self.rgba[at..at + 3].iter_mut().zip(&color[..3]) {
+            let old = *channel as f32;
+            *channel = (old + (target as f32 - old) * a).round() as u8;
         }
         self.rgba[at + 3] = self.rgba[at + 3].max((a * 255.0) as u8);
     }
@@ -109,7 +109,11 @@ impl Raster {
                     let mut s = 0.0;
                     while s < length {
                         let phase = (travelled + s) % (2.0 * dash);
-                        let run = if phase < dash { dash - phase } else { 2.0 * dash - phase };
+                        let run = if phase < dash {
+                            dash - phase
+                        } else {
+                            2.0 * dash - phase
+                        };
                         let e = (s + run).min(length);
                         if phase < dash {
                             self.line(a.lerp(b, s / length), a.lerp(b, e / length), width, color);
@@ -169,7 +173,13 @@ impl Raster {
 /// A grayscale picture as a texture, its pixels sharp.
 pub fn picture_image(picture: &GrayImage) -> Image {
     let mut raster = Raster::new(picture.width.max(1), picture.height.max(1), [0, 0, 0, 255]);
-    raster.picture(picture, 0.0, 0.0, picture.width as f32, picture.height as f32);
+    raster.picture(
+        picture,
+        0.0,
+        0.0,
+        picture.width as f32,
+        picture.height as f32,
+    );
     let mut image = raster.to_image();
     image.sampler = ImageSampler::nearest();
     image
@@ -190,7 +200,12 @@ mod tests {
     #[test]
     fn a_dashed_line_leaves_gaps() {
         let mut r = Raster::new(40, 3, [0, 0, 0, 255]);
-        r.polyline(&[Vec2::new(0.0, 1.5), Vec2::new(40.0, 1.5)], 1.0, [255; 4], Some(5.0));
+        r.polyline(
+            &[Vec2::new(0.0, 1.5), Vec2::new(40.0, 1.5)],
+            1.0,
+            [255; 4],
+            Some(5.0),
+        );
         let row: Vec<u8> = (0..40).map(|x| r.rgba[(40 + x) * 4]).collect();
         assert!(row[2] > 200 && row[7] < 50 && row[12] > 200, "{row:?}");
     }

@@ -5,7 +5,10 @@ use bevy::prelude::*;
 
 use super::palette::*;
 use super::raster::Raster;
-use super::{PanelDraw, LayoutSpawned, PanelAction, PanelFonts, Selection, Slot, button, heading, slot_entity, text};
+use super::{
+    LayoutSpawned, PanelAction, PanelDraw, PanelFonts, Selection, Slot, button, heading,
+    slot_entity, text,
+};
 use crate::nn::mark1::Coding;
 use crate::sim::{Bench, Potentiometer, ResponseUnit};
 
@@ -49,7 +52,9 @@ fn build_response_section(
     slots: Query<(Entity, &Slot)>,
     mut images: ResMut<Assets<Image>>,
 ) {
-    let Some(slot) = slot_entity(&slots, Slot::Response) else { return };
+    let Some(slot) = slot_entity(&slots, Slot::Response) else {
+        return;
+    };
     let texture = images.add(
         Raster::new(
             (DIALS_SIZE.x * DIALS_SCALE) as u32,
@@ -107,12 +112,20 @@ fn fit_lamp_to_response_unit(
     bench: Res<Bench>,
     fonts: Res<PanelFonts>,
 ) {
-    let (Ok(row), Ok(unit)) = (row.single(), units.get(add.entity)) else { return };
+    let (Ok(row), Ok(unit)) = (row.single(), units.get(add.entity)) else {
+        return;
+    };
     let machine = bench.machine();
     let j = unit.index;
     let name = match machine.coding {
-        Coding::OnePerClass => machine.classes.get(j).cloned().unwrap_or_else(|| "spare".into()),
-        Coding::Binary if j < crate::nn::mark1::code_bits(machine.classes.len()) => format!("bit {j}"),
+        Coding::OnePerClass => machine
+            .classes
+            .get(j)
+            .cloned()
+            .unwrap_or_else(|| "spare".into()),
+        Coding::Binary if j < crate::nn::mark1::code_bits(machine.classes.len()) => {
+            format!("bit {j}")
+        }
         Coding::Binary => "spare".into(),
     };
     let width = (436.0 / machine.r_units as f32 - 4.0).clamp(30.0, 52.0);
@@ -147,7 +160,13 @@ fn fit_lamp_to_response_unit(
                 BorderColor::all(LAMP_RIM),
                 children![(CorrectionMark(j), text(&fonts, " ", SMALL_SIZE, WARM, true))],
             ));
-            column.spawn(text(&fonts, truncate(&name, 7), SMALL_SIZE, ENGRAVING, true));
+            column.spawn(text(
+                &fonts,
+                truncate(&name, 7),
+                SMALL_SIZE,
+                ENGRAVING,
+                true,
+            ));
         });
 }
 
@@ -176,7 +195,11 @@ fn light_response_lamps(
     for (lamp, mut color, mut border) in &mut lamps {
         let (response, _) = state.get(lamp.0).copied().unwrap_or_default();
         color.0 = if response > 0.0 { LAMP_ON } else { LAMP_OFF };
-        *border = BorderColor::all(if selection.r_unit == lamp.0 { SELECTED } else { LAMP_RIM });
+        *border = BorderColor::all(if selection.r_unit == lamp.0 {
+            SELECTED
+        } else {
+            LAMP_RIM
+        });
     }
     for (mark, mut text, mut color) in &mut marks {
         let (response, correction) = state.get(mark.0).copied().unwrap_or_default();
@@ -237,7 +260,11 @@ fn draw_dials(
     let scale = full_scale(largest);
     let (first, count, columns) = if selection.zoomed {
         let block = selection.a_unit.unwrap_or(0) / ZOOM_DIALS * ZOOM_DIALS;
-        (block, ZOOM_DIALS.min(shafts.len() - block.min(shafts.len())), ZOOM_COLUMNS)
+        (
+            block,
+            ZOOM_DIALS.min(shafts.len() - block.min(shafts.len())),
+            ZOOM_COLUMNS,
+        )
     } else {
         (0, shafts.len().min(DIAL_COLUMNS * 13), DIAL_COLUMNS)
     };
@@ -289,7 +316,11 @@ fn draw_dials(
         canvas.store(&mut image);
     }
     if let Ok(mut caption) = caption.single_mut() {
-        let name = machine.classes.get(r).cloned().unwrap_or_else(|| format!("R{r}"));
+        let name = machine
+            .classes
+            .get(r)
+            .cloned()
+            .unwrap_or_else(|| format!("R{r}"));
         caption.0 = if selection.zoomed {
             format!(
                 "{name}: pots {}-{} of {}, full scale \u{00B1}{scale}",

@@ -4,7 +4,10 @@ use bevy::prelude::*;
 
 use super::palette::*;
 use super::raster::picture_image;
-use super::{PanelDraw, LayoutSpawned, PanelAction, PanelFonts, Selection, Slot, button, heading, slot_entity, text};
+use super::{
+    LayoutSpawned, PanelAction, PanelDraw, PanelFonts, Selection, Slot, button, heading,
+    slot_entity, text,
+};
 use crate::data::GrayImage;
 use crate::sim::{Bench, MachineRequest, Origin, RunState, SensoryUnit};
 
@@ -60,13 +63,23 @@ pub(super) fn plugin(app: &mut App) {
         .add_observer(end_stroke)
         .add_systems(
             Update,
-            (light_retina_lamps, show_source_picture, mark_wiring_of_selected_unit)
+            (
+                light_retina_lamps,
+                show_source_picture,
+                mark_wiring_of_selected_unit,
+            )
                 .in_set(PanelDraw),
         );
 }
 
-fn build_retina_board(mut commands: Commands, fonts: Res<PanelFonts>, slots: Query<(Entity, &Slot)>) {
-    let Some(slot) = slot_entity(&slots, Slot::Retina) else { return };
+fn build_retina_board(
+    mut commands: Commands,
+    fonts: Res<PanelFonts>,
+    slots: Query<(Entity, &Slot)>,
+) {
+    let Some(slot) = slot_entity(&slots, Slot::Retina) else {
+        return;
+    };
     commands.entity(slot).with_children(|parent| {
         parent.spawn(heading(&fonts, "S-units: the retina"));
         parent.spawn((
@@ -104,8 +117,14 @@ fn build_retina_board(mut commands: Commands, fonts: Res<PanelFonts>, slots: Que
                     ..default()
                 })
                 .with_children(|column| {
-                    column.spawn((PatternCaption, text(&fonts, "", LABEL_SIZE, ENGRAVING, true)));
-                    column.spawn((AnswerCaption, text(&fonts, "", LABEL_SIZE, ENGRAVING, false)));
+                    column.spawn((
+                        PatternCaption,
+                        text(&fonts, "", LABEL_SIZE, ENGRAVING, true),
+                    ));
+                    column.spawn((
+                        AnswerCaption,
+                        text(&fonts, "", LABEL_SIZE, ENGRAVING, false),
+                    ));
                 });
             });
         parent.spawn(text(
@@ -115,7 +134,12 @@ fn build_retina_board(mut commands: Commands, fonts: Res<PanelFonts>, slots: Que
             DIM_TEXT,
             false,
         ));
-        parent.spawn(button(&fonts, "Clear drawing", PanelAction::ClearSketch, 140.0));
+        parent.spawn(button(
+            &fonts,
+            "Clear drawing",
+            PanelAction::ClearSketch,
+            140.0,
+        ));
     });
 }
 
@@ -127,8 +151,12 @@ fn fit_lamp_to_photocell(
     mut boards: Query<(Entity, &mut Node), With<RetinaBoard>>,
     bench: Res<Bench>,
 ) {
-    let Ok((board, mut board_node)) = boards.single_mut() else { return };
-    let Ok(unit) = units.get(add.entity) else { return };
+    let Ok((board, mut board_node)) = boards.single_mut() else {
+        return;
+    };
+    let Ok(unit) = units.get(add.entity) else {
+        return;
+    };
     let retina = &bench.machine().retina;
     if unit.index == 0 || board_node.grid_template_columns.is_empty() {
         board_node.grid_template_columns = RepeatedGridTrack::flex(retina.width as u16, 1.0);
@@ -169,7 +197,9 @@ fn fit_lamp_to_photocell(
         .observe(continue_stroke);
 }
 
-fn light_retina_lamps(mut lamps: Query<(&SensoryUnit, &mut BackgroundColor), Changed<SensoryUnit>>) {
+fn light_retina_lamps(
+    mut lamps: Query<(&SensoryUnit, &mut BackgroundColor), Changed<SensoryUnit>>,
+) {
     for (unit, mut color) in &mut lamps {
         color.0 = LAMP_OFF.mix(&LAMP_ON, unit.excitation.clamp(0.0, 1.0));
     }
@@ -188,7 +218,9 @@ fn show_source_picture(
         return;
     }
     *seen = version;
-    let Some(current) = &bench.current else { return };
+    let Some(current) = &bench.current else {
+        return;
+    };
     if let Ok(mut node) = picture.single_mut() {
         node.image = images.add(picture_image(&current.image));
     }
@@ -252,7 +284,11 @@ fn mark_wiring_of_selected_unit(
             -1 => !mark.vertical,
             _ => false,
         };
-        visibility.set_if_neq(if show { Visibility::Inherited } else { Visibility::Hidden });
+        visibility.set_if_neq(if show {
+            Visibility::Inherited
+        } else {
+            Visibility::Hidden
+        });
         color.0 = if s > 0 { WARM } else { COOL_LIGHT };
     }
 }
@@ -266,7 +302,9 @@ fn start_stroke(
     state: Res<State<RunState>>,
     mut requests: MessageWriter<MachineRequest>,
 ) {
-    let Ok(unit) = units.get(press.entity) else { return };
+    let Ok(unit) = units.get(press.entity) else {
+        return;
+    };
     if *state.get() == RunState::Running {
         requests.write(MachineRequest::Pause);
     }
@@ -302,4 +340,26 @@ fn continue_stroke(
 
 fn end_stroke(_release: On<Pointer<Release>>, mut sketch: ResMut<Sketch>) {
     sketch.stroke = None;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::retina::RetinaConfig;
+
+    #[test]
+    fn a_drawing_lights_exactly_the_cells_drawn() {
+        let retina = RetinaConfig::default();
+        let mut sketch = Sketch {
+            cells: vec![false; retina.cells()],
+            width: retina.width as usize,
+            stroke: None,
+        };
+        for k in [21, 22, 23, 44, 65, 250, 399] {
+            sketch.cells[k] = true;
+        }
+        let cells = retina.sense(&sketch.picture());
+        let lit: Vec<usize> = (0..cells.len()).filter(|&k| cells[k] > 0.0).collect();
+        assert_eq!(lit, vec![21, 22, 23, 44, 65, 250, 399]);
+    }
 }

@@ -57,7 +57,12 @@ impl Companion {
         }
     }
 
-    fn build(config: &MlpConfig, scene: &Scene, train: &ImageSet, test: Option<&ImageSet>) -> Result<Self> {
+    fn build(
+        config: &MlpConfig,
+        scene: &Scene,
+        train: &ImageSet,
+        test: Option<&ImageSet>,
+    ) -> Result<Self> {
         let mut model = MlpModel::build(&scene.retina, config, train.classes.clone(), scene.seed)
             .map_err(|m| anyhow!("{m}"))
             .context("building the MLP")?;
@@ -186,7 +191,12 @@ impl Bench {
         Self::build(scene, train, test, notes)
     }
 
-    fn build(mut scene: Scene, train: ImageSet, test: Option<ImageSet>, notes: Vec<String>) -> Result<Self> {
+    fn build(
+        mut scene: Scene,
+        train: ImageSet,
+        test: Option<ImageSet>,
+        notes: Vec<String>,
+    ) -> Result<Self> {
         let companion_config = match &scene.model {
             ModelConfig::Mark1(_) => Companion::panel_config(),
             ModelConfig::Mlp(config) => config.clone(),
@@ -265,12 +275,17 @@ impl Bench {
             .rewire(&config.plugboard, seed, &experiment.train.images)
             .map_err(|m| anyhow!("{m}"))?;
         *train_cache = machine.encode_all(&experiment.train.images);
-        *test_cache = experiment.test.as_ref().map(|t| machine.encode_all(&t.images));
+        *test_cache = experiment
+            .test
+            .as_ref()
+            .map(|t| machine.encode_all(&t.images));
         Ok(seed)
     }
 
     pub fn machine(&self) -> &Mark1 {
-        self.experiment.mark1().expect("the bench always holds a Mark I")
+        self.experiment
+            .mark1()
+            .expect("the bench always holds a Mark I")
     }
 
     fn parts(&mut self) -> (&mut Mark1, &ActivityCache, &[u16]) {
@@ -310,7 +325,9 @@ impl Bench {
         } else {
             let wrong = chunk
                 .iter()
-                .filter(|&&k| machine.decode(&machine.respond(cache.active(k))) != labels[k] as usize)
+                .filter(|&&k| {
+                    machine.decode(&machine.respond(cache.active(k))) != labels[k] as usize
+                })
                 .count();
             self.epoch_errors += wrong as u64;
         }
@@ -342,7 +359,10 @@ impl Bench {
         let predicted = machine.decode(&responses);
         let modern = self.companion.as_ref().map(|c| {
             let layers = c.model.network.activations(c.input(k));
-            (c.model.network.loss.predict(layers.last().expect("layers")), layers)
+            (
+                c.model.network.loss.predict(layers.last().expect("layers")),
+                layers,
+            )
         });
         self.shown += 1;
         self.current = Some(Presentation {
@@ -363,7 +383,9 @@ impl Bench {
     /// its true class when automatic, and the MLP's share of the same image.
     pub fn learn_current(&mut self) {
         let Some(current) = &self.current else { return };
-        let Origin::Training(k) = current.origin else { return };
+        let Origin::Training(k) = current.origin else {
+            return;
+        };
         let label = current.label.expect("training images have labels");
         let outcome = Outcome {
             mark1_right: current.predicted == label,
@@ -422,7 +444,10 @@ impl Bench {
         let modern = self.companion.as_ref().map(|c| {
             let input = c.model.encode_all(std::slice::from_ref(&image));
             let layers = c.model.network.activations(&input);
-            (c.model.network.loss.predict(layers.last().expect("layers")), layers)
+            (
+                c.model.network.loss.predict(layers.last().expect("layers")),
+                layers,
+            )
         });
         self.shown += 1;
         self.current = Some(Presentation {
@@ -490,7 +515,13 @@ impl Bench {
             None => (&self.experiment.train, "training"),
         };
         let cache = match (&self.experiment.learner, images) {
-            (Learner::Mark1 { test_cache: Some(c), .. }, "test") => c,
+            (
+                Learner::Mark1 {
+                    test_cache: Some(c),
+                    ..
+                },
+                "test",
+            ) => c,
             (Learner::Mark1 { train_cache, .. }, _) => train_cache,
             (Learner::Mlp { .. }, _) => unreachable!("the bench always holds a Mark I"),
         };
@@ -525,7 +556,10 @@ impl Bench {
         }
         let experiment = &mut self.experiment;
         let train_cache = machine.encode_all(&experiment.train.images);
-        let test_cache = experiment.test.as_ref().map(|t| machine.encode_all(&t.images));
+        let test_cache = experiment
+            .test
+            .as_ref()
+            .map(|t| machine.encode_all(&t.images));
         experiment.learner = Learner::Mark1 {
             machine,
             train_cache,

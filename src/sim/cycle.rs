@@ -189,7 +189,9 @@ fn follow_requests(
             MachineRequest::Rewire => match bench.rewire() {
                 Ok(seed) => {
                     *work = CycleWork::default();
-                    notice.say(format!("New plugboard wired from seed {seed}; pots at zero."));
+                    notice.say(format!(
+                        "New plugboard wired from seed {seed}; pots at zero."
+                    ));
                 }
                 Err(e) => notice.fail(format!("rewiring failed: {e:#}")),
             },
@@ -198,7 +200,10 @@ fn follow_requests(
                     work.refresh = true;
                     // a forced pattern has had its learning: do not correct it again
                     work.awaiting_learning = false;
-                    notice.say(format!("Forced the response \"{}\".", bench.classes()[*class]));
+                    notice.say(format!(
+                        "Forced the response \"{}\".",
+                        bench.classes()[*class]
+                    ));
                 }
             }
             MachineRequest::SetAutoLearn(on) => bench.auto_learn = *on,
@@ -275,11 +280,7 @@ fn present_patterns(
     }
 }
 
-fn light_photocells(
-    bench: Res<Bench>,
-    work: Res<CycleWork>,
-    mut units: Query<&mut SensoryUnit>,
-) {
+fn light_photocells(bench: Res<Bench>, work: Res<CycleWork>, mut units: Query<&mut SensoryUnit>) {
     let (true, Some(current)) = (work.refresh, &bench.current) else {
         return;
     };
@@ -381,7 +382,11 @@ fn move_potentiometers(
         };
         if pot.shown != weight {
             let step = (weight - pot.shown).clamp(-max_step, max_step);
-            let shown = if max_step.is_finite() { pot.shown + step } else { weight };
+            let shown = if max_step.is_finite() {
+                pot.shown + step
+            } else {
+                weight
+            };
             pot.shown = shown;
         }
     }

@@ -44,7 +44,8 @@ fn n_updates_train_the_same_weights_as_n_direct_presentations() {
         app.update();
     }
 
-    let mut experiment = Experiment::prepare(Bench::prepare(scene()).unwrap().experiment.scene).unwrap();
+    let mut experiment =
+        Experiment::prepare(Bench::prepare(scene()).unwrap().experiment.scene).unwrap();
     let order = experiment.next_order();
     let labels = experiment.train.labels.clone();
     let crate::experiment::Learner::Mark1 {
@@ -152,7 +153,10 @@ fn reset_centres_every_pot_and_rewire_draws_another_board() {
     // the body was regrown: still one entity per unit
     let world = app.world_mut();
     let machine = world.resource::<Bench>().machine().clone();
-    assert_eq!(world.query::<&AssociationUnit>().iter(world).count(), machine.a_units());
+    assert_eq!(
+        world.query::<&AssociationUnit>().iter(world).count(),
+        machine.a_units()
+    );
 }
 
 #[test]
@@ -171,7 +175,10 @@ fn forcing_a_response_moves_the_pots_of_the_active_units_toward_that_class() {
     for &i in &current.active {
         assert_eq!(bench.machine().weights[i as usize * r + 2], 1.0);
     }
-    assert_eq!(current.predicted, 2, "after the force the machine answers class 2");
+    assert_eq!(
+        current.predicted, 2,
+        "after the force the machine answers class 2"
+    );
 }
 
 #[test]
@@ -190,7 +197,10 @@ fn a_visitor_image_is_classified_without_learning() {
 #[test]
 fn a_bad_image_folder_is_reported_and_the_machine_kept() {
     let mut app = app_for(scene());
-    request(&mut app, MachineRequest::LoadImages("/no/such/folder".into()));
+    request(
+        &mut app,
+        MachineRequest::LoadImages("/no/such/folder".into()),
+    );
     let notice = app.world().resource::<Notice>();
     assert!(notice.is_error);
     assert!(notice.text.contains("/no/such/folder"), "{}", notice.text);
