@@ -9,7 +9,8 @@ use super::retina::Sketch;
 use super::{
     LayoutSpawned, PanelAction, PanelDraw, PanelFonts, Selection, Slot, button, slot_entity, text,
 };
-use crate::nn::rules::Reinforcement;
+use crate::data::builtin::BUILTIN_SETS;
+use crate::nn::rules::{Reinforcement, ValueSystem};
 use crate::sim::{Bench, MachineRequest, Notice, RunState, SPEEDS, Speed};
 
 /// A line of text the controls keep up to date.
@@ -167,17 +168,25 @@ fn build_controls(mut commands: Commands, fonts: Res<PanelFonts>, slots: Query<(
             row.spawn(button(&fonts, "Load", PanelAction::Load, 60.0));
         });
         parent.spawn(row()).with_children(|row| {
-            row.spawn(text(
-                &fonts,
-                "Force the response:",
-                LABEL_SIZE,
-                DIM_TEXT,
-                true,
+            row.spawn((
+                text(&fonts, "Force the response:", LABEL_SIZE, DIM_TEXT, true),
+                TextLayout::no_wrap(),
             ));
             row.spawn((TeachRow, row_node()));
+            row.spawn(button(
+                &fonts,
+                "Alpha system",
+                PanelAction::NextValueSystem,
+                130.0,
+            ));
+            row.spawn(button(&fonts, "Images", PanelAction::NextImageSet, 150.0));
             row.spawn((
+                Node {
+                    flex_shrink: 1.0,
+                    ..default()
+                },
                 Readout::Notice,
-                text(&fonts, "", LABEL_SIZE, ENGRAVING, false),
+                text(&fonts, "", SMALL_SIZE, ENGRAVING, false),
             ));
         });
     });
@@ -271,6 +280,26 @@ fn press_panel_button(
                 .unwrap_or(0);
             requests.write(MachineRequest::SetRule(RULES[(at + 1) % RULES.len()]));
         }
+        PanelAction::NextValueSystem => {
+            requests.write(MachineRequest::SetValueSystem(
+                match machine.learning.system {
+                    ValueSystem::Alpha => ValueSystem::Gamma,
+                    ValueSystem::Gamma => ValueSystem::Alpha,
+                },
+            ));
+        }
+        PanelAction::NextImageSet => {
+            // the built-in sets in turn, from the one on the bench (or the first)
+            let source = &bench.experiment.scene.data.source;
+            let at = BUILTIN_SETS
+                .iter()
+                .position(|set| source == &format!("builtin:{}", set.name));
+            let next = at.map_or(0, |k| (k + 1) % BUILTIN_SETS.len());
+            requests.write(MachineRequest::LoadImages(format!(
+                "builtin:{}",
+                BUILTIN_SETS[next].name
+            )));
+        }
         PanelAction::LowerRate | PanelAction::RaiseRate => {
             let rate = machine.learning.rate;
             let next = if matches!(action, PanelAction::RaiseRate) {
@@ -344,6 +373,25 @@ fn label_buttons(
             PanelAction::ToggleTrainer if bench.auto_learn => "Automatic",
             PanelAction::ToggleTrainer => "Trainer teaches",
             PanelAction::NextRule => rule_name(bench.machine().learning.rule),
+            PanelAction::NextValueSystem => match bench.machine().learning.system {
+                ValueSystem::Alpha => "Alpha system",
+                ValueSystem::Gamma => "Gamma system",
+            },
+            PanelAction::NextImageSet => {
+                let source = &bench.experiment.scene.data.source;
+                let words = format!(
+                    "Images: {}",
+                    source.strip_prefix("builtin:").unwrap_or("your own")
+                );
+                for child in children {
+                    if let Ok(mut text) = texts.get_mut(*child)
+                        && text.0 != words
+                    {
+                        text.0 = words.clone();
+                    }
+                }
+                continue;
+            }
             _ => continue,
         };
         for child in children {

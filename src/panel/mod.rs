@@ -87,6 +87,8 @@ pub enum PanelAction {
     FasterSpeed,
     ToggleTrainer,
     NextRule,
+    NextValueSystem,
+    NextImageSet,
     LowerRate,
     RaiseRate,
     Save,

@@ -194,16 +194,20 @@ fn light_response_lamps(
     }
     for (lamp, mut color, mut border) in &mut lamps {
         let (response, _) = state.get(lamp.0).copied().unwrap_or_default();
-        color.0 = if response > 0.0 { LAMP_ON } else { LAMP_OFF };
-        *border = BorderColor::all(if selection.r_unit == lamp.0 {
+        color.set_if_neq(BackgroundColor(if response > 0.0 {
+            LAMP_ON
+        } else {
+            LAMP_OFF
+        }));
+        border.set_if_neq(BorderColor::all(if selection.r_unit == lamp.0 {
             SELECTED
         } else {
             LAMP_RIM
-        });
+        }));
     }
     for (mark, mut text, mut color) in &mut marks {
         let (response, correction) = state.get(mark.0).copied().unwrap_or_default();
-        color.0 = if response > 0.0 { BACKGROUND } else { WARM };
+        color.set_if_neq(TextColor(if response > 0.0 { BACKGROUND } else { WARM }));
         let arrow = if correction > 0.0 {
             "\u{25B2}"
         } else if correction < 0.0 {

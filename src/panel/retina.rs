@@ -230,8 +230,8 @@ fn show_source_picture(
         caption.0 = match (&current.origin, current.label) {
             (Origin::Training(_), Some(label)) => format!(
                 "Pattern {} of {}: {}",
-                bench.cursor,
-                bench.order.len(),
+                current.position,
+                bench.experiment.train.len(),
                 name(label)
             ),
             _ => "Your drawing".into(),
@@ -262,10 +262,13 @@ fn mark_wiring_of_selected_unit(
     selection: Res<Selection>,
     mut marks: Query<(&WireMark, &mut Visibility, &mut BackgroundColor)>,
     added: Query<(), Added<WireMark>>,
+    mut seen: Local<Option<(u64, u64, Option<usize>)>>,
 ) {
-    if !selection.is_changed() && !bench.is_changed() && added.is_empty() {
+    let version = (bench.generation, bench.rewires, selection.a_unit);
+    if *seen == Some(version) && added.is_empty() {
         return;
     }
+    *seen = Some(version);
     let board = &bench.machine().plugboard;
     let cells = bench.machine().retina.cells();
     let mut sign = vec![0i8; cells];
@@ -289,7 +292,7 @@ fn mark_wiring_of_selected_unit(
         } else {
             Visibility::Hidden
         });
-        color.0 = if s > 0 { WARM } else { COOL_LIGHT };
+        color.set_if_neq(BackgroundColor(if s > 0 { WARM } else { COOL_LIGHT }));
     }
 }
 

@@ -125,6 +125,8 @@ pub enum Origin {
 #[derive(Clone, Debug)]
 pub struct Presentation {
     pub origin: Origin,
+    /// Its place in the epoch's order, from 1 (0 for a visitor's image).
+    pub position: usize,
     pub image: GrayImage,
     pub label: Option<usize>,
     /// S-unit excitation, row by row.
@@ -367,6 +369,7 @@ impl Bench {
         self.shown += 1;
         self.current = Some(Presentation {
             origin: Origin::Training(k),
+            position: self.cursor,
             image,
             label: Some(label),
             cells,
@@ -452,6 +455,7 @@ impl Bench {
         self.shown += 1;
         self.current = Some(Presentation {
             origin: Origin::Visitor,
+            position: 0,
             image,
             label: None,
             cells,

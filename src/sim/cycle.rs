@@ -1,11 +1,13 @@
 //! The machine cycle — present, sense, associate, respond, learn, display — and its controls.
 
+use std::time::{Duration, Instant};
+
 use bevy::prelude::*;
 
 use super::bench::Bench;
 use super::units::{AssociationUnit, Potentiometer, ResponseUnit, SensoryUnit};
 use crate::data::GrayImage;
-use crate::nn::rules::Reinforcement;
+use crate::nn::rules::{Reinforcement, ValueSystem};
 
 /// The steps of one machine cycle, run in this order every update.
 #[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -32,10 +34,12 @@ pub enum RunState {
 pub enum Speed {
     PerSecond(f32),
     PerUpdate(usize),
+    /// As many patterns as fit in this many milliseconds of each update (across epochs).
+    FlatOut(f32),
 }
 
 /// The speed control's stops, slowest first: one pattern a second is the 1960 pace.
-pub const SPEEDS: [Speed; 7] = [
+pub const SPEEDS: [Speed; 8] = [
     Speed::PerSecond(1.0),
     Speed::PerSecond(4.0),
     Speed::PerSecond(20.0),
@@ -43,6 +47,7 @@ pub const SPEEDS: [Speed; 7] = [
     Speed::PerUpdate(10),
     Speed::PerUpdate(100),
     Speed::PerUpdate(1000),
+    Speed::FlatOut(8.0),
 ];
 
 impl Speed {
@@ -53,6 +58,7 @@ impl Speed {
             Speed::PerSecond(s) => format!("{s} patterns/s"),
             Speed::PerUpdate(1) => "1 pattern/frame".into(),
             Speed::PerUpdate(n) => format!("{n} patterns/frame"),
+            Speed::FlatOut(_) => "flat out".into(),
         }
     }
 
@@ -60,7 +66,7 @@ impl Speed {
     fn slew_per_second(self) -> f32 {
         match self {
             Speed::PerSecond(s) => 3.0 * s.max(1.0),
-            Speed::PerUpdate(_) => f32::INFINITY,
+            Speed::PerUpdate(_) | Speed::FlatOut(_) => f32::INFINITY,
         }
     }
 }
@@ -84,6 +90,7 @@ pub enum MachineRequest {
     /// Error correction on every pattern (true), or the trainer corrects by hand (false).
     SetAutoLearn(bool),
     SetRule(Reinforcement),
+    SetValueSystem(ValueSystem),
     SetRate(f32),
     /// Show a visitor's image (painted or dropped): classified, not learned.
     ShowImage(GrayImage),
@@ -214,6 +221,13 @@ fn follow_requests(
                     machine.learning.rule = *rule;
                 }
             }
+            MachineRequest::SetValueSystem(system) => {
+                if let crate::experiment::Learner::Mark1 { machine, .. } =
+                    &mut bench.experiment.learner
+                {
+                    machine.learning.system = *system;
+                }
+            }
             MachineRequest::SetRate(rate) => {
                 if let crate::experiment::Learner::Mark1 { machine, .. } =
                     &mut bench.experiment.learner
@@ -262,6 +276,10 @@ fn present_patterns(
                 work.trials += whole as usize;
             }
             Speed::PerUpdate(n) => work.trials += n,
+            Speed::FlatOut(milliseconds) => {
+                run_for(&mut bench, Duration::from_secs_f32(milliseconds / 1000.0));
+                work.trials += 1;
+            }
         }
     }
     if work.trials == 0 {
@@ -277,6 +295,23 @@ fn present_patterns(
     if bench.show_next().is_some() {
         work.refresh = true;
         work.awaiting_learning = true;
+    }
+}
+
+/// Presents patterns quietly in batches until `budget` has passed, closing epochs on the way.
+fn run_for(bench: &mut Bench, budget: Duration) {
+    const BATCH: usize = 128;
+    let started = Instant::now();
+    while started.elapsed() < budget {
+        if bench.left_in_epoch() == 0 {
+            bench.finish_epoch();
+        }
+        // keep the last pattern of the epoch for the visible cycle
+        let batch = BATCH.min(bench.left_in_epoch().saturating_sub(1));
+        if batch == 0 {
+            break;
+        }
+        bench.run_quietly(batch);
     }
 }
 

@@ -206,3 +206,40 @@ fn a_bad_image_folder_is_reported_and_the_machine_kept() {
     assert!(notice.text.contains("/no/such/folder"), "{}", notice.text);
     assert_eq!(app.world().resource::<Bench>().classes().len(), 3);
 }
+
+#[test]
+fn flat_out_runs_across_epochs_and_matches_one_pattern_per_update() {
+    let mut fast = app_for(scene());
+    request(&mut fast, MachineRequest::SetSpeed(Speed::FlatOut(3.0)));
+    request(&mut fast, MachineRequest::Run);
+    let patterns = fast.world().resource::<Bench>().experiment.train.len() as u64;
+    while fast.world().resource::<Bench>().trials < 2 * patterns + 7 {
+        fast.update();
+    }
+    request(&mut fast, MachineRequest::Pause);
+    let fast_bench = fast.world().resource::<Bench>();
+    let n = fast_bench.trials;
+    assert!(fast_bench.experiment.history.len() >= 2);
+
+    let mut slow = app_for(scene());
+    request(&mut slow, MachineRequest::SetSpeed(Speed::PerUpdate(1)));
+    request(&mut slow, MachineRequest::Run);
+    while slow.world().resource::<Bench>().trials < n {
+        slow.update();
+    }
+    let slow_bench = slow.world().resource::<Bench>();
+    assert_eq!(slow_bench.trials, n);
+    assert_eq!(slow_bench.machine().weights, fast_bench.machine().weights);
+    assert_eq!(
+        slow_bench.experiment.history.len(),
+        fast_bench.experiment.history.len()
+    );
+    let errors = |b: &Bench| {
+        b.experiment
+            .history
+            .iter()
+            .map(|r| r.errors)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(errors(slow_bench), errors(fast_bench));
+}
