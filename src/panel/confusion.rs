@@ -61,9 +61,13 @@ fn fill_confusion_grid(
     mut caption: Query<&mut Text, With<ConfusionCaption>>,
     mut images: ResMut<Assets<Image>>,
     mut seen: Local<Option<(u64, usize)>>,
+    time: Res<Time<Real>>,
+    mut drawn_at: Local<f32>,
 ) {
     let version = (bench.generation, bench.experiment.history.len());
-    if *seen == Some(version) {
+    if *seen == Some(version)
+        || !super::due(&time, &mut drawn_at, seen.map(|s| s.0) != Some(version.0))
+    {
         return;
     }
     *seen = Some(version);

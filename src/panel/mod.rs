@@ -299,3 +299,18 @@ fn fit_to_window(windows: Query<&Window>, mut scale: ResMut<UiScale>) {
 pub fn slot_entity(slots: &Query<(Entity, &Slot)>, which: Slot) -> Option<Entity> {
     slots.iter().find(|(_, s)| **s == which).map(|(e, _)| e)
 }
+
+/// Epoch-level instruments redraw at most this often: at full speed an epoch can end every
+/// frame, and nobody reads a plot at 60 Hz.
+const EPOCH_REDRAW_SECONDS: f32 = 0.25;
+
+/// Whether an epoch-level instrument may redraw now (always after a rebuild); notes the time.
+pub fn due(time: &Time<Real>, drawn_at: &mut f32, rebuilt: bool) -> bool {
+    let now = time.elapsed_secs();
+    if rebuilt || now - *drawn_at >= EPOCH_REDRAW_SECONDS || now < *drawn_at {
+        *drawn_at = now;
+        true
+    } else {
+        false
+    }
+}
