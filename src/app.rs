@@ -7,8 +7,9 @@ use anyhow::{Result, bail};
 use bevy::log::LogPlugin;
 use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
-use bevy::window::WindowResolution;
+use bevy::window::{CursorOptions, MonitorSelection, WindowMode, WindowResolution};
 
+use crate::kiosk::{self, Exhibit};
 use crate::model_file::write_atomically;
 use crate::panel::{self, Selection, palette::DESIGN_SIZE};
 use crate::scene::Scene;
@@ -59,6 +60,10 @@ pub fn run(options: WindowOptions) -> Result<()> {
         );
     }
     let title = format!("Mark I Perceptron: {}", options.scene.name);
+    let exhibit = options.scene.exhibit.clone();
+    // An exhibit fills its screen and hides the pointer; its screenshots keep the design size.
+    let full_screen =
+        exhibit.as_ref().is_some_and(|e| e.fullscreen) && options.screenshot.is_none();
     let mut app = App::new();
     app.add_plugins(
         DefaultPlugins
@@ -66,6 +71,15 @@ pub fn run(options: WindowOptions) -> Result<()> {
                 primary_window: Some(Window {
                     title,
                     resolution: WindowResolution::new(DESIGN_SIZE.x as u32, DESIGN_SIZE.y as u32),
+                    mode: if full_screen {
+                        WindowMode::BorderlessFullscreen(MonitorSelection::Primary)
+                    } else {
+                        WindowMode::Windowed
+                    },
+                    ..default()
+                }),
+                primary_cursor_options: Some(CursorOptions {
+                    visible: !full_screen,
                     ..default()
                 }),
                 ..default()
@@ -78,13 +92,18 @@ pub fn run(options: WindowOptions) -> Result<()> {
     .insert_resource(bench)
     .insert_resource(ClearColor(panel::palette::BACKGROUND))
     .add_plugins((sim::plugin, panel::plugin));
-    let start_speed = match options.patterns_per_frame {
-        Some(n) => Speed::PerUpdate(n.max(1)),
-        None => Speed::PerSecond(4.0),
-    };
-    app.world_mut()
-        .write_message(MachineRequest::SetSpeed(start_speed));
-    app.world_mut().write_message(MachineRequest::Run);
+    if let Some(config) = exhibit {
+        app.insert_resource(Exhibit::new(config))
+            .add_plugins(kiosk::plugin);
+    } else {
+        app.world_mut()
+            .write_message(MachineRequest::SetSpeed(Speed::PerSecond(4.0)));
+        app.world_mut().write_message(MachineRequest::Run);
+    }
+    if let Some(n) = options.patterns_per_frame {
+        app.world_mut()
+            .write_message(MachineRequest::SetSpeed(Speed::PerUpdate(n.max(1))));
+    }
     if let Some(a) = options.select_a_unit {
         app.world_mut().resource_mut::<Selection>().a_unit = Some(a);
     }

@@ -4,6 +4,8 @@
 //! - [`nn`]: the Bevy-free numeric core (retina, plugboard, R-units, reinforcement rules, metrics).
 //! - [`data`]: image folders, IDX files and the generated historical sets.
 //! - [`scene`]: the typed `scenes/*.ron` configuration, one seed for every random choice.
+//! - [`exhibit`]: the exhibit's settings, visitor sessions, strings and log, without Bevy.
+//! - [`kiosk`]: museum mode in the window: attract loop, idle countdown, operator exit.
 //! - [`experiment`]: data + model + training loop, shared by the command line and the tests.
 //! - [`lessons`]: the lecture's demonstrations (LDA vs logistic regression, XOR, universal
 //!   approximation, gradient descent, vanishing gradients).
@@ -16,7 +18,9 @@
 pub mod app;
 pub mod cli;
 pub mod data;
+pub mod exhibit;
 pub mod experiment;
+pub mod kiosk;
 pub mod lessons;
 pub mod model_file;
 pub mod nn;

@@ -4,6 +4,7 @@ use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
+use crate::exhibit::ExhibitConfig;
 use crate::lessons::Lesson;
 use crate::nn::mark1::Mark1Config;
 use crate::nn::mlp::MlpConfig;
@@ -35,6 +36,9 @@ pub struct Scene {
     pub model: ModelConfig,
     #[serde(default)]
     pub training: TrainingConfig,
+    /// Run as an unattended exhibit (museum or classroom); `None` for the desktop simulator.
+    #[serde(default)]
+    pub exhibit: Option<ExhibitConfig>,
 }
 
 fn default_seed() -> u64 {
@@ -99,8 +103,10 @@ impl Default for TrainingConfig {
 /// The RON options scenes and machine files are read with: `Mark1(plugboard: ...)` may leave
 /// out the inner parentheses of a newtype variant.
 pub fn ron_options() -> ron::Options {
-    ron::Options::default()
-        .with_default_extension(ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES)
+    ron::Options::default().with_default_extension(
+        ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES
+            | ron::extensions::Extensions::IMPLICIT_SOME,
+    )
 }
 
 /// The line (1-based) where `field:` first appears in `text`, to point at a field that failed
@@ -178,6 +184,9 @@ impl Scene {
             ));
         }
         self.retina.validate().map_err(|m| (field_of(&m), m))?;
+        if let Some(exhibit) = &self.exhibit {
+            exhibit.validate()?;
+        }
         match &self.model {
             ModelConfig::Mark1(config) => config
                 .validate(self.retina.cells())

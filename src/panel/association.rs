@@ -5,7 +5,7 @@ use bevy::prelude::*;
 use super::palette::*;
 use super::{
     LayoutSpawned, PanelAction, PanelDraw, PanelFonts, Selection, Slot, button, heading,
-    slot_entity, text,
+    localized_text, slot_entity, text,
 };
 use crate::sim::{AssociationUnit, Bench, MachineRequest};
 
@@ -46,7 +46,7 @@ fn build_association_bank(
                 ..default()
             })
             .with_children(|row| {
-                row.spawn(heading(&fonts, "A-units: association"));
+                row.spawn(heading(&fonts, "heading_association"));
                 row.spawn((BankCaption, text(&fonts, "", SMALL_SIZE, DIM_TEXT, false)));
             });
         parent.spawn((
@@ -67,16 +67,16 @@ fn build_association_bank(
                 ..default()
             })
             .with_children(|row| {
-                row.spawn(text(
+                row.spawn(localized_text(
                     &fonts,
-                    "Touch an A-unit: its plugboard wires show on the retina,\n+ excitatory, \u{2212} inhibitory.",
+                    "hint_wiring",
                     SMALL_SIZE,
                     DIM_TEXT,
                     false,
                 ));
                 row.spawn(button(
                     &fonts,
-                    "Rewire",
+                    "rewire",
                     PanelAction::Request(MachineRequest::Rewire),
                     96.0,
                 ));

@@ -4,7 +4,9 @@ use bevy::prelude::*;
 
 use super::palette::*;
 use super::raster::picture_image;
-use super::{LayoutSpawned, PanelDraw, PanelFonts, Slot, heading, slot_entity, text};
+use super::{
+    LayoutSpawned, PanelDraw, PanelFonts, Slot, heading, localized_text, slot_entity, text,
+};
 use crate::sim::Bench;
 
 #[derive(Component)]
@@ -28,16 +30,10 @@ fn build_confusion(mut commands: Commands, fonts: Res<PanelFonts>, slots: Query<
         return;
     };
     commands.entity(slot).with_children(|parent| {
-        parent.spawn(heading(&fonts, "Confusion matrix"));
+        parent.spawn(heading(&fonts, "heading_confusion"));
         parent.spawn((
             ConfusionCaption,
-            text(
-                &fonts,
-                "Fills in after the first epoch.",
-                SMALL_SIZE,
-                DIM_TEXT,
-                false,
-            ),
+            localized_text(&fonts, "confusion_empty", SMALL_SIZE, DIM_TEXT, false),
         ));
         parent.spawn((
             ConfusionGrid,

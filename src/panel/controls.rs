@@ -7,9 +7,11 @@ use bevy::prelude::*;
 use super::palette::*;
 use super::retina::Sketch;
 use super::{
-    LayoutSpawned, PanelAction, PanelDraw, PanelFonts, Selection, Slot, button, slot_entity, text,
+    Governs, LayoutSpawned, PanelAction, PanelDraw, PanelFonts, Selection, Slot, button,
+    localized_text, slot_entity, text,
 };
 use crate::data::builtin::BUILTIN_SETS;
+use crate::exhibit::ControlKind;
 use crate::nn::rules::{Reinforcement, ValueSystem};
 use crate::sim::{Bench, MachineRequest, Notice, RunState, SPEEDS, Speed};
 
@@ -71,19 +73,19 @@ fn build_header(
         return;
     };
     commands.entity(slot).with_children(|parent| {
-        parent.spawn(text(
-            &fonts,
-            "MARK I PERCEPTRON",
-            TITLE_SIZE,
-            ENGRAVING,
-            true,
+        parent.spawn((
+            localized_text(&fonts, "title", TITLE_SIZE, ENGRAVING, true),
+            TextLayout::no_wrap(),
         ));
-        parent.spawn(text(
-            &fonts,
-            &bench.experiment.scene.name,
-            LABEL_SIZE,
-            DIM_TEXT,
-            false,
+        parent.spawn((
+            text(
+                &fonts,
+                &bench.experiment.scene.name,
+                LABEL_SIZE,
+                DIM_TEXT,
+                false,
+            ),
+            TextLayout::no_wrap(),
         ));
         parent.spawn(Node {
             flex_grow: 1.0,
@@ -91,7 +93,9 @@ fn build_header(
         });
         parent.spawn((
             Readout::Counters,
+            super::CounterLine,
             text(&fonts, "", LABEL_SIZE, ENGRAVING, true),
+            TextLayout::no_wrap(),
         ));
     });
 }
@@ -107,35 +111,39 @@ fn build_controls(mut commands: Commands, fonts: Res<PanelFonts>, slots: Query<(
     };
     commands.entity(slot).with_children(|parent| {
         parent.spawn(row()).with_children(|row| {
-            row.spawn(button(&fonts, "Run", PanelAction::ToggleRun, 76.0));
+            row.spawn(button(&fonts, "run", PanelAction::ToggleRun, 76.0));
             row.spawn(button(
                 &fonts,
-                "Step",
+                "step",
                 PanelAction::Request(MachineRequest::Step),
                 64.0,
             ));
             row.spawn(button(
                 &fonts,
-                "Epoch",
+                "epoch",
                 PanelAction::Request(MachineRequest::StepEpoch),
                 70.0,
             ));
             row.spawn(button(
                 &fonts,
-                "Reset",
+                "reset",
                 PanelAction::Request(MachineRequest::Reset),
                 70.0,
             ));
             row.spawn((
-                text(&fonts, "Speed", LABEL_SIZE, DIM_TEXT, true),
+                localized_text(&fonts, "speed", LABEL_SIZE, DIM_TEXT, true),
+                Governs(ControlKind::Speed),
                 TextLayout::no_wrap(),
             ));
             row.spawn(button(&fonts, "\u{2212}", PanelAction::SlowerSpeed, 44.0));
-            row.spawn(Node {
-                width: px(170),
-                justify_content: JustifyContent::Center,
-                ..default()
-            })
+            row.spawn((
+                Node {
+                    width: px(170),
+                    justify_content: JustifyContent::Center,
+                    ..default()
+                },
+                Governs(ControlKind::Speed),
+            ))
             .with_child((
                 Readout::Speed,
                 text(&fonts, "", LABEL_SIZE, ENGRAVING, false),
@@ -144,7 +152,7 @@ fn build_controls(mut commands: Commands, fonts: Res<PanelFonts>, slots: Query<(
             row.spawn(button(&fonts, "+", PanelAction::FasterSpeed, 44.0));
             row.spawn(button(
                 &fonts,
-                "Automatic",
+                "automatic",
                 PanelAction::ToggleTrainer,
                 140.0,
             ));
@@ -155,37 +163,41 @@ fn build_controls(mut commands: Commands, fonts: Res<PanelFonts>, slots: Query<(
                 190.0,
             ));
             row.spawn((
-                text(&fonts, "Step", LABEL_SIZE, DIM_TEXT, true),
+                localized_text(&fonts, "step_size", LABEL_SIZE, DIM_TEXT, true),
+                Governs(ControlKind::StepSize),
                 TextLayout::no_wrap(),
             ));
             row.spawn(button(&fonts, "\u{2212}", PanelAction::LowerRate, 44.0));
             row.spawn((
                 Readout::Rate,
                 text(&fonts, "", LABEL_SIZE, ENGRAVING, false),
+                Governs(ControlKind::StepSize),
             ));
             row.spawn(button(&fonts, "+", PanelAction::RaiseRate, 44.0));
-            row.spawn(button(&fonts, "Save", PanelAction::Save, 60.0));
-            row.spawn(button(&fonts, "Load", PanelAction::Load, 60.0));
+            row.spawn(button(&fonts, "save", PanelAction::Save, 60.0));
+            row.spawn(button(&fonts, "load", PanelAction::Load, 60.0));
         });
         parent.spawn(row()).with_children(|row| {
             row.spawn((
-                text(&fonts, "Force the response:", LABEL_SIZE, DIM_TEXT, true),
+                localized_text(&fonts, "force", LABEL_SIZE, DIM_TEXT, true),
+                Governs(ControlKind::Force),
                 TextLayout::no_wrap(),
             ));
             row.spawn((TeachRow, row_node()));
             row.spawn(button(
                 &fonts,
-                "Alpha system",
+                "alpha_system",
                 PanelAction::NextValueSystem,
                 130.0,
             ));
-            row.spawn(button(&fonts, "Images", PanelAction::NextImageSet, 150.0));
+            row.spawn(button(&fonts, "images", PanelAction::NextImageSet, 150.0));
             row.spawn((
                 Node {
                     flex_shrink: 1.0,
                     ..default()
                 },
                 Readout::Notice,
+                super::NoticeLine,
                 text(&fonts, "", SMALL_SIZE, ENGRAVING, false),
             ));
         });
@@ -360,45 +372,44 @@ fn rule_name(rule: Reinforcement) -> &'static str {
 }
 
 /// Buttons whose words follow the machine's state: Run/Pause, Automatic/Trainer, the rule.
+/// They change their strings key; the panel's relabelling writes the words.
 fn label_buttons(
     bench: Res<Bench>,
     state: Res<State<RunState>>,
+    labels: Res<super::Labels>,
     buttons: Query<(&PanelAction, &Children), Without<crate::sim::ResponseUnit>>,
-    mut texts: Query<&mut Text>,
+    mut texts: Query<&mut super::Localized>,
 ) {
     for (action, children) in &buttons {
-        let words = match action {
-            PanelAction::ToggleRun if *state.get() == RunState::Running => "Pause",
-            PanelAction::ToggleRun => "Run",
-            PanelAction::ToggleTrainer if bench.auto_learn => "Automatic",
-            PanelAction::ToggleTrainer => "Trainer teaches",
-            PanelAction::NextRule => rule_name(bench.machine().learning.rule),
+        let key = match action {
+            PanelAction::ToggleRun if *state.get() == RunState::Running => "pause".to_string(),
+            PanelAction::ToggleRun => "run".to_string(),
+            PanelAction::ToggleTrainer if bench.auto_learn => "automatic".to_string(),
+            PanelAction::ToggleTrainer => "trainer_teaches".to_string(),
+            PanelAction::NextRule => rule_name(bench.machine().learning.rule).to_string(),
             PanelAction::NextValueSystem => match bench.machine().learning.system {
-                ValueSystem::Alpha => "Alpha system",
-                ValueSystem::Gamma => "Gamma system",
+                ValueSystem::Alpha => "alpha_system".to_string(),
+                ValueSystem::Gamma => "gamma_system".to_string(),
             },
-            PanelAction::NextImageSet => {
-                let source = &bench.experiment.scene.data.source;
-                let words = format!(
-                    "Images: {}",
-                    source.strip_prefix("builtin:").unwrap_or("your own")
-                );
-                for child in children {
-                    if let Ok(mut text) = texts.get_mut(*child)
-                        && text.0 != words
-                    {
-                        text.0 = words.clone();
-                    }
-                }
-                continue;
-            }
+            // a phrase no strings file has, so it shows as composed
+            PanelAction::NextImageSet => format!(
+                "{}: {}",
+                labels.get("images"),
+                bench
+                    .experiment
+                    .scene
+                    .data
+                    .source
+                    .strip_prefix("builtin:")
+                    .unwrap_or("\u{2026}")
+            ),
             _ => continue,
         };
         for child in children {
-            if let Ok(mut text) = texts.get_mut(*child)
-                && text.0 != words
+            if let Ok(mut localized) = texts.get_mut(*child)
+                && localized.key != key
             {
-                text.0 = words.to_string();
+                localized.key = key.clone();
             }
         }
     }

@@ -17,18 +17,20 @@ mod retina;
 
 use bevy::prelude::*;
 
+use crate::exhibit::Strings;
 use crate::sim::MachineRequest;
 use palette::*;
 
 /// The panel; add after the simulation's plugin, in an App with a window and a renderer.
 pub fn plugin(app: &mut App) {
     app.init_resource::<Selection>()
+        .init_resource::<Labels>()
         .add_systems(
             PreStartup,
             (load_fonts, spawn_layout).chain().in_set(LayoutSpawned),
         )
         .configure_sets(Update, PanelDraw.after(crate::sim::MachineCycle::Display))
-        .add_systems(Update, fit_to_window)
+        .add_systems(Update, (fit_to_window, relabel.in_set(PanelDraw)))
         .add_plugins((
             retina::plugin,
             association::plugin,
@@ -76,7 +78,24 @@ pub enum Slot {
     Confusion,
     Modern,
     Controls,
+    /// The right-hand column (plots, confusion, MLP): hidden when all three are.
+    RightColumn,
+    /// Large-type guidance for visitors, in the right-hand column's place (exhibits only).
+    Guide,
 }
+
+/// A label that belongs to a control (the word "Speed" beside its buttons): an exhibit that
+/// locks the control hides it too.
+#[derive(Component, Clone, Copy, Debug)]
+pub struct Governs(pub crate::exhibit::ControlKind);
+
+/// The counters in the header (epoch, pattern, errors).
+#[derive(Component, Clone, Copy, Debug)]
+pub struct CounterLine;
+
+/// The message line under the controls.
+#[derive(Component, Clone, Copy, Debug)]
+pub struct NoticeLine;
 
 /// What a panel button does when pressed.
 #[derive(Component, Clone, Debug)]
@@ -108,13 +127,13 @@ fn load_fonts(mut commands: Commands, mut fonts: ResMut<Assets<Font>>) {
 }
 
 /// Text in the panel's face: `bold` for engraved headings and lamp labels.
-pub fn text(
+pub fn text<S: Into<String>>(
     fonts: &PanelFonts,
-    value: impl Into<String>,
+    value: S,
     size: f32,
     color: Color,
     bold: bool,
-) -> impl Bundle {
+) -> impl Bundle + use<S> {
     (
         Text::new(value),
         TextFont {
@@ -131,9 +150,66 @@ pub fn text(
     )
 }
 
-/// An engraved heading over an instrument.
-pub fn heading(fonts: &PanelFonts, value: &str) -> impl Bundle {
-    text(fonts, value.to_uppercase(), HEADING_SIZE, ENGRAVING, true)
+/// The labels in the language on screen (English unless an exhibit picks another).
+#[derive(Resource, Clone, Debug, Deref)]
+pub struct Labels(pub Strings);
+
+impl Default for Labels {
+    fn default() -> Self {
+        Self(Strings::load(std::path::Path::new(""), "en").expect("English is built in"))
+    }
+}
+
+/// Text whose words come from the strings file by `key` (a key the file lacks shows as is),
+/// redrawn when the language changes.
+#[derive(Component, Clone, Debug)]
+pub struct Localized {
+    pub key: String,
+    pub upper: bool,
+}
+
+/// Text in the panel's face, its words looked up by `key` in the language on screen.
+pub fn localized_text(
+    fonts: &PanelFonts,
+    key: &str,
+    size: f32,
+    color: Color,
+    bold: bool,
+) -> impl Bundle + use<> {
+    (
+        text(fonts, key.to_string(), size, color, bold),
+        Localized {
+            key: key.to_string(),
+            upper: false,
+        },
+    )
+}
+
+/// An engraved heading over an instrument; `key` names its words in the strings file.
+pub fn heading(fonts: &PanelFonts, key: &str) -> impl Bundle + use<> {
+    (
+        text(fonts, key.to_uppercase(), HEADING_SIZE, ENGRAVING, true),
+        Localized {
+            key: key.to_string(),
+            upper: true,
+        },
+    )
+}
+
+/// Rewrites localized text in the language on screen, when it changes or the text is new.
+fn relabel(labels: Res<Labels>, mut texts: Query<(Ref<Localized>, &mut Text)>) {
+    for (localized, mut text) in &mut texts {
+        if !labels.is_changed() && !localized.is_changed() {
+            continue;
+        }
+        let mut words = labels.get(&localized.key);
+        if localized.upper {
+            words = words.to_uppercase();
+        }
+        if text.0 != words {
+            text.0 = words;
+        }
+    }
 }
 
 /// A push button of at least touch size.
@@ -159,7 +235,7 @@ pub fn button(
         BackgroundColor(BUTTON),
         BorderColor::all(PANEL_EDGE),
         children![(
-            text(fonts, label, LABEL_SIZE, ENGRAVING, true),
+            localized_text(fonts, &label.into(), LABEL_SIZE, ENGRAVING, true),
             TextLayout::no_wrap()
         )],
     )
@@ -196,7 +272,7 @@ fn spawn_layout(mut commands: Commands) {
             (
                 Slot::Header,
                 Node {
-                    height: px(34),
+                    min_height: px(34),
                     align_items: AlignItems::Center,
                     column_gap: px(16),
                     padding: UiRect::horizontal(px(6)),
@@ -241,6 +317,7 @@ fn spawn_layout(mut commands: Commands) {
                         ],
                     ),
                     (
+                        Slot::RightColumn,
                         Node {
                             flex_grow: 1.0,
                             flex_direction: FlexDirection::Column,
@@ -268,6 +345,15 @@ fn spawn_layout(mut commands: Commands) {
                                 ],
                             ),
                         ],
+                    ),
+                    (
+                        Slot::Guide,
+                        Node {
+                            display: Display::None,
+                            flex_grow: 1.0,
+                            ..section(auto(), percent(100))
+                        },
+                        framed()
                     ),
                 ],
             ),

@@ -5,7 +5,9 @@ use bevy::prelude::*;
 
 use super::palette::*;
 use super::raster::Raster;
-use super::{LayoutSpawned, PanelDraw, PanelFonts, Slot, heading, slot_entity, text};
+use super::{
+    LayoutSpawned, PanelDraw, PanelFonts, Slot, heading, localized_text, slot_entity, text,
+};
 use crate::sim::{Bench, OUTCOMES_KEPT};
 
 #[derive(Component)]
@@ -46,7 +48,7 @@ fn build_modern_view(
     let network = images.add(blank(NETWORK_SIZE));
     let strip = images.add(blank(STRIP_SIZE));
     commands.entity(slot).with_children(|parent| {
-        parent.spawn(heading(&fonts, "Modern MLP, same images"));
+        parent.spawn(heading(&fonts, "heading_modern"));
         parent.spawn((
             NetworkCaption,
             text(&fonts, "", SMALL_SIZE, DIM_TEXT, false),
@@ -60,9 +62,9 @@ fn build_modern_view(
                 ..default()
             },
         ));
-        parent.spawn(text(
+        parent.spawn(localized_text(
             &fonts,
-            "Who got it right (newest right): top Mark I, bottom MLP",
+            "strip_caption",
             SMALL_SIZE,
             DIM_TEXT,
             false,

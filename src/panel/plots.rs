@@ -4,7 +4,9 @@ use bevy::prelude::*;
 
 use super::palette::*;
 use super::raster::Raster;
-use super::{LayoutSpawned, PanelDraw, PanelFonts, Slot, heading, slot_entity, text};
+use super::{
+    LayoutSpawned, PanelDraw, PanelFonts, Slot, heading, localized_text, slot_entity, text,
+};
 use crate::nn::metrics::EpochRecord;
 use crate::sim::Bench;
 
@@ -48,7 +50,7 @@ fn build_plots(
     let accuracy = images.add(canvas(ACCURACY_SIZE).to_image());
     let errors = images.add(canvas(ERRORS_SIZE).to_image());
     commands.entity(slot).with_children(|parent| {
-        parent.spawn(heading(&fonts, "Accuracy per epoch  /  errors per epoch"));
+        parent.spawn(heading(&fonts, "heading_plots"));
         parent
             .spawn(Node {
                 column_gap: px(8),
@@ -99,13 +101,7 @@ fn build_plots(
             });
         parent.spawn((
             Readout,
-            text(
-                &fonts,
-                "No epoch finished yet.",
-                SMALL_SIZE,
-                ENGRAVING,
-                false,
-            ),
+            localized_text(&fonts, "no_epoch", SMALL_SIZE, ENGRAVING, false),
         ));
     });
 }

@@ -31,10 +31,10 @@ struct DialBank;
 struct DialCaption;
 
 /// Size of the dial bank's texture (drawn at twice its on-screen size for smooth edges).
-const DIALS_SIZE: Vec2 = Vec2::new(436.0, 142.0);
+const DIALS_SIZE: Vec2 = Vec2::new(436.0, 124.0);
 const DIALS_SCALE: f32 = 2.0;
 /// Columns of dials: all of a bank at once, or a zoomed block of 64.
-const DIAL_COLUMNS: usize = 40;
+const DIAL_COLUMNS: usize = 43;
 const ZOOM_COLUMNS: usize = 16;
 const ZOOM_DIALS: usize = 64;
 /// A needle at an end stop has turned this far from twelve o'clock.
@@ -78,10 +78,10 @@ fn build_response_section(
                     ..default()
                 })
                 .with_children(|column| {
-                    column.spawn(heading(&fonts, "R-units and their potentiometers"));
+                    column.spawn(heading(&fonts, "heading_response"));
                     column.spawn((DialCaption, text(&fonts, "", SMALL_SIZE, DIM_TEXT, false)));
                 });
-                row.spawn(button(&fonts, "Zoom", PanelAction::ToggleZoom, 72.0));
+                row.spawn(button(&fonts, "zoom", PanelAction::ToggleZoom, 72.0));
             });
         parent.spawn((
             ResponseRow,
@@ -270,7 +270,7 @@ fn draw_dials(
             ZOOM_COLUMNS,
         )
     } else {
-        (0, shafts.len().min(DIAL_COLUMNS * 13), DIAL_COLUMNS)
+        (0, shafts.len().min(DIAL_COLUMNS * 12), DIAL_COLUMNS)
     };
     let canvas = canvas.get_or_insert_with(|| {
         Raster::new(

@@ -5,8 +5,8 @@ use bevy::prelude::*;
 use super::palette::*;
 use super::raster::picture_image;
 use super::{
-    LayoutSpawned, PanelAction, PanelDraw, PanelFonts, Selection, Slot, button, heading,
-    slot_entity, text,
+    Labels, LayoutSpawned, PanelAction, PanelDraw, PanelFonts, Selection, Slot, button, heading,
+    localized_text, slot_entity, text,
 };
 use crate::data::GrayImage;
 use crate::sim::{Bench, MachineRequest, Origin, RunState, SensoryUnit};
@@ -81,7 +81,7 @@ fn build_retina_board(
         return;
     };
     commands.entity(slot).with_children(|parent| {
-        parent.spawn(heading(&fonts, "S-units: the retina"));
+        parent.spawn(heading(&fonts, "heading_retina"));
         parent.spawn((
             RetinaBoard,
             Node {
@@ -127,16 +127,16 @@ fn build_retina_board(
                     ));
                 });
             });
-        parent.spawn(text(
+        parent.spawn(localized_text(
             &fonts,
-            "Touch the photocells to draw; both machines answer as you draw.",
+            "hint_draw",
             SMALL_SIZE,
             DIM_TEXT,
             false,
         ));
         parent.spawn(button(
             &fonts,
-            "Clear drawing",
+            "clear_drawing",
             PanelAction::ClearSketch,
             140.0,
         ));
@@ -207,6 +207,7 @@ fn light_retina_lamps(
 
 fn show_source_picture(
     bench: Res<Bench>,
+    labels: Res<Labels>,
     mut images: ResMut<Assets<Image>>,
     mut picture: Query<&mut ImageNode, With<SourcePicture>>,
     mut pattern: Query<&mut Text, (With<PatternCaption>, Without<AnswerCaption>)>,
@@ -214,14 +215,15 @@ fn show_source_picture(
     mut seen: Local<(u64, u64)>,
 ) {
     let version = (bench.generation, bench.shown);
-    if *seen == version {
+    if *seen == version && !labels.is_changed() {
         return;
     }
+    let new_picture = *seen != version;
     *seen = version;
     let Some(current) = &bench.current else {
         return;
     };
-    if let Ok(mut node) = picture.single_mut() {
+    if new_picture && let Ok(mut node) = picture.single_mut() {
         node.image = images.add(picture_image(&current.image));
     }
     let classes = bench.classes();
@@ -229,27 +231,30 @@ fn show_source_picture(
     if let Ok(mut caption) = pattern.single_mut() {
         caption.0 = match (&current.origin, current.label) {
             (Origin::Training(_), Some(label)) => format!(
-                "Pattern {} of {}: {}",
+                "{} {} {} {}: {}",
+                labels.get("pattern"),
                 current.position,
+                labels.get("of"),
                 bench.experiment.train.len(),
                 name(label)
             ),
-            _ => "Your drawing".into(),
+            _ => labels.get("your_drawing"),
         };
     }
     if let Ok(mut caption) = answer.single_mut() {
         let verdict = |p: usize| match current.label {
-            Some(l) if l == p => "  (right)",
-            Some(_) => "  (wrong)",
-            None => "",
+            Some(l) if l == p => format!("  ({})", labels.get("right")),
+            Some(_) => format!("  ({})", labels.get("wrong")),
+            None => String::new(),
         };
         let mut lines = format!(
-            "Mark I says: {}{}",
+            "{}: {}{}",
+            labels.get("mark1_says"),
             name(current.predicted),
             verdict(current.predicted)
         );
         if let Some((p, _)) = &current.modern {
-            lines += &format!("\nMLP says: {}{}", name(*p), verdict(*p));
+            lines += &format!("\n{}: {}{}", labels.get("mlp_says"), name(*p), verdict(*p));
         }
         caption.0 = lines;
     }

@@ -1,0 +1,719 @@
+//! What the exhibit shows over the panel: the guide column, the invitation, the countdown,
+//! the "about this machine" pages, and the operator's PIN pad and menu.
+
+use bevy::prelude::*;
+use bevy::window::PrimaryWindow;
+
+use super::session::{Exhibit, LanguageChosen, VisitorTouched};
+use crate::exhibit::{ControlKind, Phase, Strings};
+use crate::panel::palette::*;
+use crate::panel::{
+    CounterLine, Governs, Labels, LayoutSpawned, Localized, NoticeLine, PanelAction, PanelDraw,
+    PanelFonts, Slot, text,
+};
+use crate::sim::{Bench, MachineRequest, Origin};
+
+/// How many "about" pages the strings files hold (`about_1` .. `about_N`).
+pub const ABOUT_PAGES: usize = 5;
+/// Presses in the top-left corner, within a few seconds, that open the PIN pad.
+const OPERATOR_PRESSES: usize = 5;
+const OPERATOR_SECONDS: f32 = 5.0;
+
+/// What a kiosk button does.
+#[derive(Component, Clone, Debug, PartialEq)]
+pub enum KioskAction {
+    Language(String),
+    OpenAbout,
+    AboutNext,
+    AboutBack,
+    CloseAbout,
+    StillHere,
+    PinDigit(char),
+    PinOk,
+    PinCancel,
+    ExitExhibit,
+    ResetMachine,
+    CloseOperator,
+}
+
+/// The operator's access: closed, typing the PIN, or in the menu.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OperatorState {
+    #[default]
+    Closed,
+    Pin,
+    Menu,
+}
+
+/// Which overlays are open.
+#[derive(Resource, Debug, Default)]
+pub struct KioskScreen {
+    pub about_page: Option<usize>,
+    pub operator: OperatorState,
+    pub pin: String,
+    pub pin_wrong: bool,
+    /// Times (seconds) of the recent presses in the top-left corner.
+    corner_presses: Vec<f32>,
+}
+
+#[derive(Component, Clone, Copy, PartialEq, Eq)]
+enum Overlay {
+    Invitation,
+    Countdown,
+    About,
+    Pin,
+    Menu,
+}
+
+/// Texts of the overlays that change with state.
+#[derive(Component, Clone, Copy, PartialEq, Eq)]
+enum Live {
+    GuideInstruction,
+    GuideAnswer,
+    Countdown,
+    AboutTitle,
+    AboutBody,
+    AboutSource,
+    AboutPageNumber,
+    PinDisplay,
+}
+
+pub(super) fn plugin(app: &mut App) {
+    app.init_resource::<KioskScreen>()
+        .add_systems(PreStartup, set_language_at_start.after(LayoutSpawned))
+        // after the panel has built its sections, so the header's buttons come last
+        .add_systems(Startup, build_screens)
+        .add_systems(PostStartup, show_only_the_scenes_panels)
+        .add_observer(count_touches)
+        .add_observer(press_kiosk_button)
+        .add_systems(
+            Update,
+            (
+                lock_controls,
+                switch_language,
+                show_overlays,
+                update_live_texts,
+            )
+                .in_set(PanelDraw),
+        );
+}
+
+fn set_language_at_start(exhibit: Res<Exhibit>, mut labels: ResMut<Labels>) {
+    let code = exhibit.language();
+    match Strings::load(&exhibit.config.strings, &code) {
+        Ok(strings) => labels.0 = strings,
+        Err(e) => eprintln!("warning: {e:#}; keeping English"),
+    }
+}
+
+fn switch_language(
+    mut chosen: MessageReader<LanguageChosen>,
+    exhibit: Res<Exhibit>,
+    mut labels: ResMut<Labels>,
+) {
+    for LanguageChosen(code) in chosen.read() {
+        if let Ok(strings) = Strings::load(&exhibit.config.strings, code) {
+            labels.0 = strings;
+        }
+    }
+}
+
+/// A big touch button for the exhibit.
+fn kiosk_button(
+    fonts: &PanelFonts,
+    key: &str,
+    action: KioskAction,
+    width: f32,
+) -> impl Bundle + use<> {
+    (
+        Button,
+        action,
+        Node {
+            min_width: px(width),
+            height: px(56),
+            flex_shrink: 0.0,
+            padding: UiRect::horizontal(px(14)),
+            justify_content: JustifyContent::Center,
+            align_items: AlignItems::Center,
+            border: UiRect::all(px(2)),
+            border_radius: BorderRadius::all(px(8)),
+            ..default()
+        },
+        BackgroundColor(BUTTON),
+        BorderColor::all(PANEL_EDGE),
+        children![(
+            text(fonts, key.to_string(), 20.0, ENGRAVING, true),
+            Localized {
+                key: key.to_string(),
+                upper: false,
+            },
+            TextLayout::no_wrap(),
+        )],
+    )
+}
+
+/// A full-screen layer that centres one box and, while shown, takes every touch (a modal).
+fn overlay_layer(which: Overlay) -> impl Bundle {
+    (
+        which,
+        Node {
+            position_type: PositionType::Absolute,
+            width: percent(100),
+            height: percent(100),
+            justify_content: JustifyContent::Center,
+            align_items: AlignItems::Center,
+            ..default()
+        },
+        BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.45)),
+        Visibility::Hidden,
+    )
+}
+
+fn overlay_box(width: Val) -> Node {
+    Node {
+        width,
+        flex_direction: FlexDirection::Column,
+        align_items: AlignItems::Center,
+        row_gap: px(18),
+        padding: UiRect::all(px(28)),
+        border: UiRect::all(px(2)),
+        border_radius: BorderRadius::all(px(12)),
+        ..default()
+    }
+}
+
+fn build_screens(
+    mut commands: Commands,
+    fonts: Res<PanelFonts>,
+    exhibit: Res<Exhibit>,
+    slots: Query<(Entity, &Slot)>,
+) {
+    let slot = |which| slots.iter().find(|(_, s)| **s == which).map(|(e, _)| e);
+    // language buttons and "about" in the header, for every exhibit
+    if let Some(header) = slot(Slot::Header) {
+        commands.entity(header).with_children(|row| {
+            for code in &exhibit.config.languages {
+                row.spawn((
+                    Button,
+                    KioskAction::Language(code.clone()),
+                    Node {
+                        width: px(48),
+                        height: px(48),
+                        justify_content: JustifyContent::Center,
+                        align_items: AlignItems::Center,
+                        border: UiRect::all(px(1)),
+                        border_radius: BorderRadius::all(px(6)),
+                        ..default()
+                    },
+                    BackgroundColor(BUTTON),
+                    BorderColor::all(PANEL_EDGE),
+                    children![text(
+                        &fonts,
+                        code.to_uppercase(),
+                        LABEL_SIZE,
+                        ENGRAVING,
+                        true
+                    )],
+                ));
+            }
+            row.spawn(kiosk_button(&fonts, "about", KioskAction::OpenAbout, 120.0));
+        });
+    }
+    // the guide: large type where the plots would be
+    if let Some(guide) = slot(Slot::Guide) {
+        commands.entity(guide).with_children(|column| {
+            column.spawn((
+                text(&fonts, "", 30.0, ENGRAVING, true),
+                Localized {
+                    key: "attract_title".into(),
+                    upper: false,
+                },
+            ));
+            column.spawn((
+                Live::GuideInstruction,
+                text(&fonts, "", 22.0, ENGRAVING, false),
+                Localized {
+                    key: "attract_subtitle".into(),
+                    upper: false,
+                },
+            ));
+            column.spawn((Live::GuideAnswer, text(&fonts, "", 34.0, LAMP_ON, true)));
+        });
+    }
+    commands
+        .spawn((
+            Node {
+                position_type: PositionType::Absolute,
+                width: percent(100),
+                height: percent(100),
+                justify_content: JustifyContent::Center,
+                align_items: AlignItems::Center,
+                ..default()
+            },
+            GlobalZIndex(10),
+            Pickable::IGNORE,
+        ))
+        .with_children(|root| {
+            // the invitation: across the foot of the screen, over the controls
+            root.spawn((
+                Overlay::Invitation,
+                Node {
+                    position_type: PositionType::Absolute,
+                    bottom: px(10),
+                    padding: UiRect::axes(px(30), px(14)),
+                    border_radius: BorderRadius::all(px(12)),
+                    ..default()
+                },
+                BackgroundColor(BUTTON_ACTIVE.with_alpha(0.92)),
+                Visibility::Hidden,
+                children![(
+                    text(&fonts, "", 30.0, ENGRAVING, true),
+                    Localized {
+                        key: "touch_to_start".into(),
+                        upper: false,
+                    },
+                )],
+            ));
+            root.spawn(overlay_layer(Overlay::Countdown))
+                .with_children(|layer| {
+                    layer
+                        .spawn((
+                            overlay_box(px(560)),
+                            BackgroundColor(PANEL),
+                            BorderColor::all(SELECTED),
+                        ))
+                        .with_children(|panel| {
+                            panel.spawn((Live::Countdown, text(&fonts, "", 28.0, ENGRAVING, true)));
+                            panel.spawn(kiosk_button(
+                                &fonts,
+                                "still_here",
+                                KioskAction::StillHere,
+                                260.0,
+                            ));
+                        });
+                });
+            root.spawn(overlay_layer(Overlay::About))
+                .with_children(|layer| {
+                    layer
+                        .spawn((
+                            overlay_box(px(900)),
+                            BackgroundColor(PANEL),
+                            BorderColor::all(PANEL_EDGE),
+                        ))
+                        .with_children(|panel| {
+                            panel
+                                .spawn((Live::AboutTitle, text(&fonts, "", 30.0, ENGRAVING, true)));
+                            panel
+                                .spawn((Live::AboutBody, text(&fonts, "", 22.0, ENGRAVING, false)));
+                            panel.spawn((
+                                Live::AboutSource,
+                                text(&fonts, "", 15.0, DIM_TEXT, false),
+                            ));
+                            panel
+                                .spawn(Node {
+                                    column_gap: px(16),
+                                    align_items: AlignItems::Center,
+                                    ..default()
+                                })
+                                .with_children(|row| {
+                                    row.spawn(kiosk_button(
+                                        &fonts,
+                                        "back",
+                                        KioskAction::AboutBack,
+                                        140.0,
+                                    ));
+                                    row.spawn((
+                                        Live::AboutPageNumber,
+                                        text(&fonts, "", 18.0, DIM_TEXT, false),
+                                    ));
+                                    row.spawn(kiosk_button(
+                                        &fonts,
+                                        "next",
+                                        KioskAction::AboutNext,
+                                        140.0,
+                                    ));
+                                    row.spawn(kiosk_button(
+                                        &fonts,
+                                        "close",
+                                        KioskAction::CloseAbout,
+                                        140.0,
+                                    ));
+                                });
+                        });
+                });
+            root.spawn(overlay_layer(Overlay::Pin))
+                .with_children(|layer| {
+                    layer
+                        .spawn((
+                            overlay_box(px(340)),
+                            BackgroundColor(PANEL),
+                            BorderColor::all(PANEL_EDGE),
+                        ))
+                        .with_children(|panel| {
+                            panel.spawn((
+                                text(&fonts, "", 20.0, ENGRAVING, true),
+                                Localized {
+                                    key: "enter_pin".into(),
+                                    upper: false,
+                                },
+                            ));
+                            panel.spawn((Live::PinDisplay, text(&fonts, "", 28.0, LAMP_ON, true)));
+                            panel
+                                .spawn(Node {
+                                    display: Display::Grid,
+                                    grid_template_columns: RepeatedGridTrack::px(3, 76.0),
+                                    column_gap: px(10),
+                                    row_gap: px(10),
+                                    ..default()
+                                })
+                                .with_children(|pad| {
+                                    for key in ['1', '2', '3', '4', '5', '6', '7', '8', '9'] {
+                                        pad.spawn(kiosk_button(
+                                            &fonts,
+                                            &key.to_string(),
+                                            KioskAction::PinDigit(key),
+                                            76.0,
+                                        ));
+                                    }
+                                    pad.spawn(kiosk_button(
+                                        &fonts,
+                                        "\u{2715}",
+                                        KioskAction::PinCancel,
+                                        76.0,
+                                    ));
+                                    pad.spawn(kiosk_button(
+                                        &fonts,
+                                        "0",
+                                        KioskAction::PinDigit('0'),
+                                        76.0,
+                                    ));
+                                    pad.spawn(kiosk_button(&fonts, "OK", KioskAction::PinOk, 76.0));
+                                });
+                        });
+                });
+            root.spawn(overlay_layer(Overlay::Menu))
+                .with_children(|layer| {
+                    layer
+                        .spawn((
+                            overlay_box(px(460)),
+                            BackgroundColor(PANEL),
+                            BorderColor::all(SELECTED),
+                        ))
+                        .with_children(|panel| {
+                            panel.spawn((
+                                text(&fonts, "", 24.0, ENGRAVING, true),
+                                Localized {
+                                    key: "operator".into(),
+                                    upper: false,
+                                },
+                            ));
+                            panel
+                                .spawn(Node {
+                                    column_gap: px(10),
+                                    ..default()
+                                })
+                                .with_children(|row| {
+                                    for code in &exhibit.config.languages {
+                                        row.spawn(kiosk_button(
+                                            &fonts,
+                                            &code.to_uppercase(),
+                                            KioskAction::Language(code.clone()),
+                                            64.0,
+                                        ));
+                                    }
+                                });
+                            panel.spawn(kiosk_button(
+                                &fonts,
+                                "reset_machine",
+                                KioskAction::ResetMachine,
+                                320.0,
+                            ));
+                            panel.spawn(kiosk_button(
+                                &fonts,
+                                "exit_to_desktop",
+                                KioskAction::ExitExhibit,
+                                320.0,
+                            ));
+                            panel.spawn(kiosk_button(
+                                &fonts,
+                                "close",
+                                KioskAction::CloseOperator,
+                                320.0,
+                            ));
+                        });
+                });
+        });
+}
+
+/// Hides the instruments the scene leaves out; the guide takes the right-hand column's place
+/// when none of its instruments is shown.
+fn show_only_the_scenes_panels(
+    exhibit: Res<Exhibit>,
+    mut slots: Query<(&Slot, &mut Node)>,
+    mut counters: Query<&mut Node, (With<CounterLine>, Without<Slot>)>,
+) {
+    use crate::exhibit::PanelKind;
+    let shown = |kind: PanelKind| exhibit.config.panels.contains(&kind);
+    let right_empty =
+        !shown(PanelKind::Plots) && !shown(PanelKind::Confusion) && !shown(PanelKind::Modern);
+    // epochs and error counts mean something beside the plots, not on their own
+    if !shown(PanelKind::Plots) {
+        for mut node in &mut counters {
+            node.display = Display::None;
+        }
+    }
+    for (slot, mut node) in &mut slots {
+        let visible = match slot {
+            Slot::Retina => shown(PanelKind::Retina),
+            Slot::Association => shown(PanelKind::Association),
+            Slot::Response => shown(PanelKind::Response),
+            Slot::Plots => shown(PanelKind::Plots),
+            Slot::Confusion => shown(PanelKind::Confusion),
+            Slot::Modern => shown(PanelKind::Modern),
+            Slot::RightColumn => !right_empty,
+            Slot::Guide => right_empty,
+            Slot::Header | Slot::Controls => true,
+        };
+        node.display = if visible {
+            Display::Flex
+        } else {
+            Display::None
+        };
+    }
+}
+
+/// The control a panel button belongs to, for locking; `None` for those always allowed.
+fn control_of(action: &PanelAction) -> Option<ControlKind> {
+    Some(match action {
+        PanelAction::ToggleRun => ControlKind::Run,
+        PanelAction::Request(MachineRequest::Step) => ControlKind::Step,
+        PanelAction::Request(MachineRequest::StepEpoch) => ControlKind::Epoch,
+        PanelAction::Request(MachineRequest::Reset) => ControlKind::Reset,
+        PanelAction::Request(MachineRequest::Rewire) => ControlKind::Rewire,
+        PanelAction::Request(MachineRequest::Force(_)) => ControlKind::Force,
+        PanelAction::SlowerSpeed | PanelAction::FasterSpeed => ControlKind::Speed,
+        PanelAction::ToggleTrainer => ControlKind::Trainer,
+        PanelAction::NextRule => ControlKind::Rule,
+        PanelAction::LowerRate | PanelAction::RaiseRate => ControlKind::StepSize,
+        PanelAction::NextValueSystem => ControlKind::ValueSystem,
+        PanelAction::NextImageSet => ControlKind::Images,
+        PanelAction::Save => ControlKind::Save,
+        PanelAction::Load => ControlKind::Load,
+        PanelAction::ClearSketch => ControlKind::ClearDrawing,
+        PanelAction::ToggleZoom => ControlKind::Zoom,
+        PanelAction::SelectBank(_) | PanelAction::Request(_) => return None,
+    })
+}
+
+/// Hides the controls the scene locks (new ones too, such as the teaching buttons of a new
+/// image set).
+fn lock_controls(
+    exhibit: Res<Exhibit>,
+    mut buttons: Query<(&PanelAction, &mut Node), Added<PanelAction>>,
+    mut labels: Query<(&Governs, &mut Node), (Added<Governs>, Without<PanelAction>)>,
+    mut notices: Query<&mut Node, (Added<NoticeLine>, Without<Governs>, Without<PanelAction>)>,
+) {
+    // the machine's own messages are for operators, not visitors (errors go to the log)
+    for mut node in &mut notices {
+        node.display = Display::None;
+    }
+    let allowed = |kind: ControlKind| exhibit.config.controls.contains(&kind);
+    for (action, mut node) in &mut buttons {
+        if control_of(action).is_some_and(|kind| !allowed(kind)) {
+            node.display = Display::None;
+        }
+    }
+    for (governs, mut node) in &mut labels {
+        if !allowed(governs.0) {
+            node.display = Display::None;
+        }
+    }
+}
+
+/// Every press anywhere is a visitor's touch; five quick ones in the top-left corner open the
+/// operator's PIN pad.
+fn count_touches(
+    press: On<Pointer<Press>>,
+    mut touches: MessageWriter<VisitorTouched>,
+    mut screen: ResMut<KioskScreen>,
+    windows: Query<&Window, With<PrimaryWindow>>,
+    time: Res<Time<Real>>,
+) {
+    // one press reaches every entity up the tree: count it once, at the window
+    if windows.get(press.entity).is_err() {
+        return;
+    }
+    touches.write(VisitorTouched);
+    let Ok(window) = windows.get(press.entity) else {
+        return;
+    };
+    let at = press.pointer_location.position;
+    let now = time.elapsed_secs();
+    if at.x < window.width() * 0.08 && at.y < window.height() * 0.08 {
+        screen.corner_presses.push(now);
+        screen
+            .corner_presses
+            .retain(|&t| now - t <= OPERATOR_SECONDS);
+        if screen.corner_presses.len() >= OPERATOR_PRESSES {
+            screen.corner_presses.clear();
+            screen.operator = OperatorState::Pin;
+            screen.pin.clear();
+            screen.pin_wrong = false;
+        }
+    }
+}
+
+fn press_kiosk_button(
+    click: On<Pointer<Click>>,
+    actions: Query<&KioskAction>,
+    mut screen: ResMut<KioskScreen>,
+    mut exhibit: ResMut<Exhibit>,
+    mut languages: MessageWriter<LanguageChosen>,
+    mut requests: MessageWriter<MachineRequest>,
+    mut exit: MessageWriter<AppExit>,
+) {
+    let Ok(action) = actions.get(click.entity) else {
+        return;
+    };
+    match action {
+        KioskAction::Language(code) => {
+            languages.write(LanguageChosen(code.clone()));
+        }
+        KioskAction::OpenAbout => screen.about_page = Some(0),
+        KioskAction::AboutNext => {
+            screen.about_page = screen.about_page.map(|p| (p + 1).min(ABOUT_PAGES - 1));
+        }
+        KioskAction::AboutBack => {
+            screen.about_page = screen.about_page.map(|p| p.saturating_sub(1))
+        }
+        KioskAction::CloseAbout => screen.about_page = None,
+        KioskAction::StillHere => {}
+        KioskAction::PinDigit(d) => {
+            if screen.pin.len() < 12 {
+                screen.pin.push(*d);
+            }
+            screen.pin_wrong = false;
+        }
+        KioskAction::PinCancel => {
+            screen.operator = OperatorState::Closed;
+            screen.pin.clear();
+        }
+        KioskAction::PinOk => {
+            if screen.pin == exhibit.config.operator_pin {
+                screen.operator = OperatorState::Menu;
+                exhibit.log.line("operator menu opened");
+            } else {
+                screen.pin_wrong = true;
+                exhibit.log.line("wrong operator PIN");
+            }
+            screen.pin.clear();
+        }
+        KioskAction::ResetMachine => {
+            exhibit.log.line("operator reset the machine");
+            exhibit.session.abandon();
+            requests.write(MachineRequest::Reset);
+            screen.operator = OperatorState::Closed;
+        }
+        KioskAction::ExitExhibit => {
+            exhibit.log.line("operator closed the exhibit");
+            exit.write(AppExit::Success);
+        }
+        KioskAction::CloseOperator => screen.operator = OperatorState::Closed,
+    }
+}
+
+fn show_overlays(
+    screen: Res<KioskScreen>,
+    exhibit: Res<Exhibit>,
+    slots: Query<(&Slot, &Node)>,
+    mut overlays: Query<(&Overlay, &mut Visibility)>,
+) {
+    let guide_shown = slots
+        .iter()
+        .any(|(s, n)| *s == Slot::Guide && n.display != Display::None);
+    for (overlay, mut visibility) in &mut overlays {
+        let open = match overlay {
+            Overlay::Invitation => exhibit.session.phase == Phase::Attract && !guide_shown,
+            Overlay::Countdown => matches!(exhibit.session.phase, Phase::Countdown { .. }),
+            Overlay::About => screen.about_page.is_some(),
+            Overlay::Pin => screen.operator == OperatorState::Pin,
+            Overlay::Menu => screen.operator == OperatorState::Menu,
+        };
+        visibility.set_if_neq(if open {
+            Visibility::Inherited
+        } else {
+            Visibility::Hidden
+        });
+    }
+}
+
+fn update_live_texts(
+    screen: Res<KioskScreen>,
+    exhibit: Res<Exhibit>,
+    labels: Res<Labels>,
+    bench: Res<Bench>,
+    mut texts: Query<(&Live, &mut Text, Option<&mut Localized>)>,
+) {
+    for (live, mut text, localized) in &mut texts {
+        let words = match live {
+            Live::GuideInstruction => {
+                let key = if exhibit.session.phase == Phase::Attract {
+                    "attract_subtitle"
+                } else {
+                    "visit_instructions"
+                };
+                if let Some(mut localized) = localized
+                    && localized.key != key
+                {
+                    localized.key = key.into();
+                }
+                continue;
+            }
+            Live::GuideAnswer => match (&exhibit.session.phase, &bench.current) {
+                (Phase::Attract, _) => labels.get("touch_to_start"),
+                (_, Some(current)) if current.origin == Origin::Visitor => format!(
+                    "{}: {}",
+                    labels.get("mark1_says"),
+                    bench
+                        .classes()
+                        .get(current.predicted)
+                        .cloned()
+                        .unwrap_or_default()
+                ),
+                _ => String::new(),
+            },
+            Live::Countdown => match exhibit.session.phase {
+                Phase::Countdown { left } => labels
+                    .get("countdown")
+                    .replace("{n}", &format!("{}", left.ceil() as u32)),
+                _ => String::new(),
+            },
+            Live::AboutTitle => labels.get(&format!(
+                "about_{}_title",
+                screen.about_page.unwrap_or(0) + 1
+            )),
+            Live::AboutBody => labels.get(&format!("about_{}", screen.about_page.unwrap_or(0) + 1)),
+            Live::AboutSource => format!(
+                "{}: {}",
+                labels.get("source"),
+                labels.get(&format!(
+                    "about_{}_source",
+                    screen.about_page.unwrap_or(0) + 1
+                ))
+            ),
+            Live::AboutPageNumber => {
+                format!("{} / {ABOUT_PAGES}", screen.about_page.unwrap_or(0) + 1)
+            }
+            Live::PinDisplay => {
+                if screen.pin_wrong {
+                    labels.get("wrong_pin")
+                } else {
+                    "\u{25CF}".repeat(screen.pin.len())
+                }
+            }
+        };
+        if text.0 != words {
+            text.0 = words;
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! The visitor's minute in the ECS: touches and the clock drive the exhibit's session, and the
+//! session drives the machine (attract loop, a visitor's turn, the countdown, errors).
+
+use bevy::prelude::*;
+
+use crate::exhibit::{Change, ExhibitConfig, Log, Phase, SavedSettings, Session};
+use crate::sim::{Bench, MachineCycle, MachineRequest, Notice, Speed};
+
+/// Somebody touched the screen (anywhere: a control, a lamp, the background).
+#[derive(Message, Clone, Copy, Debug, Default)]
+pub struct VisitorTouched;
+
+/// The operator or a visitor picked a language.
+#[derive(Message, Clone, Debug)]
+pub struct LanguageChosen(pub String);
+
+/// The exhibit: its settings, the session, the log, and what survives a restart.
+#[derive(Resource)]
+pub struct Exhibit {
+    pub config: ExhibitConfig,
+    pub session: Session,
+    pub log: Log,
+    pub settings: SavedSettings,
+    /// Epochs on the machine when the attract loop last started over.
+    attract_started_at_epoch: usize,
+    /// The last error the exhibit recovered from (for the operator and the soak test).
+    pub recovered_errors: u64,
+}
+
+impl Exhibit {
+    /// The exhibit of a scene, with its saved settings read (a damaged file is logged and
+    /// ignored).
+    pub fn new(config: ExhibitConfig) -> Self {
+        let mut log = Log::new(&config.log_file, config.log_max_bytes);
+        let settings = SavedSettings::load(&config.state_file, &mut log);
+        log.line("exhibit started");
+        Self {
+            session: Session::new(&config),
+            config,
+            log,
+            settings,
+            attract_started_at_epoch: 0,
+            recovered_errors: 0,
+        }
+    }
+
+    /// The language to show: the saved choice if it is still offered, else the scene's.
+    pub fn language(&self) -> String {
+        self.settings
+            .language
+            .clone()
+            .filter(|l| self.config.languages.contains(l))
+            .unwrap_or_else(|| self.config.language.clone())
+    }
+
+    fn save_settings(&mut self) {
+        if let Err(e) = self.settings.save(&self.config.state_file) {
+            self.log.line(&format!("cannot save settings: {e:#}"));
+        }
+    }
+}
+
+pub(super) fn plugin(app: &mut App) {
+    app.add_message::<VisitorTouched>()
+        .add_message::<LanguageChosen>()
+        .add_systems(Startup, start_attract_loop)
+        .add_systems(
+            Update,
+            (
+                follow_visitor,
+                restart_attract_loop,
+                recover_from_errors,
+                remember_language,
+            )
+                .before(MachineCycle::Present),
+        );
+}
+
+/// The requests that put the machine in its attract loop: centred pots, teaching itself.
+fn attract_requests(config: &ExhibitConfig) -> [MachineRequest; 4] {
+    [
+        MachineRequest::Reset,
+        MachineRequest::SetAutoLearn(true),
+        MachineRequest::SetSpeed(Speed::PerSecond(config.attract_patterns_per_second)),
+        MachineRequest::Run,
+    ]
+}
+
+fn start_attract_loop(exhibit: Res<Exhibit>, mut requests: MessageWriter<MachineRequest>) {
+    requests.write_batch(attract_requests(&exhibit.config));
+}
+
+/// Touches and the clock move the session; its changes become machine requests.
+fn follow_visitor(
+    mut touches: MessageReader<VisitorTouched>,
+    mut exhibit: ResMut<Exhibit>,
+    mut requests: MessageWriter<MachineRequest>,
+    bench: Res<Bench>,
+    time: Res<Time>,
+) {
+    let mut changes = Vec::new();
+    for _ in touches.read() {
+        changes.push(exhibit.session.touch());
+    }
+    changes.push(exhibit.session.tick(time.delta_secs()));
+    for change in changes {
+        match change {
+            Change::VisitStarted => {
+                let visits = exhibit.session.visits;
+                exhibit.log.line(&format!("visit {visits} started"));
+                requests.write(MachineRequest::Pause);
+                if exhibit.config.visitor_starts_fresh {
+                    requests.write(MachineRequest::Reset);
+                }
+                // the visitor is the trainer: nothing is learned unless they teach it
+                requests.write(MachineRequest::SetAutoLearn(false));
+            }
+            Change::AttractResumed => {
+                exhibit.log.line("back to the attract loop");
+                exhibit.settings.visits += 1;
+                exhibit.save_settings();
+                exhibit.attract_started_at_epoch = bench.epoch();
+                requests.write_batch(attract_requests(&exhibit.config));
+            }
+            Change::CountdownStarted | Change::CountdownCancelled | Change::None => {}
+        }
+    }
+}
+
+/// The attract loop starts over from centred pots every few epochs, so passers-by always see
+/// the machine learning rather than a machine that has finished.
+fn restart_attract_loop(
+    mut exhibit: ResMut<Exhibit>,
+    bench: Res<Bench>,
+    mut requests: MessageWriter<MachineRequest>,
+) {
+    if exhibit.session.phase != Phase::Attract {
+        return;
+    }
+    let epoch = bench.epoch();
+    if epoch < exhibit.attract_started_at_epoch {
+        // the machine was reset under us
+        exhibit.attract_started_at_epoch = epoch;
+    }
+    if epoch - exhibit.attract_started_at_epoch >= exhibit.config.attract_epochs {
+        exhibit.attract_started_at_epoch = 1;
+        requests.write(MachineRequest::Reset);
+    }
+}
+
+/// Any error the machine reports (a bad image, a file that will not load, a diverged network)
+/// is logged, and the exhibit goes back to its attract loop.
+fn recover_from_errors(
+    notice: Res<Notice>,
+    mut exhibit: ResMut<Exhibit>,
+    mut requests: MessageWriter<MachineRequest>,
+    bench: Res<Bench>,
+) {
+    let diverged = bench.companion.as_ref().and_then(|c| c.stopped.clone());
+    if !(notice.is_changed() && notice.is_error) && diverged.is_none() {
+        return;
+    }
+    let what = diverged.unwrap_or_else(|| notice.text.clone());
+    exhibit
+        .log
+        .line(&format!("error, back to the attract loop: {what}"));
+    exhibit.recovered_errors += 1;
+    exhibit.session.abandon();
+    exhibit.attract_started_at_epoch = 1;
+    requests.write_batch(attract_requests(&exhibit.config));
+}
+
+fn remember_language(mut chosen: MessageReader<LanguageChosen>, mut exhibit: ResMut<Exhibit>) {
+    for LanguageChosen(code) in chosen.read() {
+        if exhibit.config.languages.contains(code) {
+            exhibit.settings.language = Some(code.clone());
+            exhibit.log.line(&format!("language {code}"));
+            exhibit.save_settings();
+        }
+    }
+}
