@@ -47,6 +47,9 @@ pub struct Cli {
     /// Start with the dial bank zoomed on the selected A-unit's block of 64 pots.
     #[arg(long)]
     pub zoom_dials: bool,
+    /// Run the exhibit itself (set by its supervisor, which restarts it after a crash).
+    #[arg(long, hide = true)]
+    pub supervised: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -59,6 +62,9 @@ pub enum Command {
     Classify(ClassifyArgs),
     /// Measure training and classification speed of the default Mark I and the reference MLP.
     Bench(BenchArgs),
+    /// Run an exhibit scene headless for many machine cycles with simulated visitors, and
+    /// report memory, entity counts and update time (museum mode's soak test).
+    Soak(SoakArgs),
     /// List the built-in image sets.
     List,
     /// Write an image set (a built-in one, say) as PNG files in class folders.
@@ -152,6 +158,21 @@ pub struct ClassifyArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct SoakArgs {
+    /// Exhibit scene (default: the built-in scenes/museum.ron).
+    #[arg(long, value_name = "FILE")]
+    pub scene: Option<PathBuf>,
+    /// Machine cycles (patterns presented) to run.
+    #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+    pub cycles: u64,
+    /// Measurements taken along the way.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub windows: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
 pub struct BenchArgs {
     /// Images to measure on (default: 60,000 generated figures).
     #[arg(long, value_name = "PATH")]
@@ -185,6 +206,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Eval(args)) => eval(args),
         Some(Command::Classify(args)) => classify(args),
         Some(Command::Bench(args)) => bench(args),
+        Some(Command::Soak(args)) => soak(args),
         Some(Command::List) => {
             list();
             Ok(ExitCode::SUCCESS)
@@ -192,6 +214,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Export(args)) => export(args),
         None => {
             let (scene, _) = load_scene(cli.scene.as_deref(), false)?;
+            // An exhibit runs under a supervisor that restarts it if it ever falls over.
+            if scene.exhibit.is_some() && !cli.supervised && cli.screenshot.is_none() {
+                return crate::kiosk::supervisor::supervise(&scene);
+            }
+            if let Some(config) = scene.exhibit.as_ref() {
+                crate::kiosk::supervisor::log_panics(config);
+            }
             crate::app::run(crate::app::WindowOptions {
                 scene,
                 screenshot: cli.screenshot.map(|path| (path, cli.frames)),
@@ -682,6 +711,43 @@ fn export(args: ExportArgs) -> Result<ExitCode> {
         }
     }
     println!("wrote {written} images under {}", args.out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn soak(args: SoakArgs) -> Result<ExitCode> {
+    let scene = match &args.scene {
+        Some(path) => Scene::load(path)?,
+        None => Scene::parse(crate::scene::MUSEUM_SCENE, crate::scene::MUSEUM_SCENE_NAME)?,
+    };
+    let scratch = std::env::temp_dir().join(format!("mark1-soak-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)
+        .with_context(|| format!("{}: cannot create", scratch.display()))?;
+    let report = crate::kiosk::soak::soak(scene, args.cycles, args.windows, &scratch);
+    let _ = std::fs::remove_dir_all(&scratch);
+    let report = report?;
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{} machine cycles in {} updates ({:.1} simulated hours, {:.0} s of wall time), {} visits, {} errors recovered",
+        report.cycles,
+        report.updates,
+        report.simulated_hours,
+        report.seconds,
+        report.visits,
+        report.recovered_errors
+    );
+    println!(
+        "{:>10}  {:>12}  {:>9}  {:>14}",
+        "cycles", "resident KiB", "entities", "update (us)"
+    );
+    for w in &report.windows {
+        println!(
+            "{:>10}  {:>12}  {:>9}  {:>14.1}",
+            w.cycles, w.resident_kib, w.entities, w.mean_update_us
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -18,6 +18,8 @@ pub const DEFAULT_SCENE_NAME: &str = "scenes/default.ron (built in)";
 pub const SHOWCASE_SCENE: &str = include_str!("../scenes/mark1.ron");
 /// How the showcase scene is named in messages.
 pub const SHOWCASE_SCENE_NAME: &str = "scenes/mark1.ron (built in)";
+pub const MUSEUM_SCENE: &str = include_str!("../scenes/museum.ron");
+pub const MUSEUM_SCENE_NAME: &str = "scenes/museum.ron (built in)";
 
 /// A machine and the experiment it runs: the whole configuration behind one seed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

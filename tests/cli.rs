@@ -576,3 +576,75 @@ fn without_a_display_the_window_is_one_error_line_not_a_panic() {
     let error = failure(&output);
     assert!(error.contains("no display"), "{error}");
 }
+
+#[test]
+fn a_soaked_exhibit_keeps_its_memory_entities_and_pace() {
+    let output = mark1(&["soak", "--cycles", "60000", "--windows", "6", "--json"]);
+    let report = json_of(&output);
+    let windows = report["windows"].as_array().unwrap();
+    assert_eq!(windows.len(), 6);
+    assert!(report["cycles"].as_u64().unwrap() >= 60_000);
+    assert!(report["visits"].as_u64().unwrap() >= 1, "{report}");
+    let entities: Vec<u64> = windows
+        .iter()
+        .map(|w| w["entities"].as_u64().unwrap())
+        .collect();
+    assert!(
+        entities.iter().all(|&e| e == entities[0]),
+        "entities {entities:?}"
+    );
+    let memory: Vec<u64> = windows
+        .iter()
+        .map(|w| w["resident_kib"].as_u64().unwrap())
+        .collect();
+    if memory[1] > 0 {
+        // after the first slice (start-up allocations), resident memory stays within 8 MiB
+        assert!(memory[5] <= memory[1] + 8 * 1024, "resident KiB {memory:?}");
+    }
+    let pace: Vec<f64> = windows
+        .iter()
+        .map(|w| w["mean_update_us"].as_f64().unwrap())
+        .collect();
+    let slowest_early = pace[..3].iter().cloned().fold(0.0, f64::max);
+    assert!(
+        pace[5] < 3.0 * slowest_early,
+        "update time per slice {pace:?}"
+    );
+}
+
+#[test]
+fn window_the_museum_exhibit_invites_a_touch_in_large_type() {
+    if !display_available() {
+        eprintln!("skipped: no display here; .ci/run runs this test under xvfb-run");
+        return;
+    }
+    let dir = scratch("window-museum");
+    let scene = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes/museum.ron");
+    let shot = dir.join("museum.png");
+    // run in a scratch folder: the exhibit writes its log and settings where it runs
+    let output = Command::new(env!("CARGO_BIN_EXE_mark1"))
+        .args([
+            "--scene",
+            scene.to_str().unwrap(),
+            "--frames",
+            "20",
+            "--screenshot",
+        ])
+        .arg(&shot)
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let image = image::open(&shot).unwrap().to_rgb8();
+    // the guide column's invitation, in lamp-yellow type, where the plots would be
+    let invitation = count_colour(&image, (756, 150, 1270, 260), [255, 235, 158], 20);
+    assert!(invitation > 1500, "invitation pixels: {invitation}");
+    // the retina shows a letter of the attract loop
+    assert!(count_colour(&image, (12, 80, 284, 350), [255, 235, 158], 12) > 300);
+    let log = std::fs::read_to_string(dir.join("mark1-museum.log")).unwrap();
+    assert!(log.contains("exhibit started"), "{log}");
+}

@@ -6,6 +6,8 @@
 
 pub mod screens;
 pub mod session;
+pub mod soak;
+pub mod supervisor;
 
 use bevy::prelude::*;
 

@@ -179,3 +179,118 @@ fn remember_language(mut chosen: MessageReader<LanguageChosen>, mut exhibit: Res
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use bevy::state::app::StatesPlugin;
+    use bevy::time::TimeUpdateStrategy;
+
+    use super::*;
+    use crate::scene::{MUSEUM_SCENE, Scene};
+    use crate::sim::RunState;
+    use crate::test_support::scratch_dir;
+
+    /// The museum exhibit on a small set, with a clock that moves a tenth of a second a frame.
+    fn exhibit_app(name: &str) -> (App, std::path::PathBuf) {
+        let dir = scratch_dir(name);
+        let mut scene = Scene::parse(MUSEUM_SCENE, "museum.ron").unwrap();
+        scene.data.samples_per_class = Some(12);
+        let mut config = scene.exhibit.take().unwrap();
+        config.idle_seconds = 6.0;
+        config.countdown_seconds = 2.0;
+        config.state_file = dir.join("state.ron");
+        config.log_file = dir.join("exhibit.log");
+        let mut app = App::new();
+        app.add_plugins((MinimalPlugins, StatesPlugin))
+            .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(
+                100,
+            )))
+            .insert_resource(Bench::prepare(scene).unwrap())
+            .insert_resource(Exhibit::new(config))
+            .add_plugins((crate::sim::plugin, plugin));
+        for _ in 0..3 {
+            app.update();
+        }
+        (app, dir)
+    }
+
+    fn run_state(app: &App) -> RunState {
+        *app.world().resource::<State<RunState>>().get()
+    }
+
+    fn seconds(app: &mut App, s: f32) {
+        for _ in 0..(s * 10.0).round() as usize {
+            app.update();
+        }
+    }
+
+    #[test]
+    fn a_touch_hands_a_fresh_machine_to_the_visitor_and_idleness_takes_it_back() {
+        let (mut app, dir) = exhibit_app("kiosk-visit");
+        seconds(&mut app, 5.0);
+        assert_eq!(run_state(&app), RunState::Running, "the attract loop runs");
+        assert!(app.world().resource::<Bench>().trials > 0);
+        app.world_mut().write_message(VisitorTouched);
+        seconds(&mut app, 0.3);
+        let bench = app.world().resource::<Bench>();
+        assert_eq!(run_state(&app), RunState::Paused);
+        assert!(!bench.auto_learn, "the visitor teaches");
+        assert!(
+            bench.machine().weights.iter().all(|&w| w == 0.0),
+            "fresh pots"
+        );
+        assert!(matches!(
+            app.world().resource::<Exhibit>().session.phase,
+            Phase::Visiting { .. }
+        ));
+        seconds(&mut app, 6.5);
+        assert!(matches!(
+            app.world().resource::<Exhibit>().session.phase,
+            Phase::Countdown { .. }
+        ));
+        seconds(&mut app, 2.5);
+        assert_eq!(
+            app.world().resource::<Exhibit>().session.phase,
+            Phase::Attract
+        );
+        seconds(&mut app, 0.3);
+        assert_eq!(run_state(&app), RunState::Running);
+        assert!(app.world().resource::<Bench>().auto_learn);
+        let log = std::fs::read_to_string(dir.join("exhibit.log")).unwrap();
+        assert!(
+            log.contains("visit 1 started") && log.contains("back to the attract loop"),
+            "{log}"
+        );
+        let saved = std::fs::read_to_string(dir.join("state.ron")).unwrap();
+        assert!(saved.contains("visits: 1"), "{saved}");
+    }
+
+    #[test]
+    fn an_error_is_logged_and_the_exhibit_returns_to_its_attract_loop() {
+        let (mut app, dir) = exhibit_app("kiosk-error");
+        app.world_mut().write_message(VisitorTouched);
+        seconds(&mut app, 0.5);
+        app.world_mut()
+            .write_message(MachineRequest::LoadImages("/no/such/images".into()));
+        seconds(&mut app, 0.5);
+        let exhibit = app.world().resource::<Exhibit>();
+        assert_eq!(exhibit.session.phase, Phase::Attract);
+        assert_eq!(exhibit.recovered_errors, 1);
+        assert_eq!(run_state(&app), RunState::Running);
+        let log = std::fs::read_to_string(dir.join("exhibit.log")).unwrap();
+        assert!(log.contains("error, back to the attract loop") && log.contains("/no/such/images"));
+    }
+
+    #[test]
+    fn the_chosen_language_survives_a_restart() {
+        let (mut app, _dir) = exhibit_app("kiosk-language");
+        app.world_mut().write_message(LanguageChosen("de".into()));
+        app.world_mut().write_message(LanguageChosen("xx".into()));
+        seconds(&mut app, 0.2);
+        let config = app.world().resource::<Exhibit>().config.clone();
+        let restarted = Exhibit::new(config);
+        assert_eq!(restarted.language(), "de");
+    }
+}
