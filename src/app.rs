@@ -9,10 +9,12 @@ use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 use bevy::window::{CursorOptions, MonitorSelection, WindowMode, WindowResolution};
 
+use crate::exhibit::ExhibitConfig;
 use crate::kiosk::{self, Exhibit};
+use crate::lesson_view::{self, ShownLesson};
 use crate::model_file::write_atomically;
 use crate::panel::{self, Selection, palette::DESIGN_SIZE};
-use crate::scene::Scene;
+use crate::scene::{ModelConfig, Scene};
 use crate::sim::{self, Bench, MachineRequest, Speed};
 
 /// How the window starts.
@@ -49,8 +51,19 @@ const WARM_UP_FRAMES: u32 = 10;
 
 /// Opens the window and runs until it is closed (or the screenshot is saved).
 pub fn run(options: WindowOptions) -> Result<()> {
+    // A lesson brings its own data: run it, then show what it found.
+    let lesson = match &options.scene.model {
+        ModelConfig::Lesson(lesson) => Some(ShownLesson {
+            report: lesson.run(options.scene.seed),
+            description: options.scene.description.clone(),
+        }),
+        _ => None,
+    };
     // Load the images and build the machines before a window exists: bad input is a message.
-    let bench = Bench::prepare(options.scene.clone())?;
+    let bench = match lesson {
+        Some(_) => None,
+        None => Some(Bench::prepare(options.scene.clone())?),
+    };
     if cfg!(all(unix, not(target_os = "macos")))
         && std::env::var_os("DISPLAY").is_none()
         && std::env::var_os("WAYLAND_DISPLAY").is_none()
@@ -89,25 +102,15 @@ pub fn run(options: WindowOptions) -> Result<()> {
                 ..default()
             }),
     )
-    .insert_resource(bench)
-    .insert_resource(ClearColor(panel::palette::BACKGROUND))
-    .add_plugins((sim::plugin, panel::plugin));
-    if let Some(config) = exhibit {
-        app.insert_resource(Exhibit::new(config))
-            .add_plugins(kiosk::plugin);
-    } else {
-        app.world_mut()
-            .write_message(MachineRequest::SetSpeed(Speed::PerSecond(4.0)));
-        app.world_mut().write_message(MachineRequest::Run);
+    .insert_resource(ClearColor(panel::palette::BACKGROUND));
+    if let Some(lesson) = lesson {
+        app.insert_resource(lesson).add_plugins(lesson_view::plugin);
     }
-    if let Some(n) = options.patterns_per_frame {
-        app.world_mut()
-            .write_message(MachineRequest::SetSpeed(Speed::PerUpdate(n.max(1))));
+    if let Some(bench) = bench {
+        app.insert_resource(bench)
+            .add_plugins((sim::plugin, panel::plugin));
+        start_machine(&mut app, exhibit, &options);
     }
-    if let Some(a) = options.select_a_unit {
-        app.world_mut().resource_mut::<Selection>().a_unit = Some(a);
-    }
-    app.world_mut().resource_mut::<Selection>().zoomed = options.zoom_dials;
     if let Some((path, frames)) = options.screenshot {
         app.insert_resource(ScreenshotPlan {
             path,
@@ -127,6 +130,26 @@ pub fn run(options: WindowOptions) -> Result<()> {
         AppExit::Success => Ok(()),
         AppExit::Error(code) => bail!("the window closed with error code {code}"),
     }
+}
+
+/// Starts the machine on the bench: an exhibit's attract loop, or the desktop's gentle pace,
+/// with the panel set up as the options ask.
+fn start_machine(app: &mut App, exhibit: Option<ExhibitConfig>, options: &WindowOptions) {
+    if let Some(config) = exhibit {
+        app.insert_resource(Exhibit::new(config))
+            .add_plugins(kiosk::plugin);
+    } else {
+        app.world_mut()
+            .write_message(MachineRequest::SetSpeed(Speed::PerSecond(4.0)));
+        app.world_mut().write_message(MachineRequest::Run);
+    }
+    if let Some(n) = options.patterns_per_frame {
+        app.world_mut()
+            .write_message(MachineRequest::SetSpeed(Speed::PerUpdate(n.max(1))));
+    }
+    let mut selection = app.world_mut().resource_mut::<Selection>();
+    selection.a_unit = options.select_a_unit;
+    selection.zoomed = options.zoom_dials;
 }
 
 /// Counts frames; at the planned one, captures the window. Gives up (with an error) if no

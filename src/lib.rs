@@ -21,6 +21,7 @@ pub mod data;
 pub mod exhibit;
 pub mod experiment;
 pub mod kiosk;
+pub mod lesson_view;
 pub mod lessons;
 pub mod model_file;
 pub mod nn;
