@@ -199,6 +199,7 @@ fn build_screens(
                     Node {
                         width: px(48),
                         height: px(48),
+                        flex_shrink: 0.0,
                         justify_content: JustifyContent::Center,
                         align_items: AlignItems::Center,
                         border: UiRect::all(px(1)),

@@ -85,7 +85,10 @@ fn build_header(
                 DIM_TEXT,
                 false,
             ),
-            TextLayout::no_wrap(),
+            Node {
+                flex_shrink: 1.0,
+                ..default()
+            },
         ));
         parent.spawn(Node {
             flex_grow: 1.0,
@@ -417,6 +420,7 @@ fn label_buttons(
 
 fn update_readouts(
     bench: Res<Bench>,
+    labels: Res<super::Labels>,
     speed: Res<Speed>,
     notice: Res<Notice>,
     mut readouts: Query<(&Readout, &mut Text, &mut TextColor)>,
@@ -424,10 +428,13 @@ fn update_readouts(
     for (readout, mut text, mut color) in &mut readouts {
         let words = match readout {
             Readout::Counters => format!(
-                "Epoch {}   pattern {} of {}   errors this epoch {}   patterns in all {}",
+                "{} {}   {} {}/{}   {} {}   \u{03A3} {}",
+                labels.get("epoch"),
                 bench.epoch(),
+                labels.get("pattern"),
                 bench.cursor,
                 bench.order.len(),
+                labels.get("errors"),
                 bench.epoch_errors,
                 bench.trials
             ),

@@ -168,10 +168,9 @@ fn draw_errors(canvas: &mut Raster, mark1: &[EpochRecord], modern: &[EpochRecord
         .unwrap_or(1)
         .max(1) as f32;
     // every epoch so far, at least twelve slots wide
-    let skip = 0;
     let slot = area.width() / mark1.len().max(12) as f32;
-    for (k, record) in mark1.iter().enumerate().skip(skip) {
-        let x = area.min.x + (k - skip) as f32 * slot;
+    for (k, record) in mark1.iter().enumerate() {
+        let x = area.min.x + k as f32 * slot;
         let h = area.height() * record.errors as f32 / most;
         // the Mark I's bar is solid; the MLP's beside it is an outline
         canvas.fill_rect(

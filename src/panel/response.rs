@@ -117,17 +117,7 @@ fn fit_lamp_to_response_unit(
     };
     let machine = bench.machine();
     let j = unit.index;
-    let name = match machine.coding {
-        Coding::OnePerClass => machine
-            .classes
-            .get(j)
-            .cloned()
-            .unwrap_or_else(|| "spare".into()),
-        Coding::Binary if j < crate::nn::mark1::code_bits(machine.classes.len()) => {
-            format!("bit {j}")
-        }
-        Coding::Binary => "spare".into(),
-    };
+    let name = unit_name(machine, j);
     let width = (436.0 / machine.r_units as f32 - 4.0).clamp(30.0, 52.0);
     let lamp = width.min(30.0);
     commands
@@ -168,6 +158,21 @@ fn fit_lamp_to_response_unit(
                 true,
             ));
         });
+}
+
+/// What R-unit `j` stands for: its class (one per class), its bit (binary code), or "spare".
+fn unit_name(machine: &crate::nn::mark1::Mark1, j: usize) -> String {
+    match machine.coding {
+        Coding::OnePerClass => machine
+            .classes
+            .get(j)
+            .cloned()
+            .unwrap_or_else(|| "spare".into()),
+        Coding::Binary if j < crate::nn::mark1::code_bits(machine.classes.len()) => {
+            format!("bit {j}")
+        }
+        Coding::Binary => "spare".into(),
+    }
 }
 
 fn truncate(name: &str, chars: usize) -> String {
@@ -320,11 +325,7 @@ fn draw_dials(
         canvas.store(&mut image);
     }
     if let Ok(mut caption) = caption.single_mut() {
-        let name = machine
-            .classes
-            .get(r)
-            .cloned()
-            .unwrap_or_else(|| format!("R{r}"));
+        let name = unit_name(machine, r);
         caption.0 = if selection.zoomed {
             format!(
                 "{name}: pots {}-{} of {}, full scale \u{00B1}{scale}",

@@ -284,6 +284,11 @@ impl Bench {
         Ok(seed)
     }
 
+    /// The Mark I, to change its learning settings.
+    pub fn machine_mut(&mut self) -> &mut Mark1 {
+        self.parts().0
+    }
+
     pub fn machine(&self) -> &Mark1 {
         self.experiment
             .mark1()
@@ -395,9 +400,8 @@ impl Bench {
             modern_right: current.modern.as_ref().map(|(p, _)| *p == label),
         };
         let active = current.active.clone();
-        if outcome.mark1_right {
-            // counted here, as `train_epoch` counts: the answer before correction
-        } else {
+        // an error is the answer before correction, as `train_epoch` counts it
+        if !outcome.mark1_right {
             self.epoch_errors += 1;
         }
         if self.auto_learn {

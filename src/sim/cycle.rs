@@ -214,26 +214,10 @@ fn follow_requests(
                 }
             }
             MachineRequest::SetAutoLearn(on) => bench.auto_learn = *on,
-            MachineRequest::SetRule(rule) => {
-                if let crate::experiment::Learner::Mark1 { machine, .. } =
-                    &mut bench.experiment.learner
-                {
-                    machine.learning.rule = *rule;
-                }
-            }
-            MachineRequest::SetValueSystem(system) => {
-                if let crate::experiment::Learner::Mark1 { machine, .. } =
-                    &mut bench.experiment.learner
-                {
-                    machine.learning.system = *system;
-                }
-            }
+            MachineRequest::SetRule(rule) => bench.machine_mut().learning.rule = *rule,
+            MachineRequest::SetValueSystem(system) => bench.machine_mut().learning.system = *system,
             MachineRequest::SetRate(rate) => {
-                if let crate::experiment::Learner::Mark1 { machine, .. } =
-                    &mut bench.experiment.learner
-                {
-                    machine.learning.rate = rate.max(f32::MIN_POSITIVE);
-                }
+                bench.machine_mut().learning.rate = rate.max(f32::MIN_POSITIVE);
             }
             MachineRequest::ShowImage(image) => {
                 bench.show_image(image.clone());
