@@ -40,6 +40,9 @@ pub enum ControlKind {
     Force,
     ClearDrawing,
     Zoom,
+    /// Touching an A-unit lamp to see its plugboard wiring (11 px lamps: below the 48 px a
+    /// kiosk control should have, so exhibits leave it out unless the screen is large).
+    Wiring,
 }
 
 /// How a scene runs as an unattended exhibit (`exhibit: Some((...))` in a scene file).

@@ -11,7 +11,7 @@ use crate::panel::{
     CounterLine, Governs, Labels, LayoutSpawned, Localized, NoticeLine, PanelAction, PanelDraw,
     PanelFonts, Slot, text,
 };
-use crate::sim::{Bench, MachineRequest, Origin};
+use crate::sim::{AssociationUnit, Bench, MachineRequest, Origin};
 
 /// How many "about" pages the strings files hold (`about_1` .. `about_N`).
 pub const ABOUT_PAGES: usize = 5;
@@ -508,12 +508,23 @@ fn control_of(action: &PanelAction) -> Option<ControlKind> {
 
 /// Hides the controls the scene locks (new ones too, such as the teaching buttons of a new
 /// image set).
+fn allowed_control(exhibit: &Exhibit, kind: ControlKind) -> bool {
+    exhibit.config.controls.contains(&kind)
+}
+
 fn lock_controls(
     exhibit: Res<Exhibit>,
     mut buttons: Query<(&PanelAction, &mut Node), Added<PanelAction>>,
     mut labels: Query<(&Governs, &mut Node), (Added<Governs>, Without<PanelAction>)>,
     mut notices: Query<&mut Node, (Added<NoticeLine>, Without<Governs>, Without<PanelAction>)>,
+    lamps: Query<Entity, Added<AssociationUnit>>,
+    mut commands: Commands,
 ) {
+    if !allowed_control(&exhibit, ControlKind::Wiring) {
+        for lamp in &lamps {
+            commands.entity(lamp).insert(Pickable::IGNORE);
+        }
+    }
     // the machine's own messages are for operators, not visitors (errors go to the log)
     for mut node in &mut notices {
         node.display = Display::None;

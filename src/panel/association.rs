@@ -67,12 +67,9 @@ fn build_association_bank(
                 ..default()
             })
             .with_children(|row| {
-                row.spawn(localized_text(
-                    &fonts,
-                    "hint_wiring",
-                    SMALL_SIZE,
-                    DIM_TEXT,
-                    false,
+                row.spawn((
+                    localized_text(&fonts, "hint_wiring", SMALL_SIZE, DIM_TEXT, false),
+                    super::Governs(crate::exhibit::ControlKind::Wiring),
                 ));
                 row.spawn(button(
                     &fonts,
