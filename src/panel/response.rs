@@ -226,6 +226,13 @@ fn light_response_lamps(
     }
 }
 
+/// The dial bank's drawing: the faces for one view, and the faces with their needles.
+#[derive(Default)]
+struct DialCanvas {
+    faces: Option<((usize, usize, usize, Option<usize>), Raster)>,
+    needles: Option<Raster>,
+}
+
 /// The smallest of 4, 10, 20, 50, 100... not below `x`: the dials' full-scale reading.
 fn full_scale(x: f32) -> f32 {
     let mut scale = 4.0;
@@ -250,7 +257,7 @@ fn draw_dials(
     bank: Query<&ImageNode, With<DialBank>>,
     mut caption: Query<&mut Text, With<DialCaption>>,
     mut images: ResMut<Assets<Image>>,
-    mut canvas: Local<Option<Raster>>,
+    mut canvas: Local<DialCanvas>,
 ) {
     if changed.is_empty() && !selection.is_changed() {
         return;
@@ -277,39 +284,52 @@ fn draw_dials(
     } else {
         (0, shafts.len().min(DIAL_COLUMNS * 12), DIAL_COLUMNS)
     };
-    let canvas = canvas.get_or_insert_with(|| {
-        Raster::new(
+    let canvas = &mut *canvas;
+    let pitch = DIALS_SIZE.x * DIALS_SCALE / columns as f32;
+    let radius = pitch * 0.44;
+    let centre_of = |k: usize| {
+        Vec2::new(
+            (k % columns) as f32 * pitch + pitch / 2.0,
+            (k / columns) as f32 * pitch + pitch / 2.0,
+        )
+    };
+    // The faces (disc, rim, zero mark) change only with the view: drawn once, then copied.
+    let view = (first, count, columns, selection.a_unit);
+    if canvas.faces.as_ref().is_none_or(|(v, _)| *v != view) {
+        let mut faces = Raster::new(
             (DIALS_SIZE.x * DIALS_SCALE) as u32,
             (DIALS_SIZE.y * DIALS_SCALE) as u32,
             rgba(PANEL),
-        )
-    });
-    canvas.clear(rgba(PANEL));
-    let pitch = canvas.width as f32 / columns as f32;
-    let radius = pitch * 0.44;
+        );
+        for k in 0..count {
+            let centre = centre_of(k);
+            let selected = selection.a_unit == Some(first + k);
+            faces.disc(centre.x, centre.y, radius, rgba(LAMP_OFF));
+            faces.ring(
+                centre.x,
+                centre.y,
+                radius,
+                (radius * 0.14).max(1.5),
+                rgba(if selected { SELECTED } else { LAMP_RIM }),
+            );
+            // zero mark at twelve o'clock
+            faces.line(
+                centre - Vec2::Y * radius * 0.95,
+                centre - Vec2::Y * radius * 0.75,
+                1.5,
+                rgba(DIM_TEXT),
+            );
+        }
+        canvas.faces = Some((view, faces));
+    }
+    let faces = &canvas.faces.as_ref().expect("drawn above").1;
+    let canvas = canvas
+        .needles
+        .get_or_insert_with(|| Raster::new(faces.width, faces.height, rgba(PANEL)));
+    canvas.rgba.copy_from_slice(&faces.rgba);
     for k in 0..count {
-        let a = first + k;
-        let centre = Vec2::new(
-            (k % columns) as f32 * pitch + pitch / 2.0,
-            (k / columns) as f32 * pitch + pitch / 2.0,
-        );
-        let selected = selection.a_unit == Some(a);
-        canvas.disc(centre.x, centre.y, radius, rgba(LAMP_OFF));
-        canvas.ring(
-            centre.x,
-            centre.y,
-            radius,
-            (radius * 0.14).max(1.5),
-            rgba(if selected { SELECTED } else { LAMP_RIM }),
-        );
-        // zero mark at twelve o'clock
-        canvas.line(
-            centre - Vec2::Y * radius * 0.95,
-            centre - Vec2::Y * radius * 0.75,
-            1.5,
-            rgba(DIM_TEXT),
-        );
-        let w = shafts[a];
+        let centre = centre_of(k);
+        let w = shafts[first + k];
         let angle = (w / scale).clamp(-1.0, 1.0) * NEEDLE_SWING;
         let tip = centre + Vec2::new(angle.sin(), -angle.cos()) * radius * 0.8;
         let color = if w > 0.0 {
