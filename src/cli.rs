@@ -687,28 +687,7 @@ fn export(args: ExportArgs) -> Result<ExitCode> {
     let mut written = 0;
     for (part, set) in parts {
         let Some(set) = set else { continue };
-        for (k, (image, &label)) in set.images.iter().zip(&set.labels).enumerate() {
-            // Class names may hold characters a file system refuses ("T-shirt/top").
-            let class: String = set.classes[label as usize]
-                .chars()
-                .map(|c| {
-                    if c.is_alphanumeric() || "-_ ".contains(c) {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-            let dir = args.out.join(part).join(class);
-            std::fs::create_dir_all(&dir)
-                .with_context(|| format!("{}: cannot create", dir.display()))?;
-            let path = dir.join(format!("{k:05}.png"));
-            image::GrayImage::from_raw(image.width, image.height, image.pixels.clone())
-                .context("image size")?
-                .save(&path)
-                .with_context(|| format!("{}: cannot write", path.display()))?;
-            written += 1;
-        }
+        written += folder::write_class_folders(set, &args.out.join(part))?;
     }
     println!("wrote {written} images under {}", args.out.display());
     Ok(ExitCode::SUCCESS)

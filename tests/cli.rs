@@ -45,14 +45,7 @@ fn failure(output: &Output) -> String {
 /// Writes the generated left/right cards as PNG files: root/<class>/<k>.png.
 fn write_cards(root: &Path, per_class: usize, seed: u64) {
     let (set, _) = mark1::data::builtin::generate("left-right", seed, Some(per_class)).unwrap();
-    for (k, (image, &label)) in set.images.iter().zip(&set.labels).enumerate() {
-        let dir = root.join(&set.classes[label as usize]);
-        std::fs::create_dir_all(&dir).unwrap();
-        image::GrayImage::from_raw(image.width, image.height, image.pixels.clone())
-            .unwrap()
-            .save(dir.join(format!("{k:03}.png")))
-            .unwrap();
-    }
+    mark1::data::folder::write_class_folders(&set, root).unwrap();
 }
 
 #[test]
@@ -287,7 +280,7 @@ fn classify_reports_each_bad_file_and_exits_non_zero() {
         "--json",
     ]));
     write_cards(&dir.join("cards"), 1, 5);
-    let good = dir.join("cards").join("right").join("001.png");
+    let good = dir.join("cards").join("right").join("00001.png");
     let broken = dir.join("broken.png");
     std::fs::write(&broken, b"nope").unwrap();
     let output = mark1(&[
@@ -300,7 +293,7 @@ fn classify_reports_each_bad_file_and_exits_non_zero() {
     assert!(!output.status.success());
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stdout.contains("001.png: "), "{stdout}");
+    assert!(stdout.contains("00001.png: "), "{stdout}");
     assert!(stderr.contains("broken.png"), "{stderr}");
 }
 
@@ -408,7 +401,7 @@ fn an_mlp_trains_saves_evaluates_and_classifies() {
     assert_eq!(evaluated["accuracy"].as_f64().unwrap(), test_accuracy);
     assert_eq!(evaluated["confusion"], trained["confusion"]);
 
-    let card = data.join("test").join("right").join("010.png");
+    let card = data.join("test").join("right").join("00010.png");
     let classified = json_of(&mark1(&[
         "classify",
         "--load",

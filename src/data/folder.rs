@@ -184,6 +184,32 @@ pub fn load_class_folders(root: &Path) -> Result<FolderSet> {
     Ok(FolderSet { set, warnings })
 }
 
+/// Writes `set` as PNG files in class folders, `root/<class>/<k>.png`, the layout [`load`](super::load) reads back; characters a file system may refuse
+/// in a class name ("T-shirt/top") become `_`. Returns how many files were written.
+pub fn write_class_folders(set: &ImageSet, root: &Path) -> Result<usize> {
+    for (k, (image, &label)) in set.images.iter().zip(&set.labels).enumerate() {
+        let class: String = set.classes[label as usize]
+            .chars()
+            .map(|c| {
+                if c.is_alphanumeric() || "-_ ".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let dir = root.join(class);
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("{}: cannot create", dir.display()))?;
+        let path = dir.join(format!("{k:05}.png"));
+        image::GrayImage::from_raw(image.width, image.height, image.pixels.clone())
+            .context("image size")?
+            .save(&path)
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    Ok(set.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -169,7 +169,16 @@ fn overlay_layer(which: Overlay) -> impl Bundle {
     )
 }
 
-fn overlay_box(width: Val) -> Node {
+/// The framed box an overlay shows its content in.
+fn overlay_box(width: Val, border: Color) -> impl Bundle {
+    (
+        overlay_box_node(width),
+        BackgroundColor(PANEL),
+        BorderColor::all(border),
+    )
+}
+
+fn overlay_box_node(width: Val) -> Node {
     Node {
         width,
         flex_direction: FlexDirection::Column,
@@ -278,11 +287,7 @@ fn build_screens(
             root.spawn(overlay_layer(Overlay::Countdown))
                 .with_children(|layer| {
                     layer
-                        .spawn((
-                            overlay_box(px(560)),
-                            BackgroundColor(PANEL),
-                            BorderColor::all(SELECTED),
-                        ))
+                        .spawn(overlay_box(px(560), SELECTED))
                         .with_children(|panel| {
                             panel.spawn((Live::Countdown, text(&fonts, "", 28.0, ENGRAVING, true)));
                             panel.spawn(kiosk_button(
@@ -296,11 +301,7 @@ fn build_screens(
             root.spawn(overlay_layer(Overlay::About))
                 .with_children(|layer| {
                     layer
-                        .spawn((
-                            overlay_box(px(900)),
-                            BackgroundColor(PANEL),
-                            BorderColor::all(PANEL_EDGE),
-                        ))
+                        .spawn(overlay_box(px(900), PANEL_EDGE))
                         .with_children(|panel| {
                             panel
                                 .spawn((Live::AboutTitle, text(&fonts, "", 30.0, ENGRAVING, true)));
@@ -345,11 +346,7 @@ fn build_screens(
             root.spawn(overlay_layer(Overlay::Pin))
                 .with_children(|layer| {
                     layer
-                        .spawn((
-                            overlay_box(px(340)),
-                            BackgroundColor(PANEL),
-                            BorderColor::all(PANEL_EDGE),
-                        ))
+                        .spawn(overlay_box(px(340), PANEL_EDGE))
                         .with_children(|panel| {
                             panel.spawn((
                                 text(&fonts, "", 20.0, ENGRAVING, true),
@@ -395,11 +392,7 @@ fn build_screens(
             root.spawn(overlay_layer(Overlay::Menu))
                 .with_children(|layer| {
                     layer
-                        .spawn((
-                            overlay_box(px(460)),
-                            BackgroundColor(PANEL),
-                            BorderColor::all(SELECTED),
-                        ))
+                        .spawn(overlay_box(px(460), SELECTED))
                         .with_children(|panel| {
                             panel.spawn((
                                 text(&fonts, "", 24.0, ENGRAVING, true),

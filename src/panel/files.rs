@@ -159,14 +159,7 @@ mod tests {
     /// Writes builtin:left-right as PNG class folders.
     fn write_cards(root: &Path) {
         let (set, _) = crate::data::builtin::generate("left-right", 3, Some(8)).unwrap();
-        for (k, (image, &label)) in set.images.iter().zip(&set.labels).enumerate() {
-            let dir = root.join(&set.classes[label as usize]);
-            std::fs::create_dir_all(&dir).unwrap();
-            image::GrayImage::from_raw(image.width, image.height, image.pixels.clone())
-                .unwrap()
-                .save(dir.join(format!("{k:03}.png")))
-                .unwrap();
-        }
+        crate::data::folder::write_class_folders(&set, root).unwrap();
     }
 
     #[test]
