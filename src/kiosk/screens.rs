@@ -8,8 +8,8 @@ use super::session::{Exhibit, LanguageChosen, VisitorTouched};
 use crate::exhibit::{ControlKind, Phase, Strings};
 use crate::panel::palette::*;
 use crate::panel::{
-    CounterLine, Governs, Labels, LayoutSpawned, Localized, NoticeLine, PanelAction, PanelDraw,
-    PanelFonts, Slot, text,
+    ButtonStyle, CounterLine, Governs, Labels, LayoutSpawned, Localized, NoticeLine, PanelAction,
+    PanelDraw, PanelFonts, Slot, styled_button, text,
 };
 use crate::sim::{AssociationUnit, Bench, MachineRequest, Origin};
 
@@ -118,6 +118,16 @@ fn switch_language(
     }
 }
 
+/// The exhibit's buttons: larger than the panel's, and never squeezed.
+const KIOSK_BUTTON: ButtonStyle = ButtonStyle {
+    height: 56.0,
+    font_size: 20.0,
+    border: 2.0,
+    radius: 8.0,
+    padding: 14.0,
+    shrinks: false,
+};
+
 /// A big touch button for the exhibit.
 fn kiosk_button(
     fonts: &PanelFonts,
@@ -125,31 +135,7 @@ fn kiosk_button(
     action: KioskAction,
     width: f32,
 ) -> impl Bundle + use<> {
-    (
-        Button,
-        action,
-        Node {
-            min_width: px(width),
-            height: px(56),
-            flex_shrink: 0.0,
-            padding: UiRect::horizontal(px(14)),
-            justify_content: JustifyContent::Center,
-            align_items: AlignItems::Center,
-            border: UiRect::all(px(2)),
-            border_radius: BorderRadius::all(px(8)),
-            ..default()
-        },
-        BackgroundColor(BUTTON),
-        BorderColor::all(PANEL_EDGE),
-        children![(
-            text(fonts, key.to_string(), 20.0, ENGRAVING, true),
-            Localized {
-                key: key.to_string(),
-                upper: false,
-            },
-            TextLayout::no_wrap(),
-        )],
-    )
+    styled_button(fonts, key, action, width, &KIOSK_BUTTON)
 }
 
 /// A full-screen layer that centres one box and, while shown, takes every touch (a modal).

@@ -212,33 +212,66 @@ fn relabel(labels: Res<Labels>, mut texts: Query<(Ref<Localized>, &mut Text)>) {
     }
 }
 
-/// A push button of at least touch size.
+/// How a push button is drawn: the panel's and the exhibit's differ only in these.
+pub struct ButtonStyle {
+    pub height: f32,
+    pub font_size: f32,
+    pub border: f32,
+    pub radius: f32,
+    pub padding: f32,
+    /// Whether the button may shrink below its width in a crowded row.
+    pub shrinks: bool,
+}
+
+/// The panel's buttons: 48 px tall, the touch size Material asks for.
+pub const PANEL_BUTTON: ButtonStyle = ButtonStyle {
+    height: BUTTON_HEIGHT,
+    font_size: LABEL_SIZE,
+    border: 1.0,
+    radius: 6.0,
+    padding: 10.0,
+    shrinks: true,
+};
+
+/// A push button carrying `action`, its label looked up as a strings key.
+pub fn styled_button<A: Component>(
+    fonts: &PanelFonts,
+    label: &str,
+    action: A,
+    width: f32,
+    style: &ButtonStyle,
+) -> impl Bundle + use<A> {
+    (
+        Button,
+        action,
+        Node {
+            min_width: px(width),
+            height: px(style.height),
+            flex_shrink: if style.shrinks { 1.0 } else { 0.0 },
+            padding: UiRect::horizontal(px(style.padding)),
+            justify_content: JustifyContent::Center,
+            align_items: AlignItems::Center,
+            border: UiRect::all(px(style.border)),
+            border_radius: BorderRadius::all(px(style.radius)),
+            ..default()
+        },
+        BackgroundColor(BUTTON),
+        BorderColor::all(PANEL_EDGE),
+        children![(
+            localized_text(fonts, label, style.font_size, ENGRAVING, true),
+            TextLayout::no_wrap()
+        )],
+    )
+}
+
+/// A panel push button of at least touch size.
 pub fn button(
     fonts: &PanelFonts,
     label: impl Into<String>,
     action: PanelAction,
     width: f32,
 ) -> impl Bundle {
-    (
-        Button,
-        action,
-        Node {
-            min_width: px(width),
-            height: px(BUTTON_HEIGHT),
-            padding: UiRect::horizontal(px(10)),
-            justify_content: JustifyContent::Center,
-            align_items: AlignItems::Center,
-            border: UiRect::all(px(1)),
-            border_radius: BorderRadius::all(px(6)),
-            ..default()
-        },
-        BackgroundColor(BUTTON),
-        BorderColor::all(PANEL_EDGE),
-        children![(
-            localized_text(fonts, &label.into(), LABEL_SIZE, ENGRAVING, true),
-            TextLayout::no_wrap()
-        )],
-    )
+    styled_button(fonts, &label.into(), action, width, &PANEL_BUTTON)
 }
 
 /// A framed instrument area.
