@@ -85,8 +85,11 @@ fn build_header(
                 DIM_TEXT,
                 false,
             ),
+            // two lines at most: a long scene name must not push the header's buttons away
             Node {
                 flex_shrink: 1.0,
+                max_height: px(30),
+                overflow: Overflow::clip(),
                 ..default()
             },
         ));
