@@ -6,6 +6,7 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::chart::{Axis, Chart, Ink, Mark};
 use crate::nn::activation::Activation;
 use crate::nn::loss::{Loss, Targets};
 use crate::nn::mlp::{
@@ -23,11 +24,12 @@ pub enum Lesson {
     VanishingGradients(VanishingLesson),
 }
 
-/// What a lesson found: lines for people and figures for tests and `--json`.
+/// What a lesson found: lines for people, charts for the window, figures for tests and `--json`.
 #[derive(Clone, Debug)]
 pub struct LessonReport {
     pub title: String,
     pub lines: Vec<String>,
+    pub charts: Vec<Chart>,
     pub figures: serde_json::Value,
 }
 
@@ -171,6 +173,9 @@ pub struct LdaComparison {
     pub lda_accuracy: f64,
     pub logistic_accuracy: f64,
     pub final_loss: f64,
+    /// The test points (x1, x2) and their classes, for the scatter.
+    pub test_points: Vec<[f64; 2]>,
+    pub test_labels: Vec<u16>,
 }
 
 /// Class means and the shared covariance of the lesson's Gaussians.
@@ -287,6 +292,11 @@ impl LdaLesson {
             lda_accuracy: lda_right as f64 / total,
             logistic_accuracy: logistic_right as f64 / total,
             final_loss,
+            test_points: test
+                .chunks_exact(2)
+                .map(|x| [x[0] as f64, x[1] as f64])
+                .collect(),
+            test_labels,
         }
     }
 }
@@ -305,6 +315,7 @@ impl LdaComparison {
                 format!("cosine between the two w: {:.4}; same decision on {:.1}% of test points", self.cosine, 100.0 * self.agreement),
                 format!("test accuracy: LDA {:.4}, logistic regression {:.4}", self.lda_accuracy, self.logistic_accuracy),
             ],
+            charts: vec![self.chart()],
             figures: json!({
                 "cosine": self.cosine,
                 "agreement": self.agreement,
@@ -312,6 +323,67 @@ impl LdaComparison {
                 "logistic_accuracy": self.logistic_accuracy,
                 "final_loss": self.final_loss,
             }),
+        }
+    }
+}
+
+impl LdaComparison {
+    /// The test points of both classes and the two rules' decision lines, w^T x + b = 0.
+    fn chart(&self) -> Chart {
+        let (x, y) = (Axis::linear("x1", -4.5, 4.5), Axis::linear("x2", -4.0, 5.0));
+        let line = |w: &[f64; 2], b: f64| {
+            // Solve w0 x1 + w1 x2 + b = 0 along whichever coordinate the line is steeper in.
+            if w[1].abs() >= w[0].abs() {
+                [x.min, x.max]
+                    .map(|x1| [x1, -(w[0] * x1 + b) / w[1]])
+                    .to_vec()
+            } else {
+                [y.min, y.max]
+                    .map(|x2| [-(w[1] * x2 + b) / w[0], x2])
+                    .to_vec()
+            }
+        };
+        let class = |c: u16| {
+            self.test_points
+                .iter()
+                .zip(&self.test_labels)
+                .filter(|(_, l)| **l == c)
+                .map(|(p, _)| *p)
+                .take(200)
+                .collect::<Vec<_>>()
+        };
+        let (lda_line, logistic_line) = (
+            line(&self.lda_w, self.lda_b),
+            line(&self.logistic_w, self.logistic_b),
+        );
+        Chart {
+            title: "Test points and the two decision lines".into(),
+            x,
+            y,
+            marks: vec![
+                Mark::Points {
+                    label: "class 0".into(),
+                    ink: Ink::Cool,
+                    points: class(0),
+                },
+                Mark::Points {
+                    label: "class 1".into(),
+                    ink: Ink::Warm,
+                    points: class(1),
+                },
+                Mark::Line {
+                    label: "LDA".into(),
+                    ink: Ink::Reference,
+                    dashed: false,
+                    points: lda_line,
+                },
+                Mark::Line {
+                    label: "logistic regression".into(),
+                    ink: Ink::Light,
+                    dashed: true,
+                    points: logistic_line,
+                },
+            ],
         }
     }
 }
@@ -343,6 +415,32 @@ pub struct XorResult {
     pub single_layer_loss: f64,
     pub mlp_accuracy: f64,
     pub mlp_loss: f64,
+    /// p(class 1) on a grid over `XOR_VIEW` squared, `XOR_FIELD` a side, top row first: the
+    /// single layer's and the hidden layer's.
+    pub single_layer_field: Vec<f32>,
+    pub mlp_field: Vec<f32>,
+}
+
+/// The square the XOR charts show, and how finely their probability fields are sampled.
+const XOR_VIEW: [f64; 2] = [-0.5, 1.5];
+const XOR_FIELD: usize = 64;
+
+/// A sigmoid-output network's p(class 1) on a grid over `XOR_VIEW`, top row first.
+fn probability_field(network: &Network) -> Vec<f32> {
+    let at =
+        |k: usize| XOR_VIEW[0] + (k as f64 + 0.5) / XOR_FIELD as f64 * (XOR_VIEW[1] - XOR_VIEW[0]);
+    let mut inputs = Vec::with_capacity(2 * XOR_FIELD * XOR_FIELD);
+    for row in 0..XOR_FIELD {
+        for column in 0..XOR_FIELD {
+            inputs.push(at(column) as f32);
+            inputs.push(at(XOR_FIELD - 1 - row) as f32);
+        }
+    }
+    network
+        .logits_of(&inputs, XOR_FIELD * XOR_FIELD, 1)
+        .iter()
+        .map(|&z| 1.0 / (1.0 + (-z).exp()))
+        .collect()
 }
 
 const XOR_INPUTS: [f32; 8] = [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0];
@@ -393,6 +491,8 @@ impl XorLesson {
             single_layer_loss,
             mlp_accuracy: accuracy(&mlp, &XOR_INPUTS, &XOR_LABELS),
             mlp_loss,
+            single_layer_field: probability_field(&single),
+            mlp_field: probability_field(&mlp),
         }
     }
 }
@@ -411,6 +511,10 @@ impl XorResult {
                     self.mlp_accuracy, self.mlp_loss
                 ),
             ],
+            charts: vec![
+                xor_chart("One layer: p(1) stays near 1/2", &self.single_layer_field),
+                xor_chart("One hidden layer: XOR's four corners", &self.mlp_field),
+            ],
             figures: json!({
                 "single_layer_accuracy": self.single_layer_accuracy,
                 "single_layer_loss": self.single_layer_loss,
@@ -418,6 +522,41 @@ impl XorResult {
                 "mlp_loss": self.mlp_loss,
             }),
         }
+    }
+}
+
+/// One network's probability field with XOR's four points over it.
+fn xor_chart(title: &str, field: &[f32]) -> Chart {
+    let corners = |label: u16| {
+        XOR_INPUTS
+            .chunks_exact(2)
+            .zip(XOR_LABELS)
+            .filter(|(_, l)| *l == label)
+            .map(|(x, _)| [x[0] as f64, x[1] as f64])
+            .collect::<Vec<_>>()
+    };
+    Chart {
+        title: title.into(),
+        x: Axis::linear("x1", XOR_VIEW[0], XOR_VIEW[1]),
+        y: Axis::linear("x2", XOR_VIEW[0], XOR_VIEW[1]),
+        marks: vec![
+            Mark::Field {
+                label: "p(class 1), blue 0 to orange 1".into(),
+                columns: XOR_FIELD,
+                rows: XOR_FIELD,
+                values: field.to_vec(),
+            },
+            Mark::Points {
+                label: "class 0".into(),
+                ink: Ink::Cool,
+                points: corners(0),
+            },
+            Mark::Points {
+                label: "class 1".into(),
+                ink: Ink::Warm,
+                points: corners(1),
+            },
+        ],
     }
 }
 
@@ -444,7 +583,12 @@ impl Default for ApproximationLesson {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ApproximationResult {
     pub rows: Vec<(usize, f64, f64)>,
+    /// Each row's network sampled at `APPROXIMATION_SAMPLES` points on [0, 1].
+    pub curves: Vec<Vec<[f64; 2]>>,
 }
+
+/// How finely the approximation chart samples each staircase.
+const APPROXIMATION_SAMPLES: usize = 600;
 
 fn target_function(x: f64) -> f64 {
     (2.0 * std::f64::consts::PI * x).sin()
@@ -510,7 +654,21 @@ impl ApproximationLesson {
                 (q, max, rms)
             })
             .collect();
-        ApproximationResult { rows }
+        let xs: Vec<f32> = (0..APPROXIMATION_SAMPLES)
+            .map(|k| k as f32 / (APPROXIMATION_SAMPLES - 1) as f32)
+            .collect();
+        let curves = self
+            .units
+            .iter()
+            .map(|&q| {
+                let outputs = staircase(q).logits_of(&xs, APPROXIMATION_SAMPLES, 1);
+                xs.iter()
+                    .zip(outputs)
+                    .map(|(&x, y)| [x as f64, y as f64])
+                    .collect()
+            })
+            .collect();
+        ApproximationResult { rows, curves }
     }
 }
 
@@ -527,12 +685,93 @@ impl ApproximationResult {
         LessonReport {
             title: "Universal approximation by step units".into(),
             lines,
+            charts: self.charts(),
             figures: json!({
                 "units": self.rows.iter().map(|r| r.0).collect::<Vec<_>>(),
                 "max_error": self.rows.iter().map(|r| r.1).collect::<Vec<_>>(),
                 "rms_error": self.rows.iter().map(|r| r.2).collect::<Vec<_>>(),
             }),
         }
+    }
+}
+
+impl ApproximationResult {
+    /// The sine with the smallest and largest staircases over it, and both errors against the
+    /// number of units on log-log axes (the largest error falls as 1/q).
+    fn charts(&self) -> Vec<Chart> {
+        let target = (0..=200)
+            .map(|k| {
+                let x = k as f64 / 200.0;
+                [x, target_function(x)]
+            })
+            .collect();
+        let mut marks = vec![Mark::Line {
+            label: "sin(2 pi x)".into(),
+            ink: Ink::Reference,
+            dashed: false,
+            points: target,
+        }];
+        let mut shown = vec![(0, Ink::Cool, true)];
+        if self.rows.len() > 1 {
+            shown.push((self.rows.len() - 1, Ink::Warm, false));
+        }
+        for (row, ink, dashed) in shown {
+            marks.push(Mark::Line {
+                label: format!("{} step units", self.rows[row].0),
+                ink,
+                dashed,
+                points: self.curves[row].clone(),
+            });
+        }
+        let errors = |pick: fn(&(usize, f64, f64)) -> f64| {
+            self.rows
+                .iter()
+                .map(|r| [r.0 as f64, pick(r)])
+                .collect::<Vec<_>>()
+        };
+        let least = |values: &mut dyn Iterator<Item = f64>| values.fold(f64::INFINITY, f64::min);
+        let most = |values: &mut dyn Iterator<Item = f64>| values.fold(0.0, f64::max);
+        let units = Axis::log_decades(
+            "step units",
+            least(&mut self.rows.iter().map(|r| r.0 as f64)),
+            most(&mut self.rows.iter().map(|r| r.0 as f64)),
+        );
+        let error = Axis::log_decades(
+            "error",
+            least(&mut self.rows.iter().map(|r| r.2)),
+            most(&mut self.rows.iter().map(|r| r.1)),
+        );
+        let series = |label: &str, ink: Ink, dashed: bool, pick: fn(&(usize, f64, f64)) -> f64| {
+            [
+                Mark::Line {
+                    label: label.into(),
+                    ink,
+                    dashed,
+                    points: errors(pick),
+                },
+                Mark::Points {
+                    label: String::new(),
+                    ink,
+                    points: errors(pick),
+                },
+            ]
+        };
+        let mut error_marks = series("largest error", Ink::Warm, false, |r| r.1).to_vec();
+        error_marks.extend(series("RMS error", Ink::Cool, true, |r| r.2));
+        vec![
+            Chart {
+                title: "The target and two staircases".into(),
+                x: Axis::linear("x", 0.0, 1.0),
+                y: Axis::linear("y", -1.25, 1.25),
+                marks,
+            },
+            Chart {
+                title: "Error against the number of units".into(),
+                x: units,
+                y: error,
+                marks: error_marks,
+            },
+        ]
     }
 }
 
@@ -594,19 +833,25 @@ pub enum DescentOutcome {
 #[derive(Clone, Debug, PartialEq)]
 pub struct DescentResult {
     pub runs: Vec<(DescentRun, DescentOutcome)>,
+    /// Each run's theta before its first step and after every step.
+    pub paths: Vec<Vec<f64>>,
 }
 
 impl DescentLesson {
     pub fn run(&self) -> DescentResult {
-        let runs = self
+        let (runs, paths) = self
             .runs
             .iter()
             .map(|run| {
                 let mut theta = run.start;
+                let mut path = vec![theta];
                 let mut outcome = None;
                 for step in 1..=self.steps {
                     let (_, gradient) = descent_loss(theta);
                     theta -= run.learning_rate * gradient;
+                    if theta.is_finite() {
+                        path.push(theta);
+                    }
                     if !theta.is_finite() || theta.abs() > 1e6 {
                         outcome = Some(DescentOutcome::Diverged {
                             step,
@@ -628,10 +873,10 @@ impl DescentLesson {
                     loss: descent_loss(theta).0,
                     steps: self.steps,
                 });
-                (run.clone(), outcome)
+                ((run.clone(), outcome), path)
             })
-            .collect();
-        DescentResult { runs }
+            .unzip();
+        DescentResult { runs, paths }
     }
 }
 
@@ -670,8 +915,71 @@ impl DescentResult {
         LessonReport {
             title: "Gradient descent on a 1-D loss".into(),
             lines,
+            charts: self.charts(),
             figures: json!({ "runs": figures }),
         }
+    }
+}
+
+/// Steps shown in the descent charts: enough for the small-step runs to settle.
+const DESCENT_STEPS_SHOWN: usize = 150;
+
+impl DescentResult {
+    /// The loss with each run's first steps on it, and theta against the step number.
+    fn charts(&self) -> Vec<Chart> {
+        let inks = [(Ink::Warm, false), (Ink::Cool, true), (Ink::Light, false)];
+        let theta = Axis::linear("theta", -2.5, 2.5);
+        let loss_curve = (0..=250)
+            .map(|k| {
+                let t = theta.min + (theta.max - theta.min) * k as f64 / 250.0;
+                [t, descent_loss(t).0]
+            })
+            .collect();
+        let mut on_loss = vec![Mark::Line {
+            label: "L(theta)".into(),
+            ink: Ink::Reference,
+            dashed: false,
+            points: loss_curve,
+        }];
+        let mut over_steps = Vec::new();
+        for (k, ((run, _), path)) in self.runs.iter().zip(&self.paths).enumerate() {
+            let (ink, dashed) = inks[k % inks.len()];
+            let label = format!("from {:+} with gamma {}", run.start, run.learning_rate);
+            on_loss.push(Mark::Points {
+                label: String::new(),
+                ink,
+                points: path
+                    .iter()
+                    .take(25)
+                    .map(|&t| [t, descent_loss(t).0])
+                    .collect(),
+            });
+            over_steps.push(Mark::Line {
+                label,
+                ink,
+                dashed,
+                points: path
+                    .iter()
+                    .take(DESCENT_STEPS_SHOWN + 1)
+                    .enumerate()
+                    .map(|(step, &t)| [step as f64, t])
+                    .collect(),
+            });
+        }
+        vec![
+            Chart {
+                title: "The loss, and each run's first 25 steps".into(),
+                x: theta.clone(),
+                y: Axis::linear("L(theta)", -4.5, 7.0),
+                marks: on_loss,
+            },
+            Chart {
+                title: "Theta at each step".into(),
+                x: Axis::linear("step", 0.0, DESCENT_STEPS_SHOWN as f64),
+                y: theta,
+                marks: over_steps,
+            },
+        ]
     }
 }
 
@@ -763,6 +1071,7 @@ impl VanishingResult {
         };
         LessonReport {
             title: "Vanishing gradients: deep sigmoid vs deep ReLU".into(),
+            charts: vec![self.chart()],
             lines: vec![
                 "gradient norm of each weight matrix on one batch, input layer first:".into(),
                 format!("  sigmoid: {}", fmt(&self.sigmoid_norms)),
@@ -778,6 +1087,47 @@ impl VanishingResult {
                 "sigmoid_ratio": self.sigmoid_ratio,
                 "relu_ratio": self.relu_ratio,
             }),
+        }
+    }
+}
+
+impl VanishingResult {
+    /// Each weight matrix's gradient norm, input layer first, on a log scale: sigmoid bars
+    /// beside ReLU bars.
+    fn chart(&self) -> Chart {
+        let all = self.sigmoid_norms.iter().chain(&self.relu_norms);
+        let low = all
+            .clone()
+            .copied()
+            .filter(|v| *v > 0.0)
+            .fold(f64::INFINITY, f64::min);
+        let high = all.copied().fold(0.0, f64::max);
+        let layers = self.sigmoid_norms.len().max(self.relu_norms.len());
+        let bars = |norms: &[f64], offset: f64| {
+            norms
+                .iter()
+                .enumerate()
+                .map(|(k, &v)| [k as f64 + 1.0 + offset, v])
+                .collect()
+        };
+        Chart {
+            title: "Gradient norm of each weight matrix".into(),
+            x: Axis::linear("weight matrix (1 = input layer)", 0.4, layers as f64 + 0.6),
+            y: Axis::log_decades("gradient norm", low, high),
+            marks: vec![
+                Mark::Bars {
+                    label: "sigmoid".into(),
+                    ink: Ink::Warm,
+                    bars: bars(&self.sigmoid_norms, -0.2),
+                    width: 0.38,
+                },
+                Mark::Bars {
+                    label: "ReLU".into(),
+                    ink: Ink::Cool,
+                    bars: bars(&self.relu_norms, 0.2),
+                    width: 0.38,
+                },
+            ],
         }
     }
 }
@@ -863,5 +1213,69 @@ mod tests {
             "{}",
             r.relu_ratio
         );
+    }
+
+    #[test]
+    fn every_lesson_draws_charts_of_its_own_results() {
+        let lessons = [
+            Lesson::LogisticVsLda(LdaLesson::default()),
+            Lesson::Xor(XorLesson::default()),
+            Lesson::UniversalApproximation(ApproximationLesson::default()),
+            Lesson::GradientDescent(DescentLesson::default()),
+            Lesson::VanishingGradients(VanishingLesson::default()),
+        ];
+        for lesson in &lessons {
+            let report = lesson.run(1);
+            assert!(!report.charts.is_empty(), "{}", report.title);
+            for chart in &report.charts {
+                assert!(chart.x.min < chart.x.max && chart.y.min < chart.y.max);
+                for mark in &chart.marks {
+                    match mark {
+                        Mark::Line { points, .. } => assert!(points.len() >= 2),
+                        Mark::Field {
+                            columns,
+                            rows,
+                            values,
+                            ..
+                        } => {
+                            assert_eq!(values.len(), columns * rows);
+                            assert!(values.iter().all(|v| (0.0..=1.0).contains(v)));
+                        }
+                        Mark::Points { points, .. } | Mark::Bars { bars: points, .. } => {
+                            assert!(!points.is_empty())
+                        }
+                    }
+                }
+            }
+        }
+        // The two LDA lines nearly coincide, as the cosine says.
+        let lda = LdaLesson::default().run(1).chart();
+        let ends = |k: usize| match &lda.marks[k] {
+            Mark::Line { points, .. } => points.clone(),
+            _ => panic!(),
+        };
+        for (a, b) in ends(2).iter().zip(ends(3)) {
+            assert!(
+                (a[0] - b[0]).abs() + (a[1] - b[1]).abs() < 0.5,
+                "{a:?} {b:?}"
+            );
+        }
+        // The largest staircase stays within its error bound of the sine.
+        let approximation = ApproximationLesson::default().run();
+        let (q, max, _) = *approximation.rows.last().unwrap();
+        for p in approximation.curves.last().unwrap() {
+            assert!(
+                (p[1] - target_function(p[0])).abs() <= max + 1e-3,
+                "{q}: {p:?}"
+            );
+        }
+        // Each descent path starts where the run starts and ends where it settled.
+        let descent = DescentLesson::default().run();
+        for ((run, outcome), path) in descent.runs.iter().zip(&descent.paths) {
+            assert_eq!(path[0], run.start);
+            if let DescentOutcome::Converged { theta, .. } = outcome {
+                assert_eq!(path.last(), Some(theta));
+            }
+        }
     }
 }

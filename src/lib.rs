@@ -16,6 +16,7 @@
 //! - [`app`]: the window: the simulation, the panel, screenshots.
 
 pub mod app;
+pub mod chart;
 pub mod cli;
 pub mod data;
 pub mod exhibit;

@@ -404,7 +404,7 @@ fn spawn_layout(mut commands: Commands) {
 }
 
 /// Scales the 1280 x 720 layout to the window, keeping its proportions.
-fn fit_to_window(windows: Query<&Window>, mut scale: ResMut<UiScale>) {
+pub(crate) fn fit_to_window(windows: Query<&Window>, mut scale: ResMut<UiScale>) {
     let Some(window) = windows.iter().next() else {
         return;
     };
