@@ -7,7 +7,9 @@ use super::raster::picture_image;
 use super::{
     LayoutSpawned, PanelDraw, PanelFonts, Slot, heading, localized_text, slot_entity, text,
 };
-use crate::sim::Bench;
+use std::hash::{Hash, Hasher};
+
+use crate::sim::{Bench, ConfusionView};
 
 #[derive(Component)]
 struct ConfusionGrid;
@@ -49,6 +51,19 @@ fn build_confusion(mut commands: Commands, fonts: Res<PanelFonts>, slots: Query<
     });
 }
 
+/// A digest of what the grid shows: the counts, the caption's figures and the pictures.
+fn fingerprint(view: Option<&ConfusionView>) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    if let Some(view) = view {
+        view.images.hash(&mut hasher);
+        view.confusion.rows().hash(&mut hasher);
+        for example in &view.examples {
+            example.as_ref().map(|e| &e.pixels).hash(&mut hasher);
+        }
+    }
+    hasher.finish()
+}
+
 fn fill_confusion_grid(
     mut commands: Commands,
     bench: Res<Bench>,
@@ -57,6 +72,7 @@ fn fill_confusion_grid(
     mut caption: Query<&mut Text, With<ConfusionCaption>>,
     mut images: ResMut<Assets<Image>>,
     mut seen: Local<Option<(u64, usize)>>,
+    mut shown: Local<Option<u64>>,
     time: Res<Time<Real>>,
     mut drawn_at: Local<f32>,
 ) {
@@ -67,6 +83,12 @@ fn fill_confusion_grid(
         return;
     }
     *seen = Some(version);
+    // A machine that has settled gives the same matrix epoch after epoch: keep the cells.
+    let content = fingerprint(bench.confusion.as_ref());
+    if *shown == Some(content) {
+        return;
+    }
+    *shown = Some(content);
     let Ok((grid, mut node)) = grid.single_mut() else {
         return;
     };

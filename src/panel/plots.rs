@@ -106,18 +106,39 @@ fn build_plots(
     });
 }
 
-/// Points of one series in a plot area: epoch k at x, value v (0..1) at y.
+/// Most points drawn per series: a long run is averaged into this many, so that drawing costs
+/// the same after a million epochs as after three hundred.
+const MOST_POINTS: usize = 300;
+/// Epoch markers (discs) are drawn while there are at most this many epochs.
+const MARKED_EPOCHS: usize = 60;
+
+/// Points of one series in a plot area: epoch k at x, value v (0..1) at y; runs of epochs
+/// longer than `MOST_POINTS` are averaged in equal buckets.
 fn series(values: &[f64], area: Rect, epochs: usize) -> Vec<Vec2> {
-    values
-        .iter()
-        .enumerate()
-        .map(|(k, &v)| {
-            let x = if epochs <= 1 {
-                area.min.x
-            } else {
-                area.min.x + area.width() * k as f32 / (epochs - 1) as f32
-            };
-            Vec2::new(x, area.max.y - area.height() * v.clamp(0.0, 1.0) as f32)
+    let at = |k: f32, v: f64| {
+        let x = if epochs <= 1 {
+            area.min.x
+        } else {
+            area.min.x + area.width() * k / (epochs - 1) as f32
+        };
+        Vec2::new(x, area.max.y - area.height() * v.clamp(0.0, 1.0) as f32)
+    };
+    if values.len() <= MOST_POINTS {
+        return values
+            .iter()
+            .enumerate()
+            .map(|(k, &v)| at(k as f32, v))
+            .collect();
+    }
+    (0..MOST_POINTS)
+        .map(|b| {
+            let (start, end) = (
+                b * values.len() / MOST_POINTS,
+                (b + 1) * values.len() / MOST_POINTS,
+            );
+            let bucket = &values[start..end];
+            let mean = bucket.iter().sum::<f64>() / bucket.len() as f64;
+            at((start + end - 1) as f32 / 2.0, mean)
         })
         .collect()
 }
@@ -148,8 +169,10 @@ fn draw_accuracy(canvas: &mut Raster, mark1: &[EpochRecord], modern: &[EpochReco
             rgba(color),
             Some(5.0 * SCALE),
         );
-        for p in &train {
-            canvas.disc(p.x, p.y, 2.5 * SCALE, rgba(color));
+        if records.len() <= MARKED_EPOCHS {
+            for p in &train {
+                canvas.disc(p.x, p.y, 2.5 * SCALE, rgba(color));
+            }
         }
     };
     plot(canvas, modern, WARM);
@@ -167,11 +190,25 @@ fn draw_errors(canvas: &mut Raster, mark1: &[EpochRecord], modern: &[EpochRecord
         .max()
         .unwrap_or(1)
         .max(1) as f32;
-    // every epoch so far, at least twelve slots wide
-    let slot = area.width() / mark1.len().max(12) as f32;
-    for (k, record) in mark1.iter().enumerate() {
+    // every epoch so far, at least twelve slots wide; a long run shows each slot's worst epoch
+    // (at least three pixels a slot, so that every bar stays visible)
+    let slots = mark1.len().clamp(12, (area.width() / 3.0) as usize);
+    let slot = area.width() / slots as f32;
+    let worst = |records: &[EpochRecord], k: usize| {
+        let (start, end) = (
+            k * records.len().max(slots) / slots,
+            (k + 1) * records.len().max(slots) / slots,
+        );
+        records
+            .get(start..end.min(records.len()))
+            .and_then(|bucket| bucket.iter().map(|r| r.errors).max())
+    };
+    for k in 0..slots {
+        let Some(errors) = worst(mark1, k) else {
+            continue;
+        };
         let x = area.min.x + k as f32 * slot;
-        let h = area.height() * record.errors as f32 / most;
+        let h = area.height() * errors as f32 / most;
         // the Mark I's bar is solid; the MLP's beside it is an outline
         canvas.fill_rect(
             x + slot * 0.08,
@@ -180,8 +217,8 @@ fn draw_errors(canvas: &mut Raster, mark1: &[EpochRecord], modern: &[EpochRecord
             h,
             rgba(COOL_LIGHT),
         );
-        if let Some(other) = modern.get(k) {
-            let h = area.height() * other.errors as f32 / most;
+        if let Some(other) = worst(modern, k) {
+            let h = area.height() * other as f32 / most;
             let x = x + slot * 0.52;
             let w = slot * 0.4;
             let top = area.max.y - h;
@@ -265,5 +302,54 @@ mod tests {
         let area = Rect::new(10.0, 10.0, 110.0, 60.0);
         let points = series(&[0.0, 1.0], area, 2);
         assert_eq!(points, vec![Vec2::new(10.0, 60.0), Vec2::new(110.0, 10.0)]);
+    }
+
+    #[test]
+    fn a_long_run_is_averaged_into_a_bounded_number_of_points() {
+        let area = Rect::new(0.0, 0.0, 100.0, 100.0);
+        // A million epochs: the first half at 0.2, the second at 0.8.
+        let values: Vec<f64> = (0..1_000_000)
+            .map(|k| if k < 500_000 { 0.2 } else { 0.8 })
+            .collect();
+        let points = series(&values, area, values.len());
+        assert_eq!(points.len(), MOST_POINTS);
+        assert!((points[0].y - 80.0).abs() < 1e-3 && (points[299].y - 20.0).abs() < 1e-3);
+        assert!(
+            points[0].x < 0.2 && points[299].x > 99.8,
+            "{:?}",
+            (points[0], points[299])
+        );
+        assert!(points.windows(2).all(|p| p[1].x > p[0].x));
+    }
+
+    #[test]
+    fn the_error_bars_of_a_long_run_show_each_slots_worst_epoch() {
+        let record = |errors: u64| EpochRecord {
+            epoch: 0,
+            errors,
+            train_accuracy: 0.5,
+            test_accuracy: None,
+            seconds: 0.0,
+            loss: None,
+            test_loss: None,
+            gradient_norms: Vec::new(),
+        };
+        // 3,000 epochs with no errors except one epoch of 40 in the last tenth.
+        let mut mark1: Vec<EpochRecord> = (0..3000).map(|_| record(0)).collect();
+        mark1[2950].errors = 40;
+        let mut canvas = canvas(ERRORS_SIZE);
+        draw_errors(&mut canvas, &mark1, &[]);
+        let lit = |x0: u32, x1: u32| {
+            (x0..x1)
+                .flat_map(|x| (0..canvas.height).map(move |y| (x, y)))
+                .filter(|&(x, y)| {
+                    let at = ((y * canvas.width + x) * 4) as usize;
+                    canvas.rgba[at..at + 3] == rgba(COOL_LIGHT)[..3]
+                })
+                .count()
+        };
+        let w = canvas.width;
+        assert!(lit(w * 9 / 10, w) > 100);
+        assert_eq!(lit(0, w * 8 / 10), 0);
     }
 }

@@ -34,7 +34,8 @@ pub enum RunState {
 pub enum Speed {
     PerSecond(f32),
     PerUpdate(usize),
-    /// As many patterns as fit in this many milliseconds of each update (across epochs).
+    /// As many patterns as fit in each update's training time, at most this many milliseconds;
+    /// [`FlatOutPace`] shortens it when the update as a whole would make frames late.
     FlatOut(f32),
 }
 
@@ -47,7 +48,7 @@ pub const SPEEDS: [Speed; 8] = [
     Speed::PerUpdate(10),
     Speed::PerUpdate(100),
     Speed::PerUpdate(1000),
-    Speed::FlatOut(8.0),
+    Speed::FlatOut(10.0),
 ];
 
 impl Speed {
@@ -136,10 +137,62 @@ struct CycleWork {
     carry: f32,
 }
 
+/// Flat out's training time per update, steered so that the whole update (training, the
+/// panel's systems, the rest) stays near `MAIN_WORLD_TARGET`: a heavy scene (a wide MLP, many
+/// R-units) trains for less of each frame, a light one for up to the speed's maximum.
+#[derive(Resource, Debug)]
+pub struct FlatOutPace {
+    pub budget: Duration,
+    update_began: Option<Instant>,
+}
+
+impl Default for FlatOutPace {
+    fn default() -> Self {
+        Self {
+            budget: Duration::from_millis(8),
+            update_began: None,
+        }
+    }
+}
+
+/// The main world's share of a frame that flat out aims for: 60 frames a second, with room
+/// for the render world's hand-over.
+pub const MAIN_WORLD_TARGET: Duration = Duration::from_millis(12);
+/// The least training time flat out keeps, however heavy the panel.
+const LEAST_BUDGET: Duration = Duration::from_micros(500);
+
+impl FlatOutPace {
+    /// The next budget after an update that took `update` with this budget: move half the
+    /// distance toward the target, within `LEAST_BUDGET..=most`.
+    pub fn steer(budget: Duration, update: Duration, most: Duration) -> Duration {
+        let next =
+            budget.as_secs_f64() + 0.5 * (MAIN_WORLD_TARGET.as_secs_f64() - update.as_secs_f64());
+        Duration::from_secs_f64(next.max(0.0)).clamp(LEAST_BUDGET, most.max(LEAST_BUDGET))
+    }
+}
+
+fn start_update_clock(mut pace: ResMut<FlatOutPace>) {
+    pace.update_began = Some(Instant::now());
+}
+
+/// After each update at flat out, steers the next update's training time.
+fn steer_flat_out(mut pace: ResMut<FlatOutPace>, speed: Res<Speed>, state: Res<State<RunState>>) {
+    let (Speed::FlatOut(most), RunState::Running, Some(began)) =
+        (*speed, state.get(), pace.update_began)
+    else {
+        return;
+    };
+    let most = Duration::from_secs_f32(most / 1000.0);
+    pace.budget = FlatOutPace::steer(pace.budget, began.elapsed(), most);
+}
+
 pub(super) fn plugin(app: &mut App) {
     app.init_state::<RunState>()
         .insert_resource(Speed::PerSecond(4.0))
         .init_resource::<CycleWork>()
+        .init_resource::<FlatOutPace>()
+        .add_systems(First, start_update_clock)
+        .add_systems(Last, steer_flat_out)
         .init_resource::<Notice>()
         .add_message::<MachineRequest>()
         .add_message::<TrialCompleted>()
@@ -249,6 +302,7 @@ fn present_patterns(
     mut work: ResMut<CycleWork>,
     state: Res<State<RunState>>,
     speed: Res<Speed>,
+    pace: Res<FlatOutPace>,
     time: Res<Time>,
 ) {
     if *state.get() == RunState::Running {
@@ -260,8 +314,9 @@ fn present_patterns(
                 work.trials += whole as usize;
             }
             Speed::PerUpdate(n) => work.trials += n,
-            Speed::FlatOut(milliseconds) => {
-                run_for(&mut bench, Duration::from_secs_f32(milliseconds / 1000.0));
+            Speed::FlatOut(most) => {
+                let most = Duration::from_secs_f32(most / 1000.0);
+                run_for(&mut bench, pace.budget.min(most));
                 work.trials += 1;
             }
         }
@@ -283,19 +338,31 @@ fn present_patterns(
 }
 
 /// Presents patterns quietly in batches until `budget` has passed, closing epochs on the way.
+/// Each batch is sized from the time the patterns so far took, so that a costly model (a wide
+/// MLP) stops near the budget instead of overshooting it by a whole batch.
 fn run_for(bench: &mut Bench, budget: Duration) {
-    const BATCH: usize = 128;
+    /// The first batch: enough to include one mini-batch step of the companion MLP.
+    const FIRST_BATCH: usize = 16;
+    const MOST_BATCH: usize = 128;
     let started = Instant::now();
+    let (mut presented, mut spent) = (0usize, Duration::ZERO);
+    let mut batch = FIRST_BATCH;
     while started.elapsed() < budget {
         if bench.left_in_epoch() == 0 {
             bench.finish_epoch();
         }
         // keep the last pattern of the epoch for the visible cycle
-        let batch = BATCH.min(bench.left_in_epoch().saturating_sub(1));
-        if batch == 0 {
+        let n = batch.min(bench.left_in_epoch().saturating_sub(1));
+        if n == 0 {
             break;
         }
-        bench.run_quietly(batch);
+        let began = Instant::now();
+        bench.run_quietly(n);
+        presented += n;
+        spent += began.elapsed();
+        let per_pattern = spent.as_secs_f64() / presented as f64;
+        let left = budget.saturating_sub(started.elapsed()).as_secs_f64();
+        batch = ((left / per_pattern.max(1e-9)) as usize).clamp(1, MOST_BATCH);
     }
 }
 

@@ -13,7 +13,9 @@ mod units;
 use bevy::prelude::*;
 
 pub use bench::{Bench, Companion, ConfusionView, OUTCOMES_KEPT, Origin, Outcome, Presentation};
-pub use cycle::{MachineCycle, MachineRequest, Notice, RunState, SPEEDS, Speed, TrialCompleted};
+pub use cycle::{
+    FlatOutPace, MachineCycle, MachineRequest, Notice, RunState, SPEEDS, Speed, TrialCompleted,
+};
 pub use units::{AssociationUnit, Potentiometer, ResponseUnit, SensoryUnit};
 
 /// The simulation: needs a [`Bench`] resource; adds the units, the cycle and its controls.

@@ -1,5 +1,7 @@
 //! The simulation stepped headless: the same weights as the core, and the controls.
 
+use std::time::Duration;
+
 use bevy::prelude::*;
 use bevy::state::app::StatesPlugin;
 
@@ -242,4 +244,26 @@ fn flat_out_runs_across_epochs_and_matches_one_pattern_per_update() {
             .collect::<Vec<_>>()
     };
     assert_eq!(errors(slow_bench), errors(fast_bench));
+}
+
+#[test]
+fn flat_out_trains_for_less_of_a_frame_when_the_frame_runs_long() {
+    let ms = Duration::from_millis;
+    let most = ms(10);
+    // An update of 16 ms (4 over the 12 ms target) takes half the excess off the budget.
+    assert_eq!(FlatOutPace::steer(ms(8), ms(16), most), ms(6));
+    // A quick update gives time back, up to the speed's maximum.
+    assert_eq!(FlatOutPace::steer(ms(8), ms(10), most), ms(9));
+    assert_eq!(FlatOutPace::steer(ms(8), ms(2), most), most);
+    // However heavy the panel, some training goes on.
+    assert_eq!(
+        FlatOutPace::steer(ms(8), ms(60), most),
+        Duration::from_micros(500)
+    );
+    // Held at a steady 9 ms of other work, the budget settles where the update meets 12 ms.
+    let mut budget = ms(8);
+    for _ in 0..40 {
+        budget = FlatOutPace::steer(budget, budget + ms(9), most);
+    }
+    assert!((budget.as_secs_f64() - 0.003).abs() < 1e-6, "{budget:?}");
 }
