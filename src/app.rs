@@ -2,12 +2,20 @@
 
 use std::io::Cursor;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Result, bail};
+use bevy::app::ScheduleRunnerPlugin;
+use bevy::camera::{CameraUpdateSystems, RenderTarget};
 use bevy::log::LogPlugin;
 use bevy::prelude::*;
+use bevy::render::render_resource::TextureFormat;
+use bevy::render::renderer::RenderAdapterInfo;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
-use bevy::window::{CursorOptions, MonitorSelection, WindowMode, WindowResolution};
+use bevy::window::{
+    CursorOptions, ExitCondition, MonitorSelection, PresentMode, WindowMode, WindowResolution,
+};
+use bevy::winit::WinitPlugin;
 
 use crate::exhibit::ExhibitConfig;
 use crate::kiosk::{self, Exhibit};
@@ -29,6 +37,13 @@ pub struct WindowOptions {
     pub select_a_unit: Option<usize>,
     /// Start with the dial bank zoomed on the selected A-unit's block of 64 pots.
     pub zoom_dials: bool,
+    /// Start training flat out (as many patterns as fit in each frame's training budget).
+    pub flat_out: bool,
+    /// Draw frames as fast as they come instead of waiting for the display's refresh.
+    pub no_vsync: bool,
+    /// Render the panel into a 1280x720 image on the GPU instead of a window (with
+    /// `screenshot`): frame-rate checks on machines that have a GPU but no display.
+    pub offscreen: bool,
 }
 
 /// The screenshot to take: where, after how many frames, and what became of it.
@@ -44,6 +59,10 @@ struct ScreenshotPlan {
     /// since the warm-up: the simulation and panel's own share of each frame.
     update_began: Option<std::time::Instant>,
     update_seconds: f64,
+    /// Each frame's duration after the warm-up, in milliseconds.
+    frame_times: Vec<f64>,
+    /// The image the panel renders into when there is no window.
+    offscreen: Option<Handle<Image>>,
 }
 
 /// Frames left out of the frame-time figure: the first ones compile pipelines and load fonts.
@@ -64,7 +83,11 @@ pub fn run(options: WindowOptions) -> Result<()> {
         Some(_) => None,
         None => Some(Bench::prepare(options.scene.clone())?),
     };
+    if options.offscreen && options.screenshot.is_none() {
+        bail!("--offscreen renders into an image, so it needs --screenshot PATH");
+    }
     if cfg!(all(unix, not(target_os = "macos")))
+        && !options.offscreen
         && std::env::var_os("DISPLAY").is_none()
         && std::env::var_os("WAYLAND_DISPLAY").is_none()
     {
@@ -77,32 +100,60 @@ pub fn run(options: WindowOptions) -> Result<()> {
     // An exhibit fills its screen and hides the pointer; its screenshots keep the design size.
     let full_screen =
         exhibit.as_ref().is_some_and(|e| e.fullscreen) && options.screenshot.is_none();
+    let window = Window {
+        title,
+        resolution: WindowResolution::new(DESIGN_SIZE.x as u32, DESIGN_SIZE.y as u32),
+        mode: if full_screen {
+            WindowMode::BorderlessFullscreen(MonitorSelection::Primary)
+        } else {
+            WindowMode::Windowed
+        },
+        present_mode: if options.no_vsync {
+            PresentMode::AutoNoVsync
+        } else {
+            PresentMode::AutoVsync
+        },
+        ..default()
+    };
+    let plugins = DefaultPlugins.set(LogPlugin {
+        filter: "warn,wgpu=error,naga=error".into(),
+        ..default()
+    });
     let mut app = App::new();
-    app.add_plugins(
-        DefaultPlugins
-            .set(WindowPlugin {
-                primary_window: Some(Window {
-                    title,
-                    resolution: WindowResolution::new(DESIGN_SIZE.x as u32, DESIGN_SIZE.y as u32),
-                    mode: if full_screen {
-                        WindowMode::BorderlessFullscreen(MonitorSelection::Primary)
-                    } else {
-                        WindowMode::Windowed
-                    },
+    if options.offscreen {
+        app.add_plugins((
+            plugins
+                .set(WindowPlugin {
+                    primary_window: None,
+                    exit_condition: ExitCondition::DontExit,
+                    close_when_requested: false,
                     ..default()
-                }),
-                primary_cursor_options: Some(CursorOptions {
-                    visible: !full_screen,
-                    ..default()
-                }),
-                ..default()
-            })
-            .set(LogPlugin {
-                filter: "warn,wgpu=error,naga=error".into(),
+                })
+                .disable::<WinitPlugin>(),
+            ScheduleRunnerPlugin::run_loop(Duration::ZERO),
+        ));
+        let target = Image::new_target_texture(
+            DESIGN_SIZE.x as u32,
+            DESIGN_SIZE.y as u32,
+            TextureFormat::Rgba8UnormSrgb,
+            None,
+        );
+        let handle = app.world_mut().resource_mut::<Assets<Image>>().add(target);
+        app.insert_resource(OffscreenTarget(handle)).add_systems(
+            PostUpdate,
+            aim_cameras_offscreen.before(CameraUpdateSystems),
+        );
+    } else {
+        app.add_plugins(plugins.set(WindowPlugin {
+            primary_window: Some(window),
+            primary_cursor_options: Some(CursorOptions {
+                visible: !full_screen,
                 ..default()
             }),
-    )
-    .insert_resource(ClearColor(panel::palette::BACKGROUND));
+            ..default()
+        }));
+    }
+    app.insert_resource(ClearColor(panel::palette::BACKGROUND));
     if let Some(lesson) = lesson {
         app.insert_resource(lesson).add_plugins(lesson_view::plugin);
     }
@@ -120,6 +171,11 @@ pub fn run(options: WindowOptions) -> Result<()> {
             warm_since: None,
             update_began: None,
             update_seconds: 0.0,
+            frame_times: Vec::new(),
+            offscreen: app
+                .world()
+                .get_resource::<OffscreenTarget>()
+                .map(|target| target.0.clone()),
         })
         .add_systems(First, |mut plan: ResMut<ScreenshotPlan>| {
             plan.update_began = Some(std::time::Instant::now());
@@ -129,6 +185,24 @@ pub fn run(options: WindowOptions) -> Result<()> {
     match app.run() {
         AppExit::Success => Ok(()),
         AppExit::Error(code) => bail!("the window closed with error code {code}"),
+    }
+}
+
+/// The image the window's cameras render into when there is no window (`--offscreen`).
+#[derive(Resource)]
+struct OffscreenTarget(Handle<Image>);
+
+/// Points each new camera at the offscreen image, and lets the UI draw through it.
+fn aim_cameras_offscreen(
+    mut commands: Commands,
+    target: Res<OffscreenTarget>,
+    cameras: Query<Entity, Added<Camera>>,
+) {
+    for camera in &cameras {
+        commands.entity(camera).insert((
+            RenderTarget::Image(target.0.clone().into()),
+            IsDefaultUiCamera,
+        ));
     }
 }
 
@@ -147,6 +221,10 @@ fn start_machine(app: &mut App, exhibit: Option<ExhibitConfig>, options: &Window
         app.world_mut()
             .write_message(MachineRequest::SetSpeed(Speed::PerUpdate(n.max(1))));
     }
+    if options.flat_out {
+        app.world_mut()
+            .write_message(MachineRequest::SetSpeed(sim::SPEEDS[sim::SPEEDS.len() - 1]));
+    }
     let mut selection = app.world_mut().resource_mut::<Selection>();
     selection.a_unit = options.select_a_unit;
     selection.zoomed = options.zoom_dials;
@@ -159,12 +237,16 @@ fn take_screenshot(
     mut plan: ResMut<ScreenshotPlan>,
     mut exit: MessageWriter<AppExit>,
     time: Res<Time<Real>>,
+    adapter: Option<Res<RenderAdapterInfo>>,
 ) {
     plan.frame += 1;
-    if plan.frame > WARM_UP_FRAMES
-        && let Some(began) = plan.update_began
-    {
-        plan.update_seconds += began.elapsed().as_secs_f64();
+    if plan.frame > WARM_UP_FRAMES {
+        if let Some(began) = plan.update_began {
+            plan.update_seconds += began.elapsed().as_secs_f64();
+        }
+        if !plan.requested {
+            plan.frame_times.push(time.delta_secs_f64() * 1000.0);
+        }
     }
     if plan.frame == WARM_UP_FRAMES {
         plan.warm_since = Some(time.elapsed());
@@ -179,11 +261,19 @@ fn take_screenshot(
                     (time.elapsed() - since).as_secs_f64() * 1000.0 / frames as f64,
                     plan.update_seconds * 1000.0 / frames as f64
                 );
+                eprintln!("{}", FrameTimes::of(&plan.frame_times));
+                if let Some(adapter) = adapter {
+                    eprintln!("renderer: {} ({:?})", adapter.name, adapter.backend);
+                }
             }
         }
         let path = plan.path.clone();
+        let screenshot = match &plan.offscreen {
+            Some(image) => Screenshot::image(image.clone()),
+            None => Screenshot::primary_window(),
+        };
         commands
-            .spawn(Screenshot::primary_window())
+            .spawn(screenshot)
             .observe(move |captured: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| {
                 match save_png(&captured.image, &path) {
                     Ok(()) => {
@@ -199,6 +289,47 @@ fn take_screenshot(
     if plan.frame > plan.frames + 600 {
         eprintln!("error: no screenshot arrived from the renderer");
         exit.write(AppExit::error());
+    }
+}
+
+/// The spread of frame times: what "holds 60 frames a second" is judged on.
+struct FrameTimes {
+    sorted: Vec<f64>,
+}
+
+impl FrameTimes {
+    fn of(times: &[f64]) -> Self {
+        let mut sorted = times.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        Self { sorted }
+    }
+
+    /// The time at or under which this fraction of the frames came.
+    fn quantile(&self, q: f64) -> f64 {
+        let last = self.sorted.len().saturating_sub(1);
+        self.sorted
+            .get(((last as f64) * q).round() as usize)
+            .copied()
+            .unwrap_or(0.0)
+    }
+}
+
+impl std::fmt::Display for FrameTimes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let within = self
+            .sorted
+            .iter()
+            .filter(|&&ms| ms <= 1000.0 / 60.0)
+            .count();
+        write!(
+            f,
+            "frame times: median {:.1} ms, 95th percentile {:.1} ms, 99th {:.1} ms, worst {:.1} ms; {:.1}% of frames within 16.7 ms (60 frames/s)",
+            self.quantile(0.5),
+            self.quantile(0.95),
+            self.quantile(0.99),
+            self.quantile(1.0),
+            100.0 * within as f64 / self.sorted.len().max(1) as f64
+        )
     }
 }
 

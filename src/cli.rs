@@ -47,6 +47,16 @@ pub struct Cli {
     /// Start with the dial bank zoomed on the selected A-unit's block of 64 pots.
     #[arg(long)]
     pub zoom_dials: bool,
+    /// Start training flat out: as many patterns as fit in each frame's training budget.
+    #[arg(long, conflicts_with = "patterns_per_frame")]
+    pub flat_out: bool,
+    /// Draw frames as fast as they come, not at the display's refresh (to measure headroom).
+    #[arg(long)]
+    pub no_vsync: bool,
+    /// With --screenshot: render the panel into a 1280x720 image on the GPU, with no window
+    /// (frame-rate checks on a machine with a GPU and no display).
+    #[arg(long, requires = "screenshot")]
+    pub offscreen: bool,
     /// Run the exhibit itself (set by its supervisor, which restarts it after a crash).
     #[arg(long, hide = true)]
     pub supervised: bool,
@@ -220,6 +230,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             }
             if let Some(config) = scene.exhibit.as_ref() {
                 crate::kiosk::supervisor::log_panics(config);
+                if cli.supervised {
+                    crate::kiosk::supervisor::end_with_supervisor(config);
+                }
             }
             crate::app::run(crate::app::WindowOptions {
                 scene,
@@ -227,6 +240,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 patterns_per_frame: cli.patterns_per_frame,
                 select_a_unit: cli.select_a_unit,
                 zoom_dials: cli.zoom_dials,
+                flat_out: cli.flat_out,
+                no_vsync: cli.no_vsync,
+                offscreen: cli.offscreen,
             })?;
             Ok(ExitCode::SUCCESS)
         }

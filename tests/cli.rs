@@ -606,6 +606,107 @@ fn a_soaked_exhibit_keeps_its_memory_entities_and_pace() {
 }
 
 #[test]
+fn window_a_lesson_scene_draws_its_charts() {
+    if !display_available() {
+        eprintln!("skipped: no display here; .ci/run runs this test under xvfb-run");
+        return;
+    }
+    let dir = scratch("window-lesson");
+    let scene = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes/lesson-xor.ron");
+    let image = screenshot(
+        &dir,
+        "xor.png",
+        &["--scene", scene.to_str().unwrap(), "--frames", "30"],
+    );
+    // Two probability maps side by side: the hidden layer's (right) is shaded orange where
+    // p(1) is high and blue where it is low; the single layer's (left) stays dark, undecided.
+    let (warm, cool) = ([238, 120, 51], [0, 119, 187]);
+    let right = (720, 132, 1232, 424);
+    let left = (92, 132, 604, 424);
+    let (right_warm, right_cool) = (
+        count_colour(&image, right, warm, 30),
+        count_colour(&image, right, cool, 30),
+    );
+    assert!(
+        right_warm > 40_000 && right_cool > 40_000,
+        "{right_warm} {right_cool}"
+    );
+    let left_shaded = count_colour(&image, left, warm, 30) + count_colour(&image, left, cool, 30);
+    assert!(left_shaded < 5_000, "{left_shaded}");
+}
+
+/// The process ids whose parent is `parent`, and each one's state letter (from /proc).
+#[cfg(target_os = "linux")]
+fn children_of(parent: u32) -> Vec<(u32, char)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // "pid (name) state ppid ...": the name may hold spaces, so read after the last ')'
+        let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 1..]
+            .split_whitespace()
+            .collect();
+        if fields.get(1).and_then(|p| p.parse::<u32>().ok()) == Some(parent) {
+            found.push((pid, fields[0].chars().next().unwrap_or('?')));
+        }
+    }
+    found
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn window_an_exhibit_closes_when_its_supervisor_is_killed() {
+    if !display_available() {
+        eprintln!("skipped: no display here; .ci/run runs this test under xvfb-run");
+        return;
+    }
+    let dir = scratch("window-supervisor");
+    let scene = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes/museum.ron");
+    let mut supervisor = Command::new(env!("CARGO_BIN_EXE_mark1"))
+        .args(["--scene", scene.to_str().unwrap()])
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let exhibit = loop {
+        if let Some(&(pid, _)) = children_of(supervisor.id()).first() {
+            break pid;
+        }
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "the supervisor started no exhibit"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    supervisor.kill().unwrap();
+    supervisor.wait().unwrap();
+    // Within a few seconds the orphaned exhibit notices and closes (gone, or a zombie where
+    // nothing reaps it).
+    let gone = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        match std::fs::read_to_string(format!("/proc/{exhibit}/stat")) {
+            Err(_) => true,
+            Ok(stat) => stat[stat.rfind(')').unwrap() + 1..]
+                .trim_start()
+                .starts_with('Z'),
+        }
+    });
+    if !gone {
+        let _ = Command::new("kill").arg(exhibit.to_string()).status();
+    }
+    assert!(gone, "the exhibit {exhibit} outlived its supervisor");
+    let log = std::fs::read_to_string(dir.join("mark1-museum.log")).unwrap();
+    assert!(log.contains("supervisor is gone"), "{log}");
+}
+
+#[test]
 fn window_the_museum_exhibit_invites_a_touch_in_large_type() {
     if !display_available() {
         eprintln!("skipped: no display here; .ci/run runs this test under xvfb-run");

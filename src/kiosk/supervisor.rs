@@ -75,3 +75,24 @@ pub fn log_panics(config: &ExhibitConfig) {
         default_hook(info);
     }));
 }
+
+/// In the supervised exhibit: ends it when its supervisor is gone (killed, say, by a service
+/// manager or `timeout`), so that no orphaned exhibit holds the screen while another starts.
+pub fn end_with_supervisor(config: &ExhibitConfig) {
+    #[cfg(unix)]
+    {
+        let supervisor = std::os::unix::process::parent_id();
+        let mut log = Log::new(&config.log_file, config.log_max_bytes);
+        std::thread::spawn(move || {
+            loop {
+                std::thread::sleep(Duration::from_millis(500));
+                if std::os::unix::process::parent_id() != supervisor {
+                    log.line("exhibit: its supervisor is gone; closing");
+                    std::process::exit(0);
+                }
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    let _ = config;
+}
