@@ -134,7 +134,7 @@ impl Axis {
             return (low..=high).step_by(every).map(|k| 10f64.powi(k)).collect();
         }
         let span = self.max - self.min;
-        if !(span > 0.0) || !span.is_finite() {
+        if span.is_nan() || span <= 0.0 || span.is_infinite() {
             return vec![self.min];
         }
         let rough = span / target.max(1) as f64;
