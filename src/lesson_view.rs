@@ -84,11 +84,13 @@ fn show_lesson(
                 faces.text(true, 30.0),
                 TextColor(ENGRAVING),
             ));
-            page.spawn((
-                Text::new(lesson.description.clone()),
-                faces.text(false, 18.0),
-                TextColor(DIM_TEXT),
-            ));
+            if !lesson.description.is_empty() {
+                page.spawn((
+                    Text::new(lesson.description.clone()),
+                    faces.text(false, 18.0),
+                    TextColor(DIM_TEXT),
+                ));
+            }
             page.spawn(Node {
                 column_gap: px(36),
                 justify_content: JustifyContent::Center,
