@@ -100,21 +100,6 @@ pub fn run(options: WindowOptions) -> Result<()> {
     // An exhibit fills its screen and hides the pointer; its screenshots keep the design size.
     let full_screen =
         exhibit.as_ref().is_some_and(|e| e.fullscreen) && options.screenshot.is_none();
-    let window = Window {
-        title,
-        resolution: WindowResolution::new(DESIGN_SIZE.x as u32, DESIGN_SIZE.y as u32),
-        mode: if full_screen {
-            WindowMode::BorderlessFullscreen(MonitorSelection::Primary)
-        } else {
-            WindowMode::Windowed
-        },
-        present_mode: if options.no_vsync {
-            PresentMode::AutoNoVsync
-        } else {
-            PresentMode::AutoVsync
-        },
-        ..default()
-    };
     let plugins = DefaultPlugins.set(LogPlugin {
         filter: "warn,wgpu=error,naga=error".into(),
         ..default()
@@ -144,6 +129,21 @@ pub fn run(options: WindowOptions) -> Result<()> {
             aim_cameras_offscreen.before(CameraUpdateSystems),
         );
     } else {
+        let window = Window {
+            title,
+            resolution: WindowResolution::new(DESIGN_SIZE.x as u32, DESIGN_SIZE.y as u32),
+            mode: if full_screen {
+                WindowMode::BorderlessFullscreen(MonitorSelection::Primary)
+            } else {
+                WindowMode::Windowed
+            },
+            present_mode: if options.no_vsync {
+                PresentMode::AutoNoVsync
+            } else {
+                PresentMode::AutoVsync
+            },
+            ..default()
+        };
         app.add_plugins(plugins.set(WindowPlugin {
             primary_window: Some(window),
             primary_cursor_options: Some(CursorOptions {
