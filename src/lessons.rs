@@ -583,12 +583,9 @@ impl Default for ApproximationLesson {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ApproximationResult {
     pub rows: Vec<(usize, f64, f64)>,
-    /// Each row's network sampled at `APPROXIMATION_SAMPLES` points on [0, 1].
+    /// Each row's network at the points its errors were measured on, across [0, 1].
     pub curves: Vec<Vec<[f64; 2]>>,
 }
-
-/// How finely the approximation chart samples each staircase.
-const APPROXIMATION_SAMPLES: usize = 600;
 
 fn target_function(x: f64) -> f64 {
     (2.0 * std::f64::consts::PI * x).sin()
@@ -638,12 +635,12 @@ impl ApproximationLesson {
         let xs: Vec<f32> = (0..POINTS)
             .map(|k| k as f32 / (POINTS - 1) as f32)
             .collect();
-        let rows = self
+        // Each staircase is evaluated once: its errors and its curve come from the same points.
+        let (rows, curves) = self
             .units
             .iter()
             .map(|&q| {
-                let network = staircase(q);
-                let outputs = network.logits_of(&xs, POINTS, 1);
+                let outputs = staircase(q).logits_of(&xs, POINTS, 1);
                 let errors: Vec<f64> = outputs
                     .iter()
                     .zip(&xs)
@@ -651,23 +648,14 @@ impl ApproximationLesson {
                     .collect();
                 let max = errors.iter().copied().fold(0.0, f64::max);
                 let rms = (errors.iter().map(|e| e * e).sum::<f64>() / POINTS as f64).sqrt();
-                (q, max, rms)
-            })
-            .collect();
-        let xs: Vec<f32> = (0..APPROXIMATION_SAMPLES)
-            .map(|k| k as f32 / (APPROXIMATION_SAMPLES - 1) as f32)
-            .collect();
-        let curves = self
-            .units
-            .iter()
-            .map(|&q| {
-                let outputs = staircase(q).logits_of(&xs, APPROXIMATION_SAMPLES, 1);
-                xs.iter()
+                let curve = xs
+                    .iter()
                     .zip(outputs)
                     .map(|(&x, y)| [x as f64, y as f64])
-                    .collect()
+                    .collect();
+                ((q, max, rms), curve)
             })
-            .collect();
+            .unzip();
         ApproximationResult { rows, curves }
     }
 }

@@ -635,26 +635,25 @@ fn window_a_lesson_scene_draws_its_charts() {
     assert!(left_shaded < 5_000, "{left_shaded}");
 }
 
-/// The process ids whose parent is `parent`, and each one's state letter (from /proc).
+/// A process's state letter and parent id, from /proc (None once it is gone).
 #[cfg(target_os = "linux")]
-fn children_of(parent: u32) -> Vec<(u32, char)> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // "pid (name) state ppid ...": the name may hold spaces, so read after the last ')'
-        let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 1..]
-            .split_whitespace()
-            .collect();
-        if fields.get(1).and_then(|p| p.parse::<u32>().ok()) == Some(parent) {
-            found.push((pid, fields[0].chars().next().unwrap_or('?')));
-        }
-    }
-    found
+fn process_state(pid: u32) -> Option<(char, u32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // "pid (name) state ppid ...": the name may hold spaces, so read after the last ')'
+    let mut fields = stat[stat.rfind(')')? + 1..].split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    Some((state, fields.next()?.parse().ok()?))
+}
+
+/// The process ids whose parent is `parent`.
+#[cfg(target_os = "linux")]
+fn children_of(parent: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_string_lossy().parse::<u32>().ok())
+        .filter(|&pid| process_state(pid).is_some_and(|(_, ppid)| ppid == parent))
+        .collect()
 }
 
 #[cfg(target_os = "linux")]
@@ -675,7 +674,7 @@ fn window_an_exhibit_closes_when_its_supervisor_is_killed() {
         .unwrap();
     let started = std::time::Instant::now();
     let exhibit = loop {
-        if let Some(&(pid, _)) = children_of(supervisor.id()).first() {
+        if let Some(&pid) = children_of(supervisor.id()).first() {
             break pid;
         }
         assert!(
@@ -691,12 +690,7 @@ fn window_an_exhibit_closes_when_its_supervisor_is_killed() {
     // nothing reaps it).
     let gone = (0..100).any(|_| {
         std::thread::sleep(std::time::Duration::from_millis(100));
-        match std::fs::read_to_string(format!("/proc/{exhibit}/stat")) {
-            Err(_) => true,
-            Ok(stat) => stat[stat.rfind(')').unwrap() + 1..]
-                .trim_start()
-                .starts_with('Z'),
-        }
+        process_state(exhibit).is_none_or(|(state, _)| state == 'Z')
     });
     if !gone {
         let _ = Command::new("kill").arg(exhibit.to_string()).status();
