@@ -18,9 +18,9 @@ use bevy::window::{
 use bevy::winit::WinitPlugin;
 
 use crate::exhibit::ExhibitConfig;
+use crate::files::{PNG, write_atomically};
 use crate::kiosk::{self, Exhibit};
 use crate::lesson_view::{self, ShownLesson};
-use crate::model_file::write_atomically;
 use crate::panel::{self, Selection, palette::DESIGN_SIZE};
 use crate::scene::{ModelConfig, Scene};
 use crate::sim::{self, Bench, MachineRequest, Speed};
@@ -344,5 +344,5 @@ fn save_png(image: &Image, path: &std::path::Path) -> Result<()> {
     picture
         .write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Png)
         .map_err(|e| anyhow::anyhow!("{}: cannot encode PNG: {e}", path.display()))?;
-    write_atomically(path, &bytes)
+    write_atomically(path, &bytes, &PNG)
 }

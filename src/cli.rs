@@ -136,8 +136,9 @@ pub struct TrainArgs {
     /// Print one JSON object instead of the report.
     #[arg(long)]
     pub json: bool,
-    /// Without --scene, run the showcase (scenes/mark1.ron) rather than the default machine.
-    #[arg(skip)]
+    /// Run the showcase (scenes/mark1.ron, the 1960 machine on letters) rather than the
+    /// default machine.
+    #[arg(long, conflicts_with = "scene")]
     pub showcase: bool,
 }
 
@@ -160,8 +161,8 @@ pub struct EvalArgs {
 pub struct ClassifyArgs {
     #[arg(long, value_name = "FILE")]
     pub load: PathBuf,
-    /// Image files to classify.
-    #[arg(required = true, value_name = "IMAGE")]
+    /// Image files to classify, or folders: every image in them and their subfolders.
+    #[arg(required = true, value_name = "IMAGE_OR_DIR")]
     pub images: Vec<PathBuf>,
     #[arg(long)]
     pub json: bool,
@@ -334,6 +335,10 @@ fn fmt_accuracy(a: Option<f64>) -> String {
 }
 
 fn train(args: TrainArgs) -> Result<ExitCode> {
+    // a typo in --save costs a second, not the training
+    if let Some(path) = &args.save {
+        crate::files::check_save_target(path, &crate::model_file::MACHINE_FILE)?;
+    }
     let (scene, scene_name) = load_scene(args.scene.as_deref(), args.showcase)?;
     let overrides = Overrides {
         data: args.data.clone(),
@@ -497,7 +502,10 @@ fn train(args: TrainArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         if experiment.converged() {
-            println!("converged: no errors in epoch {}", experiment.history.len());
+            println!(
+                "converged: epoch {} moved no potentiometer; every training image is classified right",
+                experiment.history.len()
+            );
         }
         println!(
             "train accuracy {:.4} ({}/{}) in {:.3} s of training",
@@ -639,7 +647,20 @@ fn classify(args: ClassifyArgs) -> Result<ExitCode> {
     };
     let mut failures = 0;
     let mut answers = Vec::new();
+    let mut images = Vec::new();
     for path in &args.images {
+        if !path.is_dir() {
+            images.push(path.clone());
+            continue;
+        }
+        let found = folder::image_files_under(path)?;
+        if found.is_empty() {
+            eprintln!("error: {}: no image files in this folder", path.display());
+            failures += 1;
+        }
+        images.extend(found);
+    }
+    for path in &images {
         if !path.is_file() {
             eprintln!("error: {}: no such image file", path.display());
             failures += 1;
@@ -747,8 +768,13 @@ fn soak(args: SoakArgs) -> Result<ExitCode> {
 }
 
 fn bench(args: BenchArgs) -> Result<ExitCode> {
-    if args.epochs == 0 || args.images < 2 {
-        bail!("bench: needs at least one epoch and two images");
+    const MAX_BENCH_IMAGES: usize = 150_000;
+    if !(1..=1000).contains(&args.epochs) || !(2..=MAX_BENCH_IMAGES).contains(&args.images) {
+        bail!(
+            "bench: --epochs must lie in 1..=1000 and --images in 2..={MAX_BENCH_IMAGES} (given {} and {})",
+            args.epochs,
+            args.images
+        );
     }
     let generated_at = Instant::now();
     let set = match &args.data {
@@ -816,7 +842,7 @@ fn bench_mark1(
     let encode_seconds = started.elapsed().as_secs_f64();
     let started = Instant::now();
     for _ in 0..epochs {
-        machine.train_epoch(&cache, &set.labels, order);
+        let _ = machine.train_epoch(&cache, &set.labels, order);
     }
     let epoch_seconds = started.elapsed().as_secs_f64() / epochs as f64;
     let started = Instant::now();

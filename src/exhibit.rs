@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow};
 use serde::{Deserialize, Serialize};
 
-use crate::model_file::write_atomically;
+use crate::files::{FileKind, MAX_SMALL_TEXT_BYTES, read_text_capped, write_atomically};
 
 /// The instruments a scene can show; those it leaves out are hidden.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -280,9 +280,12 @@ impl Strings {
                 .map(|(_, t)| *t)
         };
         let path = dir.join(format!("{code}.ron"));
-        let table = match std::fs::read_to_string(&path) {
-            Ok(text) => parse_table(&text, &path.display().to_string())?,
-            Err(_) => match built_in(code) {
+        let table = match path.is_file() {
+            true => parse_table(
+                &read_text_capped(&path, MAX_SMALL_TEXT_BYTES, "strings file")?,
+                &path.display().to_string(),
+            )?,
+            false => match built_in(code) {
                 Some(text) => parse_table(text, &format!("assets/i18n/{code}.ron (built in)"))?,
                 None => {
                     return Err(anyhow!(
@@ -319,6 +322,12 @@ impl Strings {
     }
 }
 
+/// The exhibit's settings file, recognised by its visit count.
+const SETTINGS_FILE: FileKind = FileKind {
+    what: "mark1 exhibit settings file",
+    recognise: |head| String::from_utf8_lossy(head).contains("visits:"),
+};
+
 /// What the exhibit remembers across restarts, written atomically.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -332,7 +341,7 @@ impl SavedSettings {
     /// The settings in `path`; none (defaults) when the file is missing or unreadable, so a
     /// damaged file never stops the exhibit (the log says so).
     pub fn load(path: &Path, log: &mut Log) -> SavedSettings {
-        match std::fs::read_to_string(path) {
+        match read_text_capped(path, MAX_SMALL_TEXT_BYTES, "settings file") {
             Ok(text) => ron::from_str(&text).unwrap_or_else(|e| {
                 log.line(&format!(
                     "{}: damaged settings ignored: {e}",
@@ -340,14 +349,19 @@ impl SavedSettings {
                 ));
                 SavedSettings::default()
             }),
-            Err(_) => SavedSettings::default(),
+            Err(e) => {
+                if path.exists() {
+                    log.line(&format!("settings ignored: {e}"));
+                }
+                SavedSettings::default()
+            }
         }
     }
 
     pub fn save(&self, path: &Path) -> Result<()> {
         let text = ron::ser::to_string_pretty(self, ron::ser::PrettyConfig::default())
             .context("encoding the exhibit settings")?;
-        write_atomically(path, text.as_bytes())
+        write_atomically(path, text.as_bytes(), &SETTINGS_FILE)
     }
 }
 

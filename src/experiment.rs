@@ -265,16 +265,22 @@ impl Experiment {
         let order = self.next_order();
         let started = Instant::now();
         let labels = &self.train.labels;
-        let (errors, loss, gradient_norms) = match &mut self.learner {
+        let (counts, loss, gradient_norms) = match &mut self.learner {
             Learner::Mark1 {
                 machine,
                 train_cache,
                 ..
-            } => (
-                machine.train_epoch(train_cache, labels, &order),
-                None,
-                Vec::new(),
-            ),
+            } => {
+                let pass = machine.train_epoch(train_cache, labels, &order);
+                // what cannot be loaded again is never kept (nor saved)
+                if machine.weights.iter().any(|w| !w.is_finite()) {
+                    return Err(Diverged::Potentiometer {
+                        epoch: self.history.len() + 1,
+                        learning_rate: machine.learning.rate,
+                    });
+                }
+                ((pass.errors, Some(pass.corrections)), None, Vec::new())
+            }
             Learner::Mlp {
                 model,
                 trainer,
@@ -282,7 +288,8 @@ impl Experiment {
                 ..
             } => {
                 let report = trainer.train_pass(model, train_inputs, labels, &order)?;
-                (report.errors, Some(report.loss), report.gradient_norms)
+                let counts = (report.errors, None);
+                (counts, Some(report.loss), report.gradient_norms)
             }
         };
         let seconds = started.elapsed().as_secs_f64();
@@ -297,9 +304,11 @@ impl Experiment {
                 .map(|t| model.mean_loss(inputs, &t.labels)),
             _ => None,
         };
+        let (errors, corrections) = counts;
         let record = EpochRecord {
             epoch: self.history.len() + 1,
             errors,
+            corrections,
             train_accuracy: self.train_confusion().accuracy(),
             test_accuracy: self.test_confusion().map(|c| c.accuracy()),
             seconds,
@@ -311,8 +320,8 @@ impl Experiment {
         Ok(record)
     }
 
-    /// Runs the scene's epochs, calling `on_epoch` after each. Error correction stops after a
-    /// pass without error: nothing would move again. A diverging MLP stops with the reason.
+    /// Runs the scene's epochs, calling `on_epoch` after each. Error correction stops once it
+    /// has converged: nothing would move again. A diverging MLP stops with the reason.
     pub fn train(&mut self, mut on_epoch: impl FnMut(&EpochRecord)) -> Result<(), Diverged> {
         for _ in 0..self.scene.training.epochs {
             let record = self.run_epoch()?;
@@ -324,11 +333,15 @@ impl Experiment {
         Ok(())
     }
 
-    /// Whether the last epoch was a pass of error correction without a single error.
+    /// Whether the last epoch was a whole pass of error correction that moved no potentiometer
+    /// (so every training image was, and is, classified right).
     pub fn converged(&self) -> bool {
         self.mark1()
             .is_some_and(|m| m.learning.rule == Reinforcement::ErrorCorrection)
-            && self.history.last().is_some_and(|r| r.errors == 0)
+            && self
+                .history
+                .last()
+                .is_some_and(|r| r.corrections == Some(0) && r.errors == 0)
     }
 
     pub fn train_confusion(&self) -> Confusion {

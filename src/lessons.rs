@@ -45,7 +45,8 @@ impl Lesson {
         }
     }
 
-    /// Checks the settings, naming the field at fault.
+    /// Checks the settings, naming the field at fault: every count has a floor and a ceiling,
+    /// so a lesson's memory and time are bounded.
     pub fn validate(&self) -> Result<(), String> {
         let positive = |name: &str, v: f64| {
             if v.is_finite() && v > 0.0 {
@@ -54,43 +55,44 @@ impl Lesson {
                 Err(format!("{name}: {v} must be positive"))
             }
         };
+        let within = |name: &str, v: usize, low: usize, high: usize| {
+            if (low..=high).contains(&v) {
+                Ok(())
+            } else {
+                Err(format!("{name}: {v} must lie in {low}..={high}"))
+            }
+        };
         match self {
             Lesson::LogisticVsLda(l) => {
                 positive("learning_rate", l.learning_rate as f64)?;
-                if l.samples_per_class < 3 || l.epochs == 0 {
-                    return Err("samples_per_class: needs at least 3, and epochs at least 1".into());
-                }
-                Ok(())
+                within("samples_per_class", l.samples_per_class, 3, 100_000)?;
+                within("epochs", l.epochs, 1, 100_000)
             }
             Lesson::Xor(l) => {
                 positive("learning_rate", l.learning_rate as f64)?;
-                if l.hidden == 0 || l.epochs == 0 {
-                    return Err("hidden: needs at least one unit, and epochs at least 1".into());
-                }
-                Ok(())
+                within("hidden", l.hidden, 1, 1024)?;
+                within("epochs", l.epochs, 1, 1_000_000)
             }
             Lesson::UniversalApproximation(l) => {
-                if l.units.is_empty() || l.units.contains(&0) {
-                    return Err("units: list one or more positive step-unit counts".into());
+                within("units", l.units.len(), 1, 32)?;
+                for &n in &l.units {
+                    within("units", n, 1, 1 << 20)?;
                 }
                 Ok(())
             }
             Lesson::GradientDescent(l) => {
+                within("runs", l.runs.len(), 1, 32)?;
                 for run in &l.runs {
                     positive("learning_rate", run.learning_rate)?;
+                    if !run.start.is_finite() {
+                        return Err(format!("runs: start {} must be a number", run.start));
+                    }
                 }
-                if l.runs.is_empty() {
-                    return Err("runs: list at least one (start, learning_rate)".into());
-                }
-                Ok(())
+                within("steps", l.steps, 1, 1_000_000)
             }
             Lesson::VanishingGradients(l) => {
-                if l.depth == 0 || l.width == 0 {
-                    return Err(
-                        "depth: needs at least one hidden layer of at least one unit".into(),
-                    );
-                }
-                Ok(())
+                within("depth", l.depth, 1, 64)?;
+                within("width", l.width, 1, 1024)
             }
         }
     }

@@ -9,6 +9,7 @@
 //! - [`experiment`]: data + model + training loop, shared by the command line and the tests.
 //! - [`lessons`]: the lecture's demonstrations (LDA vs logistic regression, XOR, universal
 //!   approximation, gradient descent, vanishing gradients).
+//! - [`files`]: reads capped in size; atomic saves that replace only their own kind of file.
 //! - [`model_file`]: saving and loading a trained machine (RON, atomic, versioned).
 //! - [`cli`]: the headless command line (`train`, `eval`, `classify`, `bench`).
 //! - [`sim`]: the machine as an ECS simulation (units as entities, the cycle as system sets).
@@ -21,6 +22,7 @@ pub mod cli;
 pub mod data;
 pub mod exhibit;
 pub mod experiment;
+pub mod files;
 pub mod kiosk;
 pub mod lesson_view;
 pub mod lessons;

@@ -2,10 +2,10 @@
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::path::Path;
 
 use crate::data::GrayImage;
+use crate::files::{self, FileKind, MAX_MACHINE_BYTES};
 use crate::nn::mark1::Mark1;
 use crate::nn::metrics::{Confusion, EpochRecord};
 use crate::nn::mlp_model::MlpModel;
@@ -14,6 +14,12 @@ use crate::nn::mlp_model::MlpModel;
 pub const FORMAT: &str = "mark1-machine";
 /// The version this build writes and reads.
 pub const VERSION: u32 = 1;
+
+/// A saved machine, recognised by its format tag near the top.
+pub const MACHINE_FILE: FileKind = FileKind {
+    what: "mark1 machine file",
+    recognise: |head| String::from_utf8_lossy(head).contains("format: \"mark1-machine\""),
+};
 
 /// A trained model of any kind the scene can select.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -104,16 +110,22 @@ impl MachineFile {
     /// Writes the file atomically: a temporary file beside it, flushed to disk, then renamed
     /// over the target, so a crash never leaves a half-written machine.
     pub fn save(&self, path: &Path) -> Result<()> {
+        // what would be refused on loading is never written
+        self.model.check_consistency().map_err(|m| {
+            anyhow::anyhow!(
+                "{}: not saved: the machine could not be loaded again ({m})",
+                path.display()
+            )
+        })?;
         let text = ron::ser::to_string_pretty(self, ron::ser::PrettyConfig::new().depth_limit(3))
             .with_context(|| format!("{}: cannot encode the machine", path.display()))?;
-        write_atomically(path, text.as_bytes())
+        files::write_atomically(path, text.as_bytes(), &MACHINE_FILE)
     }
 
     /// Reads a machine file, refusing other formats and versions and damaged contents.
     pub fn load(path: &Path) -> Result<MachineFile> {
         let name = path.display();
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("{name}: cannot read machine file"))?;
+        let text = files::read_text_capped(path, MAX_MACHINE_BYTES, "machine file")?;
         let header: Header = match ron::Options::default().from_str(&text) {
             Ok(header) => header,
             Err(e) if text.contains(FORMAT) => bail!(
@@ -146,32 +158,6 @@ impl MachineFile {
             .map_err(|m| anyhow::anyhow!("{name}: damaged machine file: {m}"))?;
         Ok(file)
     }
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let name = path.display();
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let file_name = path
-        .file_name()
-        .with_context(|| format!("{name}: not a file name"))?
-        .to_string_lossy()
-        .into_owned();
-    let temporary = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let mut file = std::fs::File::create(&temporary)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&temporary);
-        bail!("{name}: cannot save: {e}");
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -207,6 +193,42 @@ mod tests {
         assert_eq!(MachineFile::load(&path).unwrap(), file);
         let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary file remains");
+    }
+
+    #[test]
+    fn a_loaded_machine_is_validated_like_a_scene() {
+        let dir = scratch("claims");
+        let path = dir.join("m.ron");
+        trained_file().save(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let refused = |from: &str, to: &str, field: &str| {
+            assert!(text.contains(from), "the file holds `{from}`");
+            std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+            let err = MachineFile::load(&path).unwrap_err().to_string();
+            assert!(
+                err.contains("m.ron") && err.contains(field),
+                "{from} -> {to}: {err}"
+            );
+        };
+        refused("width: 20", "width: 100000", "retina");
+        refused("a_units: 512", "a_units: 70000", "plugboard.a_units");
+        refused("threshold: 1.0", "threshold: NaN", "plugboard.threshold");
+        refused("end_stop: 100", "end_stop: 0", "end_stop");
+        refused("rate: 1.0", "rate: inf", "learning.rate");
+    }
+
+    #[test]
+    fn a_machine_that_could_not_be_loaded_is_never_saved() {
+        let dir = scratch("unsaveable");
+        let path = dir.join("m.ron");
+        let mut file = trained_file();
+        let SavedModel::Mark1(machine) = &mut file.model else {
+            panic!("trained_file is a Mark I")
+        };
+        machine.weights[3] = f32::NAN;
+        let err = file.save(&path).unwrap_err().to_string();
+        assert!(err.contains("not saved") && err.contains("finite"), "{err}");
+        assert!(!path.exists());
     }
 
     #[test]

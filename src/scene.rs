@@ -126,8 +126,7 @@ fn line_of_field(text: &str, field: &str) -> Option<usize> {
 impl Scene {
     /// Reads and validates a scene file; errors name the file, the line and the field.
     pub fn load(path: &Path) -> Result<Scene> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("{}: cannot read scene: {e}", path.display()))?;
+        let text = crate::files::read_text_capped(path, crate::files::MAX_SCENE_BYTES, "scene")?;
         Self::parse(&text, &path.display().to_string())
     }
 
@@ -170,10 +169,15 @@ impl Scene {
                 format!("data.test_fraction: {f} must lie in [0, 1)"),
             ));
         }
-        if self.data.samples_per_class == Some(0) {
+        if let Some(n) = self.data.samples_per_class
+            && !(1..=crate::data::builtin::MAX_PER_CLASS).contains(&n)
+        {
             return Err((
                 "samples_per_class",
-                "data.samples_per_class: must be at least 1".into(),
+                format!(
+                    "data.samples_per_class: {n} must lie in 1..={}",
+                    crate::data::builtin::MAX_PER_CLASS
+                ),
             ));
         }
         if self.training.epochs == 0 || self.training.epochs > 100_000 {
@@ -193,7 +197,10 @@ impl Scene {
             ModelConfig::Mark1(config) => config
                 .validate(self.retina.cells())
                 .map_err(|m| (field_of(&m), m)),
-            ModelConfig::Mlp(config) => config.validate().map_err(|m| (field_of(&m), m)),
+            ModelConfig::Mlp(config) => config
+                .validate()
+                .and_then(|()| config.check_size(self.retina.cells(), 1))
+                .map_err(|m| (field_of(&m), m)),
             ModelConfig::Lesson(lesson) => lesson.validate().map_err(|m| (field_of(&m), m)),
         }
     }
@@ -224,11 +231,13 @@ fn field_of(message: &str) -> &'static str {
         "activation",
         "init",
         "penalty",
+        "threads",
         "samples_per_class",
         "epochs",
         "hidden",
         "depth",
         "runs",
+        "steps",
         "plugboard",
         "retina",
         "response",

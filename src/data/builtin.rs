@@ -134,6 +134,9 @@ pub fn names() -> String {
         .join(", ")
 }
 
+/// Most images per class a built-in set generates.
+pub const MAX_PER_CLASS: usize = 50_000;
+
 /// Generates `builtin:NAME` for `seed`: the training images and, for `shift`, its own test set.
 pub fn generate(
     name: &str,
@@ -144,8 +147,8 @@ pub fn generate(
         bail!("builtin:{name}: no such built-in set (have: {})", names());
     };
     let n = per_class.unwrap_or(spec.default_per_class);
-    if n == 0 {
-        bail!("builtin:{name}: asks for 0 images per class");
+    if n == 0 || n > MAX_PER_CLASS {
+        bail!("builtin:{name}: {n} images per class asked for; give 1..={MAX_PER_CLASS}");
     }
     let alphabet: Vec<String> = ('A'..='Z').map(String::from).collect();
     let alphabet: Vec<&str> = alphabet.iter().map(String::as_str).collect();

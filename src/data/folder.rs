@@ -105,6 +105,30 @@ fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(entries)
 }
 
+/// How deep [`image_files_under`] looks into nested folders.
+const MAX_FOLDER_DEPTH: usize = 16;
+
+/// The image files in `dir` and its subfolders, sorted by path, hidden entries left out.
+/// Links to folders are not followed (so a link loop cannot trap it).
+pub fn image_files_under(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    collect_image_files(dir, MAX_FOLDER_DEPTH, &mut found)?;
+    found.sort();
+    Ok(found)
+}
+
+fn collect_image_files(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) -> Result<()> {
+    for path in sorted_entries(dir)? {
+        let is_real_dir = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir());
+        if is_real_dir && depth > 0 {
+            collect_image_files(&path, depth - 1, found)?;
+        } else if path.is_file() && is_image_path(&path) {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
+
 /// Reads `root/<class>/<image>`: classes are the subfolder names in sorted order.
 /// Corrupt files are skipped and reported in `warnings`; an empty or missing folder, a class
 /// with no readable image, or an oversized image is an error naming the path.
@@ -147,6 +171,16 @@ pub fn load_class_folders(root: &Path) -> Result<FolderSet> {
         files.extend(images.into_iter().map(|p| (label as u16, p)));
         classes.push(name);
     }
+    // folder names that are not UTF-8 can read as the same text; classes must stay apart
+    if let Some((a, b)) = super::first_repeat(&classes) {
+        bail!(
+            "{}: class folders {:?} and {:?} both read as `{}`; rename one of them",
+            root.display(),
+            class_dirs[a].file_name().unwrap_or_default(),
+            class_dirs[b].file_name().unwrap_or_default(),
+            classes[a]
+        );
+    }
     let results: Vec<(u16, &Path, Result<GrayImage, ReadFailure>)> = files
         .par_iter()
         .map(|(label, path)| (*label, path.as_path(), read_image_checked(path)))
@@ -187,27 +221,49 @@ pub fn load_class_folders(root: &Path) -> Result<FolderSet> {
 /// Writes `set` as PNG files in class folders, `root/<class>/<k>.png`, the layout [`load`](super::load) reads back; characters a file system may refuse
 /// in a class name ("T-shirt/top") become `_`. Returns how many files were written.
 pub fn write_class_folders(set: &ImageSet, root: &Path) -> Result<usize> {
+    let folders: Vec<String> = set.classes.iter().map(|c| folder_name(c)).collect();
+    if let Some((a, b)) = super::first_repeat(&folders) {
+        bail!(
+            "{}: classes `{}` and `{}` would both be written to the folder `{}`",
+            root.display(),
+            set.classes[a],
+            set.classes[b],
+            folders[a]
+        );
+    }
     for (k, (image, &label)) in set.images.iter().zip(&set.labels).enumerate() {
-        let class: String = set.classes[label as usize]
-            .chars()
-            .map(|c| {
-                if c.is_alphanumeric() || "-_ ".contains(c) {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        let dir = root.join(class);
+        let dir = root.join(&folders[label as usize]);
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("{}: cannot create", dir.display()))?;
         let path = dir.join(format!("{k:05}.png"));
-        image::GrayImage::from_raw(image.width, image.height, image.pixels.clone())
-            .context("image size")?
-            .save(&path)
-            .with_context(|| format!("{}: cannot write", path.display()))?;
+        let picture = image::GrayImage::from_raw(image.width, image.height, image.pixels.clone())
+            .context("image size")?;
+        let mut bytes = Vec::new();
+        picture
+            .write_to(
+                &mut std::io::Cursor::new(&mut bytes),
+                image::ImageFormat::Png,
+            )
+            .with_context(|| format!("{}: cannot encode", path.display()))?;
+        // thousands of files: each replaced atomically, not flushed to disk one by one
+        crate::files::write_atomically_unsynced(&path, &bytes, &crate::files::PNG)?;
     }
     Ok(set.len())
+}
+
+/// A class name as a folder name: characters a file system may refuse become `_`.
+fn folder_name(class: &str) -> String {
+    let name: String = class
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || "-_ ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.is_empty() { "_".into() } else { name }
 }
 
 #[cfg(test)]
@@ -239,6 +295,61 @@ mod tests {
         assert_eq!((set.images[0].width, set.images[0].height), (4, 3));
         assert_eq!(warnings.len(), 1);
         assert!(warnings[0].contains("broken.png"), "{warnings:?}");
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn folder_names_that_read_alike_are_refused_not_merged() {
+        use std::os::unix::ffi::OsStrExt;
+        let root = scratch("alike");
+        for name in [&b"caf\xe9"[..], &b"caf\xe8"[..]] {
+            let dir = root.join(std::ffi::OsStr::from_bytes(name));
+            std::fs::create_dir_all(&dir).unwrap();
+            write_png(&dir.join("1.png"), 2, 2, 0);
+        }
+        let err = load_class_folders(&root).err().unwrap().to_string();
+        assert!(err.contains("both read as"), "{err}");
+    }
+
+    #[test]
+    fn export_refuses_classes_that_clean_to_one_folder() {
+        let set = ImageSet {
+            classes: vec!["T-shirt/top".into(), "T-shirt_top".into()],
+            images: vec![GrayImage::filled(1, 1, 0), GrayImage::filled(1, 1, 9)],
+            labels: vec![0, 1],
+        };
+        let root = scratch("clean");
+        let err = write_class_folders(&set, &root).unwrap_err().to_string();
+        assert!(
+            err.contains("T-shirt/top") && err.contains("`T-shirt_top`"),
+            "{err}"
+        );
+        assert_eq!(
+            std::fs::read_dir(&root).unwrap().count(),
+            0,
+            "nothing written"
+        );
+    }
+
+    #[test]
+    fn export_replaces_its_pictures_but_never_another_file() {
+        let set = ImageSet {
+            classes: vec!["a".into()],
+            images: vec![GrayImage::filled(1, 1, 7)],
+            labels: vec![0],
+        };
+        let root = scratch("replace");
+        write_class_folders(&set, &root).unwrap();
+        write_class_folders(&set, &root).unwrap();
+        let path = root.join("a").join("00000.png");
+        assert_eq!(read_image(&path).unwrap().pixels, vec![7]);
+        std::fs::write(&path, "my notes").unwrap();
+        let err = write_class_folders(&set, &root).unwrap_err().to_string();
+        assert!(
+            err.contains("00000.png") && err.contains("not a PNG"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "my notes");
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! IDX files as MNIST and Fashion-MNIST ship them (`train-images-idx3-ubyte[.gz]` and friends).
 
 use anyhow::{Context, Result, bail};
-use flate2::read::GzDecoder;
-use std::io::Read;
+use flate2::read::MultiGzDecoder;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use super::{GrayImage, ImageSet};
@@ -89,72 +89,109 @@ pub fn find_pairs(dir: &Path) -> Result<Option<IdxPairs>> {
     }))
 }
 
-/// The bytes of a file, gunzipped when it starts with the gzip magic number.
-fn read_maybe_gzipped(path: &Path) -> Result<Vec<u8>> {
-    let raw = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::with_capacity(raw.len() * 4);
-        GzDecoder::new(raw.as_slice())
-            .read_to_end(&mut out)
-            .with_context(|| format!("{}: damaged or truncated gzip data", path.display()))?;
-        Ok(out)
-    } else {
-        Ok(raw)
-    }
-}
+/// Most data bytes (pixels or labels) one IDX file may declare: 1 GiB, twenty times
+/// Fashion-MNIST's training images. A header claiming more is refused before reading on.
+pub const MAX_IDX_PAYLOAD: u64 = 1 << 30;
 
-/// Parses an IDX header: magic `00 00 08 <dims>` (unsigned bytes), then one big-endian u32 per
-/// dimension. Returns the dimensions and the payload, checked against the sizes they promise.
-fn parse_idx<'a>(path: &Path, bytes: &'a [u8], want_dims: usize) -> Result<(Vec<usize>, &'a [u8])> {
+/// Reads an IDX file, plain or gzipped (one member or several, as `cat a.gz b.gz` and bgzip
+/// make): magic `00 00 08 <dims>` (unsigned bytes), one big-endian u32 per dimension, then the
+/// data. Returns the dimensions and exactly the data they promise; memory follows what the
+/// header declares (at most [`MAX_IDX_PAYLOAD`]) and what the file really holds, never a
+/// gzip stream's claims beyond that.
+fn read_idx(path: &Path, want_dims: usize) -> Result<(Vec<usize>, Vec<u8>)> {
     let name = path.display();
-    if bytes.len() < 4 {
-        bail!(
-            "{name}: too short to be an IDX file ({} bytes)",
-            bytes.len()
-        );
+    let file = std::fs::File::open(path).with_context(|| format!("{name}: cannot read"))?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        bail!("{name}: is a folder, not an IDX file");
     }
-    if bytes[0] != 0 || bytes[1] != 0 {
+    let mut raw = BufReader::new(file);
+    let gzipped = raw
+        .fill_buf()
+        .with_context(|| format!("{name}: cannot read"))?
+        .starts_with(&[0x1f, 0x8b]);
+    let mut stream: Box<dyn Read> = if gzipped {
+        Box::new(MultiGzDecoder::new(raw))
+    } else {
+        Box::new(raw)
+    };
+    let damaged = |e: std::io::Error| {
+        if gzipped {
+            anyhow::anyhow!("{name}: damaged or truncated gzip data: {e}")
+        } else {
+            anyhow::anyhow!("{name}: cannot read: {e}")
+        }
+    };
+    let mut magic = [0u8; 4];
+    let got = read_up_to(&mut stream, &mut magic).map_err(damaged)?;
+    if got < 4 {
+        bail!("{name}: too short to be an IDX file ({got} bytes)");
+    }
+    if magic[0] != 0 || magic[1] != 0 {
         bail!("{name}: not an IDX file (bad magic number)");
     }
-    if bytes[2] != 0x08 {
+    if magic[2] != 0x08 {
         bail!(
             "{name}: IDX element type 0x{:02x} is not supported (only unsigned bytes, 0x08)",
-            bytes[2]
+            magic[2]
         );
     }
-    let dims = bytes[3] as usize;
+    let dims = magic[3] as usize;
     if dims != want_dims {
         bail!("{name}: IDX file has {dims} dimension(s), expected {want_dims}");
     }
-    let header = 4 + 4 * dims;
-    if bytes.len() < header {
+    let mut header = vec![0u8; 4 * dims];
+    if read_up_to(&mut stream, &mut header).map_err(damaged)? < header.len() {
         bail!("{name}: truncated IDX header");
     }
-    let sizes: Vec<usize> = (0..dims)
-        .map(|d| {
-            u32::from_be_bytes(bytes[4 + 4 * d..8 + 4 * d].try_into().expect("4 bytes")) as usize
-        })
+    let sizes: Vec<usize> = header
+        .chunks_exact(4)
+        .map(|b| u32::from_be_bytes(b.try_into().expect("4 bytes")) as usize)
         .collect();
-    let expected = sizes.iter().try_fold(1usize, |acc, &s| acc.checked_mul(s));
+    let expected = sizes
+        .iter()
+        .try_fold(1u64, |acc, &s| acc.checked_mul(s as u64))
+        .filter(|&n| n <= MAX_IDX_PAYLOAD);
     let Some(expected) = expected else {
-        bail!("{name}: IDX dimensions {sizes:?} overflow");
+        bail!(
+            "{name}: IDX dimensions {sizes:?} declare more data than an IDX file may hold here ({})",
+            crate::files::human_bytes(MAX_IDX_PAYLOAD)
+        );
     };
-    let payload = &bytes[header..];
-    if payload.len() < expected {
+    // grow with the data actually there, not with what the header claims
+    let mut payload = Vec::with_capacity(expected.min(64 << 20) as usize);
+    (&mut stream)
+        .take(expected)
+        .read_to_end(&mut payload)
+        .map_err(damaged)?;
+    if (payload.len() as u64) < expected {
         bail!(
             "{name}: truncated: header promises {expected} bytes of data ({sizes:?}) but only {} follow",
             payload.len()
         );
     }
-    Ok((sizes, &payload[..expected]))
+    // one byte more lets a gzip stream that ends here check its CRC; trailing data is ignored
+    read_up_to(&mut stream, &mut [0u8; 1]).map_err(damaged)?;
+    Ok((sizes, payload))
+}
+
+/// Fills as much of `buffer` as `reader` has; the count read.
+fn read_up_to(reader: &mut impl Read, buffer: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match reader.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 /// Reads an images file and its labels file into labelled images (class names left empty).
 pub fn read_pair(images_path: &Path, labels_path: &Path) -> Result<(Vec<GrayImage>, Vec<u16>)> {
-    let image_bytes = read_maybe_gzipped(images_path)?;
-    let label_bytes = read_maybe_gzipped(labels_path)?;
-    let (dims, pixels) = parse_idx(images_path, &image_bytes, 3)?;
-    let (label_dims, labels) = parse_idx(labels_path, &label_bytes, 1)?;
+    let (dims, pixels) = read_idx(images_path, 3)?;
+    let (label_dims, labels) = read_idx(labels_path, 1)?;
     let (count, height, width) = (dims[0], dims[1], dims[2]);
     if label_dims[0] != count {
         bail!(
@@ -185,14 +222,26 @@ pub fn read_pair(images_path: &Path, labels_path: &Path) -> Result<(Vec<GrayImag
 fn class_names(dir: &Path, count: usize) -> Result<Vec<String>> {
     let listing = dir.join("classes.txt");
     if listing.is_file() {
-        let text = std::fs::read_to_string(&listing)
-            .with_context(|| format!("{}: cannot read", listing.display()))?;
+        let text = crate::files::read_text_capped(
+            &listing,
+            crate::files::MAX_SMALL_TEXT_BYTES,
+            "class list",
+        )?;
         let names: Vec<String> = text
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty())
             .map(String::from)
             .collect();
+        if let Some((first, second)) = super::first_repeat(&names) {
+            bail!(
+                "{}: class `{}` is listed twice (names {} and {}); each class needs its own name",
+                listing.display(),
+                names[first],
+                first + 1,
+                second + 1
+            );
+        }
         if names.len() < count {
             bail!(
                 "{}: lists {} class names but the labels use {count}",
@@ -347,6 +396,94 @@ mod tests {
         let err = load_pairs(&dir, &pairs).unwrap_err().to_string();
         assert!(
             err.contains("3 labels") && err.contains("2 images"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn multi_member_gzip_reads_as_one_file() {
+        let dir = scratch("members");
+        let images = idx_images(4, 3, 3, |k| (k * 7 % 256) as u8);
+        let (head, tail) = images.split_at(21);
+        let mut two = gzip(head);
+        two.extend(gzip(tail));
+        std::fs::write(dir.join("train-images-idx3-ubyte.gz"), two).unwrap();
+        std::fs::write(
+            dir.join("train-labels-idx1-ubyte"),
+            idx_labels(&[0, 1, 0, 1]),
+        )
+        .unwrap();
+        let pairs = find_pairs(&dir).unwrap().unwrap();
+        let (train, _) = load_pairs(&dir, &pairs).unwrap();
+        assert_eq!(train.images.len(), 4);
+        assert_eq!(train.images[3].pixels, images[16 + 27..16 + 36].to_vec());
+    }
+
+    #[test]
+    fn a_gzip_bomb_is_read_only_as_far_as_its_header_declares() {
+        let dir = scratch("bomb");
+        // two 2x2 images, then 256 MiB of zeros that compress to about 250 KB
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+        encoder
+            .write_all(&idx_images(2, 2, 2, |k| k as u8 + 1))
+            .unwrap();
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..256 {
+            encoder.write_all(&zeros).unwrap();
+        }
+        let gz = encoder.finish().unwrap();
+        assert!(gz.len() < 1 << 20, "{} bytes", gz.len());
+        std::fs::write(dir.join("train-images-idx3-ubyte.gz"), gz).unwrap();
+        std::fs::write(dir.join("train-labels-idx1-ubyte"), idx_labels(&[0, 1])).unwrap();
+        let pairs = find_pairs(&dir).unwrap().unwrap();
+        let (train, _) = load_pairs(&dir, &pairs).unwrap();
+        assert_eq!(train.images[1].pixels, vec![5, 6, 7, 8]);
+    }
+
+    #[test]
+    fn headers_that_claim_too_much_or_lie_are_refused_by_name() {
+        let dir = scratch("claims");
+        // 2,000,000 images of 28x28: 1.5 GB, over the limit
+        let mut huge = vec![0, 0, 8, 3];
+        for d in [2_000_000u32, 28, 28] {
+            huge.extend_from_slice(&d.to_be_bytes());
+        }
+        std::fs::write(dir.join("train-images-idx3-ubyte"), &huge).unwrap();
+        std::fs::write(dir.join("train-labels-idx1-ubyte"), idx_labels(&[0])).unwrap();
+        let pairs = find_pairs(&dir).unwrap().unwrap();
+        let err = load_pairs(&dir, &pairs).unwrap_err().to_string();
+        assert!(
+            err.contains("train-images-idx3-ubyte") && err.contains("1 GiB"),
+            "{err}"
+        );
+        // a million 32x32 images declared (under the limit), 10 bytes there
+        let mut lying = vec![0, 0, 8, 3];
+        for d in [1_000_000u32, 32, 32] {
+            lying.extend_from_slice(&d.to_be_bytes());
+        }
+        lying.extend_from_slice(&[1; 10]);
+        std::fs::write(dir.join("train-images-idx3-ubyte"), gzip(&lying)).unwrap();
+        let err = load_pairs(&dir, &pairs).unwrap_err().to_string();
+        assert!(
+            err.contains("truncated") && err.contains("only 10"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_class_list_naming_a_class_twice_is_refused() {
+        let dir = scratch("twice");
+        std::fs::write(
+            dir.join("train-images-idx3-ubyte"),
+            idx_images(2, 1, 1, |_| 0),
+        )
+        .unwrap();
+        std::fs::write(dir.join("train-labels-idx1-ubyte"), idx_labels(&[0, 1])).unwrap();
+        std::fs::write(dir.join("classes.txt"), "cat\ndog\ncat\n").unwrap();
+        let pairs = find_pairs(&dir).unwrap().unwrap();
+        let err = load_pairs(&dir, &pairs).unwrap_err().to_string();
+        assert!(
+            err.contains("classes.txt") && err.contains("`cat` is listed twice"),
             "{err}"
         );
     }

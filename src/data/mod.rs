@@ -172,18 +172,25 @@ pub fn load(source: &str, options: &LoadOptions) -> Result<DataSplit> {
     }
     let train_dir = path.join("train");
     let test_dir = path.join("test");
-    if train_dir.is_dir() && test_dir.is_dir() {
+    // `train/` and `test/`, or `train/` alone (as `mark1 export` writes a set without a test part)
+    let has_test = test_dir.is_dir();
+    if train_dir.is_dir() && (has_test || holds_only_a_train_folder(path)) {
         let train = folder::load_class_folders(&train_dir)?;
-        let test = folder::load_class_folders(&test_dir)?;
         let mut warnings = train.warnings;
-        warnings.extend(test.warnings);
-        let test = test
-            .set
-            .aligned_to(&train.set.classes, &test_dir.display().to_string())?;
+        let test = if has_test {
+            let test = folder::load_class_folders(&test_dir)?;
+            warnings.extend(test.warnings);
+            Some(
+                test.set
+                    .aligned_to(&train.set.classes, &test_dir.display().to_string())?,
+            )
+        } else {
+            None
+        };
         return Ok(DataSplit {
             source: source.to_string(),
             train: train.set,
-            test: Some(test),
+            test,
             warnings,
         });
     }
@@ -194,6 +201,31 @@ pub fn load(source: &str, options: &LoadOptions) -> Result<DataSplit> {
         test: None,
         warnings: train.warnings,
     })
+}
+
+/// The first two positions in `names` holding the same name, if any.
+pub(crate) fn first_repeat<T: AsRef<str>>(names: &[T]) -> Option<(usize, usize)> {
+    let mut seen = std::collections::HashMap::new();
+    for (k, name) in names.iter().enumerate() {
+        if let Some(&first) = seen.get(name.as_ref()) {
+            return Some((first, k));
+        }
+        seen.insert(name.as_ref(), k);
+    }
+    None
+}
+
+/// Whether the only (visible) subfolder of `dir` is `train`.
+fn holds_only_a_train_folder(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    let folders: Vec<_> = entries
+        .flatten()
+        .filter(|e| e.path().is_dir() && !e.file_name().to_string_lossy().starts_with('.'))
+        .map(|e| e.file_name())
+        .collect();
+    folders.len() == 1 && folders[0] == "train"
 }
 
 #[cfg(test)]

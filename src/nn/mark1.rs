@@ -63,13 +63,32 @@ pub struct Mark1Config {
     pub learning: LearningConfig,
 }
 
+/// Most R-units a machine may have (one per class: a thousand classes).
+pub const MAX_R_UNITS: usize = 1024;
+/// Most potentiometers (A-units x R-units): 64 MiB of weights.
+pub const MAX_POTENTIOMETERS: usize = 1 << 24;
+
+/// Checks `a_units` x `r_units` potentiometers stay within [`MAX_POTENTIOMETERS`].
+fn check_potentiometer_count(a_units: usize, r_units: usize) -> Result<(), String> {
+    match a_units.checked_mul(r_units) {
+        Some(n) if n <= MAX_POTENTIOMETERS => Ok(()),
+        _ => Err(format!(
+            "response.r_units: {a_units} A-units x {r_units} R-units is more than the {MAX_POTENTIOMETERS} potentiometers a machine may have"
+        )),
+    }
+}
+
 impl Mark1Config {
     /// Checks the rule and pots agree, naming the field at fault.
     pub fn validate(&self, retina_cells: usize) -> Result<(), String> {
         self.plugboard.validate(retina_cells)?;
-        if self.response.r_units == 0 {
-            return Err("response.r_units: needs at least one R-unit".into());
+        let r_units = self.response.r_units;
+        if r_units == 0 || r_units > MAX_R_UNITS {
+            return Err(format!(
+                "response.r_units: {r_units} must lie in 1..={MAX_R_UNITS}"
+            ));
         }
+        check_potentiometer_count(self.plugboard.a_units, r_units)?;
         let rate = self.learning.rate;
         if !(rate.is_finite() && rate > 0.0) {
             return Err(format!("learning.rate: {rate} must be a positive number"));
@@ -129,6 +148,17 @@ impl ActivityCache {
             self.units.len() as f64 / (self.len() * a_units) as f64
         }
     }
+}
+
+/// What a pass of training did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PassCounts {
+    /// Presentations answered wrongly (before their correction).
+    pub errors: u64,
+    /// Presentations after which the rule corrected at least one R-unit. With error
+    /// correction, a pass with none changed no potentiometer and classified every image
+    /// right: the machine has converged.
+    pub corrections: u64,
 }
 
 /// What the machine did on one presentation.
@@ -229,6 +259,13 @@ impl Mark1 {
                     classes.len()
                 ));
                 r_units = classes.len();
+                if r_units > MAX_R_UNITS {
+                    return Err(format!(
+                        "response.r_units: {r_units} classes need as many R-units, more than the {MAX_R_UNITS} a machine may have (coding: Binary needs {})",
+                        code_bits(r_units)
+                    ));
+                }
+                check_potentiometer_count(config.plugboard.a_units, r_units)?;
             }
             Coding::Binary if code_bits(classes.len()) > r_units => {
                 return Err(format!(
@@ -283,8 +320,34 @@ impl Mark1 {
         self.plugboard.a_units
     }
 
-    /// Checks a loaded machine's parts fit together (sizes, indices, finite weights).
+    /// The configuration this machine satisfies, as a scene would state it (its threshold as
+    /// calibrated, the response layer as widened).
+    pub fn config(&self) -> Mark1Config {
+        let board = &self.plugboard;
+        Mark1Config {
+            plugboard: PlugboardConfig {
+                a_units: board.a_units,
+                excitatory: board.excitatory,
+                inhibitory: board.inhibitory,
+                max_fan_out: None,
+                threshold: AThreshold::Fixed(board.threshold),
+            },
+            response: ResponseConfig {
+                r_units: self.r_units,
+                coding: self.coding,
+                source_sets: self.owner.is_some(),
+                potentiometers: self.potentiometers,
+            },
+            learning: self.learning,
+        }
+    }
+
+    /// Checks a loaded machine is one a scene could make (every validation a scene gets) and
+    /// its parts fit together (sizes, indices, finite weights within the end stops).
     pub fn check_consistency(&self) -> Result<(), String> {
+        // first what a scene must satisfy, then how the parts fit together
+        self.retina.validate()?;
+        self.config().validate(self.retina.cells())?;
         let board = &self.plugboard;
         if board.retina_cells != self.retina.cells() {
             return Err(format!(
@@ -313,6 +376,13 @@ impl Mark1 {
         }
         if self.weights.iter().any(|w| !w.is_finite()) {
             return Err("a weight is not a finite number".into());
+        }
+        if let Some(end_stop) = self.end_stop()
+            && self.weights.iter().any(|w| w.abs() > end_stop)
+        {
+            return Err(format!(
+                "a potentiometer stands beyond its end stops (+-{end_stop})"
+            ));
         }
         if let Some(owner) = &self.owner
             && (owner.len() != board.a_units || owner.iter().any(|&o| o as usize >= self.r_units))
@@ -493,7 +563,8 @@ impl Mark1 {
 
     /// One presentation with learning: respond, read the class, and move the pots by the rule.
     /// Returns the class read before the correction.
-    fn learn(&mut self, active: &[u16], label: usize, work: &mut Workspace) -> usize {
+    /// Returns the class answered before correction and whether any R-unit was corrected.
+    fn learn(&mut self, active: &[u16], label: usize, work: &mut Workspace) -> (usize, bool) {
         self.respond_into(active, &mut work.responses);
         let predicted = self.decode(&work.responses);
         let r = self.r_units;
@@ -513,7 +584,8 @@ impl Mark1 {
             &work.active_in_set,
             &mut work.directions,
         );
-        if work.directions.iter().any(|&d| d != 0.0) {
+        let corrected = work.directions.iter().any(|&d| d != 0.0);
+        if corrected {
             bank.reinforce(
                 self.learning.system,
                 self.learning.rate,
@@ -522,14 +594,14 @@ impl Mark1 {
                 &work.active_in_set,
             );
         }
-        predicted
+        (predicted, corrected)
     }
 
     /// One presentation of an image whose firing A-units are `active` and class is `label`,
     /// with the trainer's correction: the machine cycle's respond-and-learn step.
     pub fn present(&mut self, active: &[u16], label: usize) -> Trial {
         let mut work = self.workspace();
-        let predicted = self.learn(active, label, &mut work);
+        let (predicted, _) = self.learn(active, label, &mut work);
         Trial {
             predicted,
             responses: work.responses,
@@ -537,17 +609,22 @@ impl Mark1 {
         }
     }
 
-    /// Presents the cached images in `order` once each; returns how many were answered wrongly.
-    pub fn train_epoch(&mut self, cache: &ActivityCache, labels: &[u16], order: &[usize]) -> u64 {
+    /// Presents the cached images in `order` once each, correcting as the rule says.
+    pub fn train_epoch(
+        &mut self,
+        cache: &ActivityCache,
+        labels: &[u16],
+        order: &[usize],
+    ) -> PassCounts {
         let mut work = self.workspace();
-        let mut errors = 0;
+        let mut counts = PassCounts::default();
         for &k in order {
             let label = labels[k] as usize;
-            if self.learn(cache.active(k), label, &mut work) != label {
-                errors += 1;
-            }
+            let (predicted, corrected) = self.learn(cache.active(k), label, &mut work);
+            counts.errors += u64::from(predicted != label);
+            counts.corrections += u64::from(corrected);
         }
-        errors
+        counts
     }
 
     /// The class read for every cached image, in parallel.

@@ -68,6 +68,9 @@ pub struct EpochRecord {
     pub epoch: usize,
     /// Presentations answered wrongly during the epoch (before each correction).
     pub errors: u64,
+    /// Presentations after which error correction moved an R-unit's pots (the Mark I).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrections: Option<u64>,
     pub train_accuracy: f64,
     pub test_accuracy: Option<f64>,
     /// Time spent in the training pass itself.

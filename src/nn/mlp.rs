@@ -166,13 +166,52 @@ impl Default for MlpConfig {
     }
 }
 
+/// Most hidden layers a network may have.
+pub const MAX_HIDDEN_LAYERS: usize = 64;
+/// Most units one layer may have.
+pub const MAX_LAYER_UNITS: usize = 1 << 16;
+/// Most weights and biases a network may have: 64 MiB of them (with the gradients and the
+/// momentum, a quarter of a gigabyte).
+pub const MAX_PARAMETERS: usize = 1 << 24;
+/// Largest batch: larger ones are the whole training set anyway.
+pub const MAX_BATCH_SIZE: usize = 1 << 20;
+
+/// Weights and biases of a network `inputs -> hidden... -> outputs`, or `None` past `usize`.
+pub fn parameter_count(inputs: usize, hidden: &[usize], outputs: usize) -> Option<usize> {
+    let sizes: Vec<usize> = std::iter::once(inputs)
+        .chain(hidden.iter().copied())
+        .chain(std::iter::once(outputs))
+        .collect();
+    sizes.windows(2).try_fold(0usize, |total, pair| {
+        total.checked_add(pair[0].checked_add(1)?.checked_mul(pair[1])?)
+    })
+}
+
 impl MlpConfig {
+    /// Checks the network `inputs -> hidden -> outputs` stays within [`MAX_PARAMETERS`].
+    pub fn check_size(&self, inputs: usize, outputs: usize) -> Result<(), String> {
+        let hidden: Vec<usize> = self.hidden.iter().map(|l| l.units).collect();
+        match parameter_count(inputs, &hidden, outputs) {
+            Some(n) if n <= MAX_PARAMETERS => Ok(()),
+            _ => Err(format!(
+                "hidden: {inputs} inputs, layers of {hidden:?} units and {outputs} outputs need more than the {MAX_PARAMETERS} weights a network may have"
+            )),
+        }
+    }
+
     /// Checks the sizes and numbers, naming the field at fault.
     pub fn validate(&self) -> Result<(), String> {
+        if self.hidden.len() > MAX_HIDDEN_LAYERS {
+            return Err(format!(
+                "hidden: {} layers, more than {MAX_HIDDEN_LAYERS}",
+                self.hidden.len()
+            ));
+        }
         for (k, layer) in self.hidden.iter().enumerate() {
-            if layer.units == 0 {
+            if layer.units == 0 || layer.units > MAX_LAYER_UNITS {
                 return Err(format!(
-                    "hidden[{k}].units: a layer needs at least one unit"
+                    "hidden[{k}].units: {} must lie in 1..={MAX_LAYER_UNITS}",
+                    layer.units
                 ));
             }
             if !layer.activation.is_differentiable() {
@@ -189,6 +228,11 @@ impl MlpConfig {
                 ));
             }
         }
+        if let Some(threads) = self.threads
+            && !(1..=1024).contains(&threads)
+        {
+            return Err(format!("threads: {threads} must lie in 1..=1024"));
+        }
         let sgd = &self.optimizer;
         if !(sgd.learning_rate.is_finite() && sgd.learning_rate > 0.0) {
             return Err(format!(
@@ -202,8 +246,11 @@ impl MlpConfig {
                 sgd.momentum
             ));
         }
-        if sgd.batch_size == 0 {
-            return Err("optimizer.batch_size: must be at least 1".into());
+        if sgd.batch_size == 0 || sgd.batch_size > MAX_BATCH_SIZE {
+            return Err(format!(
+                "optimizer.batch_size: {} must lie in 1..={MAX_BATCH_SIZE}",
+                sgd.batch_size
+            ));
         }
         if let Init::SmallGaussian(std) = self.init
             && !(std.is_finite() && std > 0.0)

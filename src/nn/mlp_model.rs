@@ -34,24 +34,40 @@ pub struct PassReport {
     pub gradient_norms: Vec<f64>,
 }
 
-/// Training stopped because the loss left the real numbers.
+/// Training stopped because the machine left the real numbers.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Diverged {
-    pub batch: usize,
-    pub loss: f64,
-    pub learning_rate: f32,
+pub enum Diverged {
+    /// The MLP's loss became infinite or NaN at `batch` (counted from 1).
+    Loss {
+        batch: usize,
+        loss: f64,
+        learning_rate: f32,
+    },
+    /// A Mark I potentiometer became infinite or NaN during `epoch` (counted from 1).
+    Potentiometer { epoch: usize, learning_rate: f32 },
 }
 
 impl std::fmt::Display for Diverged {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "training diverged: the loss became {} at batch {}; the learning rate {} is too large for this network (try {})",
-            self.loss,
-            self.batch,
-            self.learning_rate,
-            self.learning_rate / 10.0
-        )
+        match *self {
+            Diverged::Loss {
+                batch,
+                loss,
+                learning_rate,
+            } => write!(
+                f,
+                "training diverged: the loss became {loss} at batch {batch}; the learning rate {learning_rate} is too large for this network (try {})",
+                learning_rate / 10.0
+            ),
+            Diverged::Potentiometer {
+                epoch,
+                learning_rate,
+            } => write!(
+                f,
+                "training diverged: a potentiometer left the real numbers in epoch {epoch}; the learning rate {learning_rate} is too large for these pots (try {}, or Stepped potentiometers)",
+                learning_rate / 10.0
+            ),
+        }
     }
 }
 
@@ -75,6 +91,7 @@ impl MlpModel {
             ));
         }
         let outputs = config.loss.outputs_for_classes(classes.len());
+        config.check_size(retina.cells(), outputs)?;
         let mut rng = rng_for(seed, Stream::Plugboard);
         let network = Network::new(
             retina.cells(),
@@ -123,7 +140,21 @@ impl MlpModel {
 
     /// Checks a loaded model's parts fit together.
     pub fn check_consistency(&self) -> Result<(), String> {
+        // first what a scene must satisfy, then how the parts fit together
+        self.retina.validate()?;
+        self.config.validate()?;
+        let hidden = &self.config.hidden;
         let layers = &self.network.layers;
+        if layers.len() != hidden.len() + 1
+            || hidden
+                .iter()
+                .zip(layers)
+                .any(|(h, l)| h.units != l.outputs || h.activation != l.activation)
+        {
+            return Err("hidden: the layers do not match the configuration".into());
+        }
+        self.config
+            .check_size(self.retina.cells(), self.network.output_size())?;
         if layers.is_empty() {
             return Err("the network has no layers".into());
         }
@@ -356,7 +387,7 @@ impl MlpTrainer {
                 errors += shard.errors;
             }
             if !loss.is_finite() {
-                return Err(Diverged {
+                return Err(Diverged::Loss {
                     batch: index + 1,
                     loss,
                     learning_rate: sgd.learning_rate,

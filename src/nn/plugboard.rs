@@ -44,9 +44,10 @@ impl Default for PlugboardConfig {
 }
 
 impl PlugboardConfig {
-    /// Connections per A-unit.
+    /// Connections per A-unit (saturating: an absurd count is refused by `validate`, never
+    /// wrapped).
     pub fn fan_in(&self) -> usize {
-        self.excitatory + self.inhibitory
+        self.excitatory.saturating_add(self.inhibitory)
     }
 
     /// Checks the wiring can be drawn on a retina of `cells` photocells, naming the field at fault.
@@ -75,13 +76,14 @@ impl PlugboardConfig {
             if cap == 0 {
                 return Err("plugboard.max_fan_out: must be at least 1".into());
             }
-            if self.a_units * self.fan_in() > cap * cells {
+            // fan-in <= cells <= 2^20 and a_units <= 2^16 here, so these products fit
+            if self.a_units * self.fan_in() > cap.saturating_mul(cells) {
                 return Err(format!(
                     "plugboard.max_fan_out: {} A-units x {} connections need {} plugs, but {cells} photocells x {cap} allow only {} (raise it to Some({}) or set None)",
                     self.a_units,
                     self.fan_in(),
                     self.a_units * self.fan_in(),
-                    cap * cells,
+                    cap.saturating_mul(cells),
                     (self.a_units * self.fan_in()).div_ceil(cells)
                 ));
             }

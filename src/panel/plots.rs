@@ -327,6 +327,7 @@ mod tests {
         let record = |errors: u64| EpochRecord {
             epoch: 0,
             errors,
+            corrections: None,
             train_accuracy: 0.5,
             test_accuracy: None,
             seconds: 0.0,

@@ -169,6 +169,8 @@ pub struct Bench {
     pub order: Vec<usize>,
     pub cursor: usize,
     pub epoch_errors: u64,
+    /// Presentations this epoch after which error correction moved pots.
+    pub epoch_corrections: u64,
     /// Patterns presented since the machine was built or reset.
     pub trials: u64,
     /// Whether each presented training pattern is corrected by error correction; off, the
@@ -220,6 +222,7 @@ impl Bench {
             order,
             cursor: 0,
             epoch_errors: 0,
+            epoch_corrections: 0,
             trials: 0,
             auto_learn: true,
             current: None,
@@ -327,8 +330,9 @@ impl Bench {
         let auto_learn = self.auto_learn;
         let (machine, cache, labels) = self.parts();
         if auto_learn {
-            let errors = machine.train_epoch(cache, labels, &chunk);
-            self.epoch_errors += errors;
+            let pass = machine.train_epoch(cache, labels, &chunk);
+            self.epoch_errors += pass.errors;
+            self.epoch_corrections += pass.corrections;
         } else {
             let wrong = chunk
                 .iter()
@@ -407,6 +411,9 @@ impl Bench {
         if self.auto_learn {
             let (machine, _, _) = self.parts();
             let trial = machine.present(&active, label);
+            if trial.corrections.iter().any(|&d| d != 0.0) {
+                self.epoch_corrections += 1;
+            }
             if let Some(current) = &mut self.current {
                 current.corrections = trial.corrections;
             }
@@ -483,6 +490,7 @@ impl Bench {
         let record = EpochRecord {
             epoch: self.experiment.history.len() + 1,
             errors: self.epoch_errors,
+            corrections: Some(self.epoch_corrections),
             train_accuracy: train_confusion.accuracy(),
             test_accuracy: test_confusion.as_ref().map(|c| c.accuracy()),
             seconds: 0.0,
@@ -500,6 +508,7 @@ impl Bench {
             companion.history.push(EpochRecord {
                 epoch: companion.history.len() + 1,
                 errors: companion.epoch_errors,
+                corrections: None,
                 train_accuracy: train.accuracy(),
                 test_accuracy: test.map(|c| c.accuracy()),
                 seconds: 0.0,
@@ -511,6 +520,7 @@ impl Bench {
         }
         self.confusion = Some(self.confusion_view());
         self.epoch_errors = 0;
+        self.epoch_corrections = 0;
         self.cursor = 0;
         self.order = self.experiment.next_order();
     }
