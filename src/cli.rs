@@ -594,10 +594,11 @@ fn print_confusion(confusion: &Confusion, classes: &[String], heading: &str) {
 
 fn eval(args: EvalArgs) -> Result<ExitCode> {
     let file = MachineFile::load(&args.load)?;
-    let options = LoadOptions {
-        seed: args.seed.unwrap_or(file.seed.wrapping_add(1)),
-        samples_per_class: None,
-    };
+    let options = LoadOptions::for_retina(
+        args.seed.unwrap_or(file.seed.wrapping_add(1)),
+        None,
+        file.model.retina_side(),
+    );
     let split = data::load(&args.data, &options)?;
     for warning in &split.warnings {
         eprintln!("warning: {warning}");
@@ -666,7 +667,7 @@ fn classify(args: ClassifyArgs) -> Result<ExitCode> {
             failures += 1;
             continue;
         }
-        match folder::read_image(path) {
+        match folder::read_image(path, data::kept_side(file.model.retina_side())) {
             Ok(image) => {
                 let (class, outputs) = file.model.classify(&image);
                 if !args.json {
@@ -715,9 +716,11 @@ fn list() {
 }
 
 fn export(args: ExportArgs) -> Result<ExitCode> {
+    // exported pictures keep up to 1024 pixels a side
     let options = LoadOptions {
         seed: args.seed,
         samples_per_class: args.samples_per_class,
+        max_side: 1024,
     };
     let split = data::load(&args.data, &options)?;
     let parts = [("train", Some(&split.train)), ("test", split.test.as_ref())];
@@ -779,10 +782,8 @@ fn bench(args: BenchArgs) -> Result<ExitCode> {
     let generated_at = Instant::now();
     let set = match &args.data {
         Some(source) => {
-            let options = LoadOptions {
-                seed: 1,
-                samples_per_class: None,
-            };
+            // the MLP's 28x28 input is the larger of the two machines' retinas
+            let options = LoadOptions::for_retina(1, None, 28);
             data::load(source, &options)?.train
         }
         None => {

@@ -128,10 +128,11 @@ impl Experiment {
 
     /// The scene's training and test images, and notes about skipped files.
     pub fn load_data(scene: &Scene) -> Result<(ImageSet, Option<ImageSet>, Vec<String>)> {
-        let options = LoadOptions {
-            seed: scene.seed,
-            samples_per_class: scene.data.samples_per_class,
-        };
+        let options = LoadOptions::for_retina(
+            scene.seed,
+            scene.data.samples_per_class,
+            scene.retina.width.max(scene.retina.height),
+        );
         let split = data::load(&scene.data.source, &options)?;
         let mut notes = split.warnings.clone();
         if !split.warnings.is_empty() {

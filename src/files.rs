@@ -48,7 +48,7 @@ pub fn read_text_capped(path: &Path, max: u64, what: &str) -> Result<String> {
 /// Reads at most `max` bytes of `path`, refusing a longer one (see [`read_text_capped`]).
 pub fn read_capped(path: &Path, max: u64, what: &str) -> Result<Vec<u8>> {
     let name = path.display();
-    let file = File::open(path).with_context(|| format!("{name}: cannot read {what}"))?;
+    let file = open_for_reading(path).with_context(|| format!("{name}: cannot read {what}"))?;
     let meta = file
         .metadata()
         .with_context(|| format!("{name}: cannot read {what}"))?;
@@ -73,6 +73,27 @@ pub fn read_capped(path: &Path, max: u64, what: &str) -> Result<Vec<u8>> {
         bail!("{name}: longer than a {what} may be ({})", human_bytes(max));
     }
     Ok(bytes)
+}
+
+/// Opens `path` to read without waiting for a writer: a named pipe that nobody writes to
+/// reads as empty instead of hanging the program at `open`; a pipe with a writer reads as
+/// usual (the descriptor is made blocking again once open).
+#[cfg(unix)]
+pub fn open_for_reading(path: &Path) -> std::io::Result<File> {
+    use rustix::fs::{OFlags, fcntl_getfl, fcntl_setfl};
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(OFlags::NONBLOCK.bits() as i32)
+        .open(path)?;
+    let flags = fcntl_getfl(&file)?;
+    fcntl_setfl(&file, flags - OFlags::NONBLOCK)?;
+    Ok(file)
+}
+
+#[cfg(not(unix))]
+pub fn open_for_reading(path: &Path) -> std::io::Result<File> {
+    File::open(path)
 }
 
 /// Whether `meta` describes a character or block device (`/dev/zero`, a disk).
@@ -395,6 +416,16 @@ mod tests {
         assert!(err.contains("longer than a scene may be (1 MiB)"), "{err}");
         let _ = endless.kill();
         let _ = endless.wait();
+        // a named pipe nobody writes to is empty, not a hang
+        let fifo = dir.join("nobody-writes");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        assert_eq!(read_capped(&fifo, 100, "scene").unwrap(), b"");
         std::fs::write(&path, [0xff, 0xfe]).unwrap();
         let err = read_text_capped(&path, 100, "scene")
             .unwrap_err()

@@ -56,6 +56,15 @@ impl SavedModel {
         }
     }
 
+    /// The widest side of the model's retina (its input picture), in cells.
+    pub fn retina_side(&self) -> u32 {
+        let retina = match self {
+            SavedModel::Mark1(machine) => &machine.retina,
+            SavedModel::Mlp(model) => &model.retina,
+        };
+        retina.width.max(retina.height)
+    }
+
     /// The class names the model's outputs stand for.
     pub fn classes(&self) -> &[String] {
         match self {

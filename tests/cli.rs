@@ -345,6 +345,24 @@ fn endless_or_oversized_inputs_are_refused_without_reading_them_whole() {
     );
     let line = failure(&mark1(&["train", "--scene", "scenes"]));
     assert!(line.contains("is a folder"), "{line}");
+    // a named pipe that nobody writes to is an error at once, not a hang
+    let dir = scratch("fifo");
+    let fifo = dir.join("machine.ron");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let fifo = fifo.to_str().unwrap();
+    let line = failure(&mark1(&["eval", "--load", fifo, "--data", "builtin:xor"]));
+    assert!(
+        line.contains("machine.ron") && line.contains("machine file"),
+        "{line}"
+    );
+    let line = failure(&mark1(&["train", "--scene", fifo]));
+    assert!(line.contains("machine.ron"), "{line}");
 }
 
 #[test]

@@ -4,6 +4,7 @@ use anyhow::{Context, Result, bail};
 use image::{ImageReader, Limits};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex};
 
 use super::{GrayImage, ImageSet};
 
@@ -15,8 +16,14 @@ pub const IMAGE_EXTENSIONS: &[&str] = &[
 
 /// Largest width or height accepted; bigger pictures are refused before decoding.
 pub const MAX_IMAGE_SIDE: u32 = 16_384;
-/// Most memory one decode may take.
-const MAX_DECODE_BYTES: u64 = 512 * 1024 * 1024;
+/// Most memory all the decodes running at once may take (each decode's share is estimated from
+/// the picture's size before it starts), whatever the number of cores.
+const DECODE_BUDGET_BYTES: u64 = 1 << 30;
+/// Bytes per pixel a decode is budgeted for: the decoded picture (up to RGBA, 4 bytes) plus its
+/// grayscale conversion (2 bytes) and some slack.
+const DECODE_BYTES_PER_PIXEL: u64 = 8;
+/// Headroom for what a decoder allocates beside its pixels (palettes, colour profiles, tables).
+const DECODE_SLACK_BYTES: u64 = 16 << 20;
 
 /// An image set read from class folders, with one warning line per file that was skipped.
 pub struct FolderSet {
@@ -37,16 +44,21 @@ enum ReadFailure {
     Fatal(anyhow::Error),
 }
 
-/// Reads one image file as grayscale, transparent parts composited onto white paper.
-pub fn read_image(path: &Path) -> Result<GrayImage> {
-    match read_image_checked(path) {
+/// Reads one image file as grayscale, transparent parts composited onto white paper, scaled
+/// down (by area) to at most `max_side` pixels a side.
+pub fn read_image(path: &Path, max_side: u32) -> Result<GrayImage> {
+    match read_image_checked(path, max_side, &DecodeBudget::new(DECODE_BUDGET_BYTES)) {
         Ok(image) => Ok(image),
         Err(ReadFailure::Skip(why)) => bail!("{}: {why}", path.display()),
         Err(ReadFailure::Fatal(error)) => Err(error),
     }
 }
 
-fn read_image_checked(path: &Path) -> Result<GrayImage, ReadFailure> {
+fn read_image_checked(
+    path: &Path,
+    max_side: u32,
+    budget: &DecodeBudget,
+) -> Result<GrayImage, ReadFailure> {
     let open = || {
         ImageReader::open(path)
             .and_then(|r| r.with_guessed_format())
@@ -61,32 +73,218 @@ fn read_image_checked(path: &Path) -> Result<GrayImage, ReadFailure> {
             path.display()
         )));
     }
+    let pixels = width as u64 * height as u64;
+    let allowance = pixels * DECODE_BYTES_PER_PIXEL + DECODE_SLACK_BYTES;
+    let _share = budget.take(allowance);
     let mut reader = open()?;
+    if reader.format() == Some(image::ImageFormat::Jpeg) {
+        // the JPEG decoder fills a cut-off file with gray and says nothing
+        check_jpeg_is_whole(path).map_err(ReadFailure::Skip)?;
+    }
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_IMAGE_SIDE);
     limits.max_image_height = Some(MAX_IMAGE_SIDE);
-    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    // what this picture needs, not more: a colour profile that inflates to half a gigabyte in a
+    // small picture is refused like any other damage
+    limits.max_alloc = Some(allowance);
     reader.limits(limits);
-    let decoded = reader.decode().map_err(|e| match e {
-        image::ImageError::Limits(limit) => ReadFailure::Fatal(anyhow::anyhow!(
-            "{}: image too large to decode ({limit})",
-            path.display()
-        )),
-        other => ReadFailure::Skip(format!("corrupt or unsupported image: {other}")),
-    })?;
-    let luma_alpha = decoded.to_luma_alpha8();
-    let pixels = luma_alpha
-        .pixels()
-        .map(|p| {
-            let [l, a] = p.0;
-            ((l as u32 * a as u32 + 255 * (255 - a as u32) + 127) / 255) as u8
-        })
-        .collect();
-    Ok(GrayImage {
-        width: luma_alpha.width(),
-        height: luma_alpha.height(),
+    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.decode()))
+        .map_err(|_| ReadFailure::Skip("the image decoder failed on this file".into()))?
+        .map_err(|e| match e {
+            image::ImageError::Limits(limit) => ReadFailure::Skip(format!(
+                "needs more memory to decode than its size explains ({limit})"
+            )),
+            other => ReadFailure::Skip(format!("corrupt or unsupported image: {other}")),
+        })?;
+    Ok(scaled_to_fit(gray_on_white(decoded), max_side))
+}
+
+/// Walks a JPEG's segments from its start marker to its end marker (EOI), skipping each
+/// segment by its length and each scan's entropy-coded data up to the next marker: a file cut
+/// short ends before its EOI. (Searching for FF D9 would be fooled by the EXIF thumbnail many
+/// cameras embed, which has its own.)
+fn check_jpeg_is_whole(path: &Path) -> Result<(), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    jpeg_end_marker(&bytes).map(|_| ())
+}
+
+/// Where a JPEG's EOI marker ends, or why the file does not reach one.
+fn jpeg_end_marker(bytes: &[u8]) -> Result<usize, String> {
+    let cut = || "truncated JPEG: the file ends before its end-of-image marker".to_string();
+    if !bytes.starts_with(&[0xFF, 0xD8]) {
+        return Err("not a JPEG file (no start-of-image marker)".into());
+    }
+    let mut at = 2;
+    loop {
+        // a marker: one or more FF fill bytes, then its code
+        if *bytes.get(at).ok_or_else(cut)? != 0xFF {
+            return Err(format!("damaged JPEG: no marker at byte {at}"));
+        }
+        while bytes.get(at) == Some(&0xFF) {
+            at += 1;
+        }
+        let code = *bytes.get(at).ok_or_else(cut)?;
+        at += 1;
+        match code {
+            0xD9 => return Ok(at),
+            // markers without a length: TEM and the restart markers
+            0x01 | 0xD0..=0xD7 => continue,
+            _ => {}
+        }
+        let high = *bytes.get(at).ok_or_else(cut)? as usize;
+        let low = *bytes.get(at + 1).ok_or_else(cut)? as usize;
+        let length = (high << 8) | low;
+        if length < 2 {
+            return Err(format!(
+                "damaged JPEG: a segment of length {length} at byte {at}"
+            ));
+        }
+        at += length;
+        if at > bytes.len() {
+            return Err(cut());
+        }
+        if code == 0xDA {
+            // entropy-coded data: runs to the next marker that is not a stuffed 00 or a restart
+            loop {
+                let next = bytes[at..]
+                    .iter()
+                    .position(|&b| b == 0xFF)
+                    .ok_or_else(cut)?;
+                at += next;
+                match bytes.get(at + 1) {
+                    None => return Err(cut()),
+                    Some(0x00 | 0xD0..=0xD7 | 0xFF) => at += 1,
+                    Some(_) => break,
+                }
+            }
+        }
+    }
+}
+
+/// The decoded picture as luminance, transparent parts composited onto white paper.
+fn gray_on_white(decoded: image::DynamicImage) -> GrayImage {
+    let (width, height) = (decoded.width(), decoded.height());
+    let pixels = if decoded.color().has_alpha() {
+        decoded
+            .to_luma_alpha8()
+            .pixels()
+            .map(|p| {
+                let [l, a] = p.0;
+                ((l as u32 * a as u32 + 255 * (255 - a as u32) + 127) / 255) as u8
+            })
+            .collect()
+    } else {
+        decoded.into_luma8().into_raw()
+    };
+    GrayImage {
+        width,
+        height,
         pixels,
-    })
+    }
+}
+
+/// `image` scaled down by area (each new pixel the mean of the pixels under it, weighted by
+/// how much of each it covers) to at most `max_side` pixels a side, aspect kept; unchanged
+/// when it already fits.
+pub fn scaled_to_fit(image: GrayImage, max_side: u32) -> GrayImage {
+    let longest = image.width.max(image.height);
+    if longest <= max_side || max_side == 0 {
+        return image;
+    }
+    let scale = max_side as f64 / longest as f64;
+    let width = ((image.width as f64 * scale).round() as u32).max(1);
+    let height = ((image.height as f64 * scale).round() as u32).max(1);
+    let columns = area_weights(image.width, width);
+    let rows = area_weights(image.height, height);
+    // rows first into a narrow buffer, then columns: two passes of one weight table each
+    let mut narrow = vec![0f32; image.height as usize * width as usize];
+    for y in 0..image.height as usize {
+        let line = &image.pixels[y * image.width as usize..(y + 1) * image.width as usize];
+        for (x, taps) in columns.iter().enumerate() {
+            narrow[y * width as usize + x] = taps.iter().map(|&(i, w)| line[i] as f32 * w).sum();
+        }
+    }
+    let mut pixels = vec![0u8; width as usize * height as usize];
+    for (y, taps) in rows.iter().enumerate() {
+        for x in 0..width as usize {
+            let v: f32 = taps
+                .iter()
+                .map(|&(i, w)| narrow[i * width as usize + x] * w)
+                .sum();
+            pixels[y * width as usize + x] = v.round().clamp(0.0, 255.0) as u8;
+        }
+    }
+    GrayImage {
+        width,
+        height,
+        pixels,
+    }
+}
+
+/// For each of `to` output cells over `from` input cells, the input cells it covers and the
+/// share of the output each contributes (shares sum to 1).
+fn area_weights(from: u32, to: u32) -> Vec<Vec<(usize, f32)>> {
+    let step = from as f64 / to as f64;
+    (0..to)
+        .map(|j| {
+            let (start, end) = (j as f64 * step, ((j + 1) as f64 * step).min(from as f64));
+            let mut taps = Vec::new();
+            let mut i = start.floor() as usize;
+            while (i as f64) < end {
+                let covered = (end.min(i as f64 + 1.0) - start.max(i as f64)).max(0.0);
+                if covered > 0.0 {
+                    taps.push((i, (covered / (end - start)) as f32));
+                }
+                i += 1;
+            }
+            taps
+        })
+        .collect()
+}
+
+/// Memory for the decodes in flight: each takes its share before decoding and gives it back
+/// after, waiting while the others hold too much (one decode always proceeds).
+struct DecodeBudget {
+    total: u64,
+    in_use: Mutex<u64>,
+    freed: Condvar,
+}
+
+/// A decode's share of the [`DecodeBudget`], given back when dropped.
+struct BudgetShare<'a> {
+    budget: &'a DecodeBudget,
+    bytes: u64,
+}
+
+impl DecodeBudget {
+    fn new(total: u64) -> Self {
+        Self {
+            total,
+            in_use: Mutex::new(0),
+            freed: Condvar::new(),
+        }
+    }
+
+    fn take(&self, bytes: u64) -> BudgetShare<'_> {
+        let bytes = bytes.min(self.total);
+        let mut in_use = self.in_use.lock().unwrap_or_else(|e| e.into_inner());
+        while *in_use > 0 && *in_use + bytes > self.total {
+            in_use = self.freed.wait(in_use).unwrap_or_else(|e| e.into_inner());
+        }
+        *in_use += bytes;
+        BudgetShare {
+            budget: self,
+            bytes,
+        }
+    }
+}
+
+impl Drop for BudgetShare<'_> {
+    fn drop(&mut self) {
+        let mut in_use = self.budget.in_use.lock().unwrap_or_else(|e| e.into_inner());
+        *in_use -= self.bytes;
+        self.budget.freed.notify_all();
+    }
 }
 
 /// Sorted entries of a folder, hidden ones left out.
@@ -129,10 +327,12 @@ fn collect_image_files(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) -> Re
     Ok(())
 }
 
-/// Reads `root/<class>/<image>`: classes are the subfolder names in sorted order.
-/// Corrupt files are skipped and reported in `warnings`; an empty or missing folder, a class
-/// with no readable image, or an oversized image is an error naming the path.
-pub fn load_class_folders(root: &Path) -> Result<FolderSet> {
+/// Reads `root/<class>/<image>`: classes are the subfolder names in sorted order; each
+/// picture is kept at most `max_side` pixels a side (see [`read_image`]). Decodes run in
+/// parallel within a memory budget. Corrupt files are skipped and reported in `warnings`; an
+/// empty or missing folder, a class with no readable image, or an oversized image is an error
+/// naming the path.
+pub fn load_class_folders(root: &Path, max_side: u32) -> Result<FolderSet> {
     if !root.is_dir() {
         bail!("{}: no such folder", root.display());
     }
@@ -181,9 +381,13 @@ pub fn load_class_folders(root: &Path) -> Result<FolderSet> {
             classes[a]
         );
     }
+    let budget = DecodeBudget::new(DECODE_BUDGET_BYTES);
     let results: Vec<(u16, &Path, Result<GrayImage, ReadFailure>)> = files
         .par_iter()
-        .map(|(label, path)| (*label, path.as_path(), read_image_checked(path)))
+        .map(|(label, path)| {
+            let image = read_image_checked(path, max_side, &budget);
+            (*label, path.as_path(), image)
+        })
         .collect();
     let mut set = ImageSet {
         classes,
@@ -270,6 +474,9 @@ fn folder_name(class: &str) -> String {
 mod tests {
     use super::*;
 
+    /// The side kept in these tests: larger than every picture they write.
+    const KEPT: u32 = 128;
+
     fn scratch(name: &str) -> std::path::PathBuf {
         crate::test_support::scratch_dir(&format!("folder-{name}"))
     }
@@ -289,7 +496,7 @@ mod tests {
         }
         std::fs::write(root.join("a_dot").join("broken.png"), b"not a png").unwrap();
         std::fs::write(root.join("a_dot").join("notes.txt"), b"ignored").unwrap();
-        let FolderSet { set, warnings } = load_class_folders(&root).unwrap();
+        let FolderSet { set, warnings } = load_class_folders(&root, KEPT).unwrap();
         assert_eq!(set.classes, vec!["a_dot", "b_ring"]);
         assert_eq!(set.labels, vec![0, 1]);
         assert_eq!((set.images[0].width, set.images[0].height), (4, 3));
@@ -307,7 +514,7 @@ mod tests {
             std::fs::create_dir_all(&dir).unwrap();
             write_png(&dir.join("1.png"), 2, 2, 0);
         }
-        let err = load_class_folders(&root).err().unwrap().to_string();
+        let err = load_class_folders(&root, KEPT).err().unwrap().to_string();
         assert!(err.contains("both read as"), "{err}");
     }
 
@@ -342,7 +549,7 @@ mod tests {
         write_class_folders(&set, &root).unwrap();
         write_class_folders(&set, &root).unwrap();
         let path = root.join("a").join("00000.png");
-        assert_eq!(read_image(&path).unwrap().pixels, vec![7]);
+        assert_eq!(read_image(&path, KEPT).unwrap().pixels, vec![7]);
         std::fs::write(&path, "my notes").unwrap();
         let err = write_class_folders(&set, &root).unwrap_err().to_string();
         assert!(
@@ -353,29 +560,168 @@ mod tests {
     }
 
     #[test]
+    fn area_weights_share_each_output_cell_among_the_input_cells_it_covers() {
+        assert_eq!(
+            area_weights(4, 2),
+            vec![vec![(0, 0.5), (1, 0.5)], vec![(2, 0.5), (3, 0.5)]]
+        );
+        // 3 -> 2: each output covers 1.5 input cells
+        let w = area_weights(3, 2);
+        assert_eq!(w[0].len(), 2);
+        assert!((w[0][0].1 - 2.0 / 3.0).abs() < 1e-6 && (w[0][1].1 - 1.0 / 3.0).abs() < 1e-6);
+        assert_eq!((w[1][0].0, w[1][1].0), (1, 2));
+        assert!((w[1][1].1 - 2.0 / 3.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_large_picture_is_kept_small_with_its_aspect_and_its_ink() {
+        // 400 x 300: black left half, white right half, a mid-gray bar along the top
+        let mut image = GrayImage::filled(400, 300, 255);
+        for y in 0..300 {
+            for x in 0..200 {
+                image.set(x, y, 0);
+            }
+        }
+        let small = scaled_to_fit(image.clone(), 128);
+        assert_eq!((small.width, small.height), (128, 96));
+        let mean = |im: &GrayImage| {
+            im.pixels.iter().map(|&p| p as f64).sum::<f64>() / im.pixels.len() as f64
+        };
+        assert!(
+            (mean(&small) - mean(&image)).abs() < 0.5,
+            "{}",
+            mean(&small)
+        );
+        assert_eq!(small.get(0, 50), 0);
+        assert_eq!(small.get(127, 50), 255);
+        assert_eq!(small.get(63, 50), 0);
+        assert_eq!(small.get(64, 50), 255);
+        // a picture that fits is left as it is
+        assert_eq!(
+            scaled_to_fit(GrayImage::filled(50, 7, 9), 128),
+            GrayImage::filled(50, 7, 9)
+        );
+    }
+
+    #[test]
+    fn a_photo_sized_file_is_read_straight_down_to_the_kept_size() {
+        let root = scratch("photo");
+        let path = root.join("big.png");
+        image::GrayImage::from_fn(2000, 1500, |x, _| image::Luma([(x / 8) as u8]))
+            .save(&path)
+            .unwrap();
+        let image = read_image(&path, 128).unwrap();
+        assert_eq!((image.width, image.height), (128, 96));
+        // the ramp survives: dark on the left, light on the right
+        assert!(
+            image.get(2, 40) < 10 && image.get(125, 40) > 240,
+            "{:?}",
+            &image.pixels[..4]
+        );
+    }
+
+    #[test]
+    fn the_decode_budget_is_given_back_and_never_blocks_a_lone_decode() {
+        let budget = DecodeBudget::new(1000);
+        {
+            let _a = budget.take(600);
+            let _b = budget.take(300);
+            assert_eq!(*budget.in_use.lock().unwrap(), 900);
+        }
+        assert_eq!(*budget.in_use.lock().unwrap(), 0);
+        // larger than the whole budget: it waits for nobody, alone
+        let big = budget.take(5000);
+        assert_eq!(big.bytes, 1000);
+    }
+
+    #[test]
+    fn a_picture_cut_short_is_skipped_in_every_format() {
+        let root = scratch("cut");
+        let picture = image::DynamicImage::ImageLuma8(image::GrayImage::from_fn(96, 64, |x, y| {
+            image::Luma([((x * 5 + y * 3) % 256) as u8])
+        }));
+        let formats = [
+            ("png", image::ImageFormat::Png),
+            ("jpg", image::ImageFormat::Jpeg),
+            ("bmp", image::ImageFormat::Bmp),
+            ("gif", image::ImageFormat::Gif),
+            ("tif", image::ImageFormat::Tiff),
+            ("webp", image::ImageFormat::WebP),
+            ("pgm", image::ImageFormat::Pnm),
+            ("tga", image::ImageFormat::Tga),
+            ("ico", image::ImageFormat::Ico),
+            ("qoi", image::ImageFormat::Qoi),
+        ];
+        let mut silently_read = Vec::new();
+        for (extension, format) in formats {
+            let whole = root.join(format!("whole.{extension}"));
+            // each format as its encoder takes it (an icon is RGBA, as real ones are)
+            let encodable = match format {
+                image::ImageFormat::Ico => image::DynamicImage::ImageRgba8(picture.to_rgba8()),
+                image::ImageFormat::Qoi | image::ImageFormat::Gif => {
+                    image::DynamicImage::ImageRgb8(picture.to_rgb8())
+                }
+                _ => picture.clone(),
+            };
+            encodable.save_with_format(&whole, format).unwrap();
+            let read = read_image(&whole, KEPT);
+            assert!(
+                read.is_ok(),
+                "{extension}: the whole reads: {:?}",
+                read.err()
+            );
+            let bytes = std::fs::read(&whole).unwrap();
+            for fraction in [0.05, 0.5, 0.9] {
+                let cut = root.join(format!("cut-{fraction}.{extension}"));
+                std::fs::write(&cut, &bytes[..(bytes.len() as f64 * fraction) as usize]).unwrap();
+                if read_image(&cut, KEPT).is_ok() {
+                    silently_read.push(format!("{extension} cut to {fraction}"));
+                }
+            }
+        }
+        assert!(
+            silently_read.is_empty(),
+            "read although cut short: {silently_read:?}"
+        );
+    }
+
+    #[test]
+    fn the_jpeg_walk_passes_an_embedded_thumbnail_and_stops_at_the_real_end() {
+        // SOI, APP1 holding a whole thumbnail JPEG (with its own EOI), then a cut-off scan
+        let mut file = vec![0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x06, 0xFF, 0xD8, 0xFF, 0xD9];
+        file.extend([0xFF, 0xDA, 0x00, 0x04, 0x01, 0x00, 0x12, 0xFF, 0x00, 0x34]);
+        assert!(jpeg_end_marker(&file).unwrap_err().contains("truncated"));
+        file.extend([0xFF, 0xD0, 0x56, 0xFF, 0xD9, 0x00]);
+        assert_eq!(jpeg_end_marker(&file), Ok(file.len() - 1));
+    }
+
+    #[test]
     fn transparent_pixels_become_white_paper() {
         let root = scratch("alpha");
         let path = root.join("t.png");
         image::RgbaImage::from_pixel(1, 1, image::Rgba([0, 0, 0, 0]))
             .save(&path)
             .unwrap();
-        assert_eq!(read_image(&path).unwrap().pixels, vec![255]);
+        assert_eq!(read_image(&path, KEPT).unwrap().pixels, vec![255]);
     }
 
     #[test]
     fn empty_class_and_missing_folder_are_errors_naming_the_path() {
         let root = scratch("empty");
         std::fs::create_dir_all(root.join("cats")).unwrap();
-        let err = load_class_folders(&root).err().unwrap().to_string();
+        let err = load_class_folders(&root, KEPT).err().unwrap().to_string();
         assert!(err.contains("cats") && err.contains("no image"), "{err}");
-        let err = load_class_folders(&root.join("nope"))
+        let err = load_class_folders(&root.join("nope"), KEPT)
             .err()
             .unwrap()
             .to_string();
         assert!(err.contains("nope"), "{err}");
         let only_files = scratch("flat");
         write_png(&only_files.join("x.png"), 2, 2, 0);
-        let err = load_class_folders(&only_files).err().unwrap().to_string();
+        let err = load_class_folders(&only_files, KEPT)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("no class subfolders"), "{err}");
     }
 
@@ -386,7 +732,7 @@ mod tests {
         std::fs::create_dir_all(root.join("bad")).unwrap();
         write_png(&root.join("good").join("1.png"), 2, 2, 0);
         std::fs::write(root.join("bad").join("1.png"), b"garbage").unwrap();
-        let err = load_class_folders(&root).err().unwrap().to_string();
+        let err = load_class_folders(&root, KEPT).err().unwrap().to_string();
         assert!(
             err.contains("bad") && err.contains("no readable image"),
             "{err}"
@@ -414,7 +760,7 @@ mod tests {
         }
         let path = root.join("huge.png");
         std::fs::write(&path, png).unwrap();
-        let err = read_image(&path).unwrap_err().to_string();
+        let err = read_image(&path, KEPT).unwrap_err().to_string();
         assert!(
             err.contains("huge.png") && err.contains("20000x20000"),
             "{err}"

@@ -100,7 +100,8 @@ pub const MAX_IDX_PAYLOAD: u64 = 1 << 30;
 /// gzip stream's claims beyond that.
 fn read_idx(path: &Path, want_dims: usize) -> Result<(Vec<usize>, Vec<u8>)> {
     let name = path.display();
-    let file = std::fs::File::open(path).with_context(|| format!("{name}: cannot read"))?;
+    let file =
+        crate::files::open_for_reading(path).with_context(|| format!("{name}: cannot read"))?;
     if file.metadata().is_ok_and(|m| m.is_dir()) {
         bail!("{name}: is a folder, not an IDX file");
     }

@@ -138,6 +138,29 @@ pub struct LoadOptions {
     pub seed: u64,
     /// Images per class for generated sets; `None` takes each set's own default.
     pub samples_per_class: Option<usize>,
+    /// Pictures read from files are kept at most this many pixels a side (scaled down by area,
+    /// aspect kept): see [`kept_side`].
+    pub max_side: u32,
+}
+
+impl LoadOptions {
+    /// Options for a machine whose retina (or MLP input) is `retina_side` cells at its widest.
+    pub fn for_retina(seed: u64, samples_per_class: Option<usize>, retina_side: u32) -> Self {
+        Self {
+            seed,
+            samples_per_class,
+            max_side: kept_side(retina_side),
+        }
+    }
+}
+
+/// How many pixels a side a picture read from a file keeps: four times the retina's widest
+/// side, so sensing it sees what it would see in the original, and at least 128 for the
+/// panel's pictures. A phone photo then takes tens of kilobytes, not tens of megabytes.
+pub fn kept_side(retina_side: u32) -> u32 {
+    retina_side
+        .saturating_mul(4)
+        .clamp(128, folder::MAX_IMAGE_SIDE)
 }
 
 /// Reads a data source: `builtin:NAME`, a folder of IDX pairs, a folder holding `train/` and
@@ -175,10 +198,10 @@ pub fn load(source: &str, options: &LoadOptions) -> Result<DataSplit> {
     // `train/` and `test/`, or `train/` alone (as `mark1 export` writes a set without a test part)
     let has_test = test_dir.is_dir();
     if train_dir.is_dir() && (has_test || holds_only_a_train_folder(path)) {
-        let train = folder::load_class_folders(&train_dir)?;
+        let train = folder::load_class_folders(&train_dir, options.max_side)?;
         let mut warnings = train.warnings;
         let test = if has_test {
-            let test = folder::load_class_folders(&test_dir)?;
+            let test = folder::load_class_folders(&test_dir, options.max_side)?;
             warnings.extend(test.warnings);
             Some(
                 test.set
@@ -194,7 +217,7 @@ pub fn load(source: &str, options: &LoadOptions) -> Result<DataSplit> {
             warnings,
         });
     }
-    let train = folder::load_class_folders(path)?;
+    let train = folder::load_class_folders(path, options.max_side)?;
     Ok(DataSplit {
         source: source.to_string(),
         train: train.set,

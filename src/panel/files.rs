@@ -9,6 +9,7 @@ use bevy::window::FileDragAndDrop;
 
 use super::controls::FileRequest;
 use crate::data::folder::read_image;
+use crate::data::kept_side;
 use crate::model_file::{MachineFile, SavedModel};
 use crate::sim::{Bench, MachineRequest, Notice};
 
@@ -49,7 +50,8 @@ fn take_dropped_files(
         } else if extension == "ron" {
             report(&mut notice, load_machine(&mut bench, path_buf));
         } else {
-            match read_image(path_buf) {
+            let retina = &bench.experiment.scene.retina;
+            match read_image(path_buf, kept_side(retina.width.max(retina.height))) {
                 Ok(image) => {
                     requests.write(MachineRequest::ShowImage(image));
                 }
