@@ -44,6 +44,10 @@ pub struct WindowOptions {
     /// Render the panel into a 1280x720 image on the GPU instead of a window (with
     /// `screenshot`): frame-rate checks on machines that have a GPU but no display.
     pub offscreen: bool,
+    /// Run by the exhibit's supervisor: send it a heartbeat from the frame loop.
+    pub supervised: bool,
+    /// A rendered soak of the scene's exhibit: simulated visitors, measured, then close.
+    pub soak: Option<kiosk::soak::RenderedSoak>,
 }
 
 /// The screenshot to take: where, after how many frames, and what became of it.
@@ -212,6 +216,13 @@ fn start_machine(app: &mut App, exhibit: Option<ExhibitConfig>, options: &Window
     if let Some(config) = exhibit {
         app.insert_resource(Exhibit::new(config))
             .add_plugins(kiosk::plugin);
+        if options.supervised {
+            app.add_plugins(kiosk::supervisor::heartbeat_plugin);
+        }
+        if let Some(soak) = options.soak.clone() {
+            app.insert_resource(soak)
+                .add_plugins(kiosk::soak::rendered_plugin);
+        }
     } else {
         app.world_mut()
             .write_message(MachineRequest::SetSpeed(Speed::PerSecond(4.0)));

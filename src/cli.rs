@@ -179,6 +179,13 @@ pub struct SoakArgs {
     /// Measurements taken along the way.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub windows: usize,
+    /// Run the exhibit in its window (the real panel, drawn each frame, needs a display) for
+    /// --frames frames, with visitors arriving every few seconds; report frame time too.
+    #[arg(long)]
+    pub rendered: bool,
+    /// Frames to draw in a rendered soak.
+    #[arg(long, default_value_t = 600, value_name = "N")]
+    pub frames: u64,
     #[arg(long)]
     pub json: bool,
 }
@@ -244,6 +251,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 flat_out: cli.flat_out,
                 no_vsync: cli.no_vsync,
                 offscreen: cli.offscreen,
+                supervised: cli.supervised,
+                soak: None,
             })?;
             Ok(ExitCode::SUCCESS)
         }
@@ -741,6 +750,9 @@ fn soak(args: SoakArgs) -> Result<ExitCode> {
     let scratch = std::env::temp_dir().join(format!("mark1-soak-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)
         .with_context(|| format!("{}: cannot create", scratch.display()))?;
+    if args.rendered {
+        return rendered_soak(scene, &args, &scratch);
+    }
     let report = crate::kiosk::soak::soak(scene, args.cycles, args.windows, &scratch);
     let _ = std::fs::remove_dir_all(&scratch);
     let report = report?;
@@ -768,6 +780,34 @@ fn soak(args: SoakArgs) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `soak --rendered`: the exhibit in its window with simulated visitors, measured per slice.
+fn rendered_soak(scene: Scene, args: &SoakArgs, scratch: &Path) -> Result<ExitCode> {
+    if !(1..=10_000_000).contains(&args.frames) || !(1..=1000).contains(&args.windows) {
+        bail!("soak: --frames must lie in 1..=10000000 and --windows in 1..=1000");
+    }
+    let scene = crate::kiosk::soak::rendered_scene(scene, scratch);
+    let run = scene.and_then(|scene| {
+        crate::app::run(crate::app::WindowOptions {
+            scene,
+            screenshot: None,
+            patterns_per_frame: None,
+            select_a_unit: None,
+            zoom_dials: false,
+            flat_out: false,
+            no_vsync: true,
+            offscreen: false,
+            supervised: false,
+            soak: Some(crate::kiosk::soak::RenderedSoak {
+                frames: args.frames,
+                windows: args.windows,
+                json: args.json,
+            }),
+        })
+    });
+    let _ = std::fs::remove_dir_all(scratch);
+    run.map(|()| ExitCode::SUCCESS)
 }
 
 fn bench(args: BenchArgs) -> Result<ExitCode> {

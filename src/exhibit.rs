@@ -76,6 +76,9 @@ pub struct ExhibitConfig {
     /// The log file; it rotates at `log_max_bytes`, keeping three old files.
     pub log_file: PathBuf,
     pub log_max_bytes: u64,
+    /// Seconds without a frame after which the supervisor ends the exhibit as hung and starts
+    /// it again.
+    pub hang_seconds: f32,
 }
 
 impl Default for ExhibitConfig {
@@ -100,6 +103,7 @@ impl Default for ExhibitConfig {
             state_file: PathBuf::from("mark1-exhibit-state.ron"),
             log_file: PathBuf::from("mark1-exhibit.log"),
             log_max_bytes: 1 << 20,
+            hang_seconds: 30.0,
         }
     }
 }
@@ -132,6 +136,12 @@ impl ExhibitConfig {
             return Err((
                 "attract_patterns_per_second",
                 "exhibit: the attract loop needs a positive speed and at least one epoch".into(),
+            ));
+        }
+        if !(2.0..=3600.0).contains(&self.hang_seconds) {
+            return Err((
+                "hang_seconds",
+                "exhibit.hang_seconds: between 2 and 3600".into(),
             ));
         }
         if self.log_max_bytes < 4096 {

@@ -844,6 +844,114 @@ fn window_an_exhibit_closes_when_its_supervisor_is_killed() {
     assert!(log.contains("supervisor is gone"), "{log}");
 }
 
+/// Waits up to `seconds` for `ready`, polling.
+fn wait_for(seconds: u64, mut ready: impl FnMut() -> bool) -> bool {
+    let started = std::time::Instant::now();
+    while started.elapsed().as_secs() < seconds {
+        if ready() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    ready()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "needs a display: .ci/run runs it under xvfb-run"]
+fn window_a_hung_exhibit_is_ended_and_started_again_by_its_supervisor() {
+    assert!(display_available(), "{NEEDS_DISPLAY}");
+    let dir = scratch("window-hang");
+    let museum = std::fs::read_to_string("scenes/museum.ron").unwrap();
+    assert!(museum.contains("hang_seconds: 30.0"));
+    let scene = dir.join("museum.ron");
+    std::fs::write(
+        &scene,
+        museum.replace("hang_seconds: 30.0", "hang_seconds: 4.0"),
+    )
+    .unwrap();
+    let mut supervisor = Command::new(env!("CARGO_BIN_EXE_mark1"))
+        .args(["--scene", scene.to_str().unwrap()])
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let log = || std::fs::read_to_string(dir.join("mark1-museum.log")).unwrap_or_default();
+    let mut first = None;
+    let drawing = wait_for(120, || {
+        first = children_of(supervisor.id()).first().copied();
+        first.is_some() && log().contains("exhibit started")
+    });
+    let outcome = (|| {
+        let first = first
+            .filter(|_| drawing)
+            .ok_or("the supervisor started no exhibit")?;
+        // let it draw for a while (heartbeats), then freeze its frame loop where it stands
+        std::thread::sleep(std::time::Duration::from_secs(6));
+        if log().contains("stopped answering") {
+            return Err("a running exhibit was taken for hung");
+        }
+        Command::new("kill")
+            .args(["-STOP", &first.to_string()])
+            .status()
+            .unwrap();
+        if !wait_for(30, || log().contains("stopped answering")) {
+            return Err("the frozen exhibit was not noticed");
+        }
+        let restarted = wait_for(60, || {
+            children_of(supervisor.id()).iter().any(|&pid| pid != first)
+        });
+        if !restarted {
+            return Err("no new exhibit was started");
+        }
+        if process_state(first).is_some_and(|(state, _)| state != 'Z') {
+            return Err("the frozen exhibit was left running");
+        }
+        Ok(())
+    })();
+    supervisor.kill().unwrap();
+    supervisor.wait().unwrap();
+    // the exhibit it started last closes by itself once its supervisor is gone
+    let log = log();
+    assert!(outcome.is_ok(), "{outcome:?}\n{log}");
+    assert!(log.contains("no frame for"), "{log}");
+}
+
+#[test]
+#[ignore = "needs a display: .ci/run runs it under xvfb-run"]
+fn window_a_rendered_soak_keeps_its_memory_and_frame_time() {
+    assert!(display_available(), "{NEEDS_DISPLAY}");
+    let output = mark1(&[
+        "soak",
+        "--rendered",
+        "--frames",
+        "400",
+        "--windows",
+        "4",
+        "--json",
+    ]);
+    let report = json_of(&output);
+    eprintln!("rendered soak: {report}");
+    let windows = report["windows"].as_array().unwrap();
+    assert_eq!(windows.len(), 4, "{report}");
+    assert!(report["visits"].as_u64().unwrap() >= 1, "{report}");
+    assert!(report["cycles"].as_u64().unwrap() > 0, "{report}");
+    let field =
+        |name: &str| -> Vec<f64> { windows.iter().map(|w| w[name].as_f64().unwrap()).collect() };
+    let (memory, frame) = (field("resident_kib"), field("mean_frame_ms"));
+    // after the first slice, resident memory stays within 32 MiB; frames keep their pace
+    assert!(
+        memory[3] <= memory[1] + 32.0 * 1024.0,
+        "resident KiB {memory:?}"
+    );
+    assert!(frame.iter().all(|&ms| ms > 0.0), "{frame:?}");
+    assert!(
+        frame[3] < 2.0 * frame[1].max(frame[0]),
+        "mean frame ms {frame:?}"
+    );
+}
+
 #[test]
 #[ignore = "needs a display: .ci/run runs it under xvfb-run"]
 fn window_the_museum_exhibit_invites_a_touch_in_large_type() {

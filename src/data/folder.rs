@@ -64,7 +64,14 @@ fn read_image_checked(
             .and_then(|r| r.with_guessed_format())
             .map_err(|e| ReadFailure::Skip(format!("cannot open: {e}")))
     };
-    let (width, height) = open()?
+    // even the header is read within limits: a PNG's colour profile is inflated while its
+    // header is read, and the default allowance would let it take half a gigabyte
+    // (sides unlimited here: an oversized picture is refused just below, by name)
+    let mut probe = open()?;
+    let mut header_limits = Limits::no_limits();
+    header_limits.max_alloc = Some(DECODE_SLACK_BYTES);
+    probe.limits(header_limits);
+    let (width, height) = probe
         .into_dimensions()
         .map_err(|e| ReadFailure::Skip(format!("not a readable image: {e}")))?;
     if width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE {
@@ -81,13 +88,9 @@ fn read_image_checked(
         // the JPEG decoder fills a cut-off file with gray and says nothing
         check_jpeg_is_whole(path).map_err(ReadFailure::Skip)?;
     }
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(MAX_IMAGE_SIDE);
-    limits.max_image_height = Some(MAX_IMAGE_SIDE);
     // what this picture needs, not more: a colour profile that inflates to half a gigabyte in a
     // small picture is refused like any other damage
-    limits.max_alloc = Some(allowance);
-    reader.limits(limits);
+    reader.limits(decode_limits(allowance));
     let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.decode()))
         .map_err(|_| ReadFailure::Skip("the image decoder failed on this file".into()))?
         .map_err(|e| match e {
@@ -97,6 +100,16 @@ fn read_image_checked(
             other => ReadFailure::Skip(format!("corrupt or unsupported image: {other}")),
         })?;
     Ok(scaled_to_fit(gray_on_white(decoded), max_side))
+}
+
+/// The `image` crate's limits for one decode: at most [`MAX_IMAGE_SIDE`] a side and `bytes`
+/// of allocations.
+fn decode_limits(bytes: u64) -> Limits {
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_IMAGE_SIDE);
+    limits.max_image_height = Some(MAX_IMAGE_SIDE);
+    limits.max_alloc = Some(bytes);
+    limits
 }
 
 /// Walks a JPEG's segments from its start marker to its end marker (EOI), skipping each
@@ -618,6 +631,65 @@ mod tests {
             "{:?}",
             &image.pixels[..4]
         );
+    }
+
+    /// The process's peak resident memory so far (VmHWM), KiB; 0 where /proc cannot tell.
+    fn peak_resident_kib() -> u64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// A PNG chunk: length, type, data, CRC of type and data.
+    fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+        let mut crc = flate2::Crc::new();
+        crc.update(kind);
+        crc.update(data);
+        let mut chunk = (data.len() as u32).to_be_bytes().to_vec();
+        chunk.extend_from_slice(kind);
+        chunk.extend_from_slice(data);
+        chunk.extend_from_slice(&crc.sum().to_be_bytes());
+        chunk
+    }
+
+    #[test]
+    fn a_colour_profile_that_inflates_to_gigabytes_costs_no_memory() {
+        // a 32x32 picture whose iCCP chunk is 640 MiB of zeros deflated to under a megabyte
+        // (more than the 512 MiB the image crate allows by default)
+        let root = scratch("iccp");
+        let mut picture = Vec::new();
+        image::GrayImage::from_pixel(32, 32, image::Luma([90]))
+            .write_to(
+                &mut std::io::Cursor::new(&mut picture),
+                image::ImageFormat::Png,
+            )
+            .unwrap();
+        let mut profile = b"bomb\0\0".to_vec();
+        let mut deflate = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..640 {
+            std::io::Write::write_all(&mut deflate, &zeros).unwrap();
+        }
+        profile.extend(deflate.finish().unwrap());
+        // after the 8-byte signature and the 25-byte IHDR chunk
+        let mut bomb = picture[..33].to_vec();
+        bomb.extend(png_chunk(b"iCCP", &profile));
+        bomb.extend_from_slice(&picture[33..]);
+        let path = root.join("profiled.png");
+        std::fs::write(&path, &bomb).unwrap();
+        let peak_before = peak_resident_kib();
+        let read = read_image(&path, KEPT);
+        let grown = peak_resident_kib().saturating_sub(peak_before);
+        // either read (the profile left alone) or refused as needing too much memory
+        match read {
+            Ok(image) => assert_eq!(image.get(5, 5), 90),
+            Err(e) => assert!(e.to_string().contains("memory"), "{e}"),
+        }
+        // the peak grew by much less than the profile (other tests run beside this one)
+        assert!(grown < 256 * 1024, "peak resident memory grew {grown} KiB");
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! The soak test: an exhibit run headless for many machine cycles with simulated visitors,
-//! measuring memory, entity counts and update time as it goes.
+//! The soak test: an exhibit run for many machine cycles with simulated visitors, measuring
+//! memory, entity counts and update (or, rendered in its window, frame) time as it goes.
 
 use std::time::{Duration, Instant};
 
@@ -52,26 +52,45 @@ pub struct SoakReport {
 #[derive(Resource)]
 struct Visitors {
     rng: MachineRng,
+    /// Mean seconds between arrivals during the attract loop.
+    arrival_every: f32,
+    /// How long a visitor stays, seconds.
+    stay: std::ops::Range<f32>,
     /// Seconds of teaching left in this visit.
     staying: f32,
     /// Seconds to the visitor's next touch.
     next_touch: f32,
 }
 
+impl Visitors {
+    fn new(seed: u64, arrival_every: f32, stay: std::ops::Range<f32>) -> Self {
+        Self {
+            rng: MachineRng::seed_from_u64(seed ^ 0x50a4),
+            arrival_every,
+            stay,
+            staying: 0.0,
+            next_touch: 0.0,
+        }
+    }
+}
+
 fn simulate_visitors(
     mut visitors: ResMut<Visitors>,
+    time: Res<Time>,
     exhibit: Res<Exhibit>,
     bench: Res<Bench>,
     mut touches: MessageWriter<VisitorTouched>,
     mut requests: MessageWriter<MachineRequest>,
 ) {
-    let dt = 1.0 / FRAME_RATE;
+    let dt = time.delta_secs();
     let visitors = &mut *visitors;
     match exhibit.session.phase {
         Phase::Attract => {
-            // someone walks up about every twenty simulated seconds
-            if visitors.rng.random_bool((dt / 20.0) as f64) {
-                visitors.staying = visitors.rng.random_range(20.0..80.0);
+            if visitors
+                .rng
+                .random_bool((dt / visitors.arrival_every).clamp(0.0, 1.0) as f64)
+            {
+                visitors.staying = visitors.rng.random_range(visitors.stay.clone());
                 visitors.next_touch = 0.0;
                 touches.write(VisitorTouched);
             }
@@ -129,11 +148,8 @@ pub fn soak(
         )))
         .insert_resource(Bench::prepare(scene)?)
         .insert_resource(Exhibit::new(config))
-        .insert_resource(Visitors {
-            rng: MachineRng::seed_from_u64(seed ^ 0x50a4),
-            staying: 0.0,
-            next_touch: 0.0,
-        })
+        // someone walks up about every twenty simulated seconds and stays up to 80
+        .insert_resource(Visitors::new(seed, 20.0, 20.0..80.0))
         .add_plugins((sim::plugin, super::headless_plugin))
         .add_systems(Update, simulate_visitors.before(MachineCycle::Present));
     let started = Instant::now();
@@ -181,4 +197,147 @@ pub fn soak(
         seconds: started.elapsed().as_secs_f64(),
         windows: report,
     })
+}
+
+/// A rendered soak: the exhibit in its window (the real panel, drawn each frame), with the
+/// simulated visitors arriving often, for `frames` frames measured in `windows` slices.
+#[derive(Resource, Clone, Debug)]
+pub struct RenderedSoak {
+    pub frames: u64,
+    pub windows: usize,
+    pub json: bool,
+}
+
+/// One slice of a rendered soak.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RenderedWindow {
+    pub frames: u64,
+    pub cycles: u64,
+    pub resident_kib: u64,
+    pub entities: u32,
+    pub mean_frame_ms: f64,
+    pub worst_frame_ms: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RenderedReport {
+    pub frames: u64,
+    pub cycles: u64,
+    pub visits: u64,
+    pub recovered_errors: u64,
+    pub seconds: f64,
+    pub windows: Vec<RenderedWindow>,
+}
+
+/// Frames left out at the start: they compile pipelines and load fonts.
+const RENDERED_WARM_UP: u64 = 10;
+
+/// `scene` made ready for a rendered soak: windowed at the design size, short visits and
+/// timeouts (so that a minute holds several visits), its log and settings in `scratch`.
+pub fn rendered_scene(mut scene: Scene, scratch: &std::path::Path) -> Result<Scene> {
+    let config = scene
+        .exhibit
+        .as_mut()
+        .ok_or_else(|| anyhow!("the scene has no `exhibit` section to soak"))?;
+    config.fullscreen = false;
+    config.idle_seconds = 5.0;
+    config.countdown_seconds = 2.0;
+    config.log_file = scratch.join("soak.log");
+    config.state_file = scratch.join("soak-state.ron");
+    Ok(scene)
+}
+
+/// The rendered soak in the window: visitors, and the meter that reports and closes it.
+pub fn rendered_plugin(app: &mut App) {
+    let seed = app.world().resource::<Bench>().experiment.scene.seed;
+    app.insert_resource(Visitors::new(seed, 3.0, 4.0..10.0))
+        .insert_resource(RenderedMeter {
+            started: Some(Instant::now()),
+            ..default()
+        })
+        .add_systems(Update, simulate_visitors.before(MachineCycle::Present))
+        .add_systems(Last, meter_rendered_soak);
+}
+
+#[derive(Resource, Default)]
+struct RenderedMeter {
+    started: Option<Instant>,
+    frame: u64,
+    cycles: u64,
+    last_trials: u64,
+    slice: RenderedWindow,
+    slice_frames: u64,
+    windows: Vec<RenderedWindow>,
+}
+
+fn meter_rendered_soak(
+    mut meter: ResMut<RenderedMeter>,
+    plan: Res<RenderedSoak>,
+    time: Res<Time<Real>>,
+    bench: Res<Bench>,
+    exhibit: Res<Exhibit>,
+    entities: &bevy::ecs::entity::Entities,
+    mut exit: MessageWriter<AppExit>,
+) {
+    let meter = &mut *meter;
+    meter.frame += 1;
+    let trials = bench.trials;
+    meter.cycles += trials.checked_sub(meter.last_trials).unwrap_or(trials);
+    meter.last_trials = trials;
+    if meter.frame <= RENDERED_WARM_UP {
+        return;
+    }
+    let ms = time.delta_secs_f64() * 1000.0;
+    meter.slice.mean_frame_ms += ms;
+    meter.slice.worst_frame_ms = meter.slice.worst_frame_ms.max(ms);
+    meter.slice_frames += 1;
+    let measured = meter.frame - RENDERED_WARM_UP;
+    let per_slice = (plan.frames / plan.windows.max(1) as u64).max(1);
+    if !measured.is_multiple_of(per_slice) && measured < plan.frames {
+        return;
+    }
+    let mut slice = std::mem::take(&mut meter.slice);
+    slice.mean_frame_ms /= meter.slice_frames.max(1) as f64;
+    slice.frames = measured;
+    slice.cycles = meter.cycles;
+    slice.resident_kib = resident_kib();
+    slice.entities = entities.count_spawned();
+    meter.slice_frames = 0;
+    meter.windows.push(slice);
+    if measured < plan.frames {
+        return;
+    }
+    let report = RenderedReport {
+        frames: measured,
+        cycles: meter.cycles,
+        visits: exhibit.session.visits,
+        recovered_errors: exhibit.recovered_errors,
+        seconds: meter.started.map_or(0.0, |t| t.elapsed().as_secs_f64()),
+        windows: std::mem::take(&mut meter.windows),
+    };
+    print_rendered_report(&report, plan.json);
+    exit.write(AppExit::Success);
+}
+
+fn print_rendered_report(report: &RenderedReport, json: bool) {
+    if json {
+        if let Ok(line) = serde_json::to_string(report) {
+            println!("{line}");
+        }
+        return;
+    }
+    println!(
+        "{} frames drawn ({} machine cycles, {:.0} s), {} visits, {} errors recovered",
+        report.frames, report.cycles, report.seconds, report.visits, report.recovered_errors
+    );
+    println!(
+        "{:>8}  {:>8}  {:>12}  {:>9}  {:>15}  {:>14}",
+        "frames", "cycles", "resident KiB", "entities", "mean frame (ms)", "worst (ms)"
+    );
+    for w in &report.windows {
+        println!(
+            "{:>8}  {:>8}  {:>12}  {:>9}  {:>15.1}  {:>14.1}",
+            w.frames, w.cycles, w.resident_kib, w.entities, w.mean_frame_ms, w.worst_frame_ms
+        );
+    }
 }

@@ -14,6 +14,7 @@ mod plots;
 pub mod raster;
 mod response;
 mod retina;
+mod stroke;
 
 use bevy::prelude::*;
 

@@ -1,9 +1,14 @@
 //! The retina board: 20 x 20 photocell lamps, the source picture, wiring marks, and drawing.
 
+use bevy::input::ButtonState;
+use bevy::input::mouse::MouseButtonInput;
+use bevy::input::touch::{TouchInput, TouchPhase};
 use bevy::prelude::*;
+use bevy::window::{PrimaryWindow, WindowEvent};
 
 use super::palette::*;
 use super::raster::picture_image;
+use super::stroke::{Pen, Stroke};
 use super::{
     Labels, LayoutSpawned, PanelAction, PanelDraw, PanelFonts, Selection, Slot, button, heading,
     localized_text, slot_entity, text,
@@ -34,12 +39,15 @@ struct WireMark {
     vertical: bool,
 }
 
-/// The visitor's drawing: which cells are inked, and whether a stroke paints or erases.
+/// The visitor's drawing: which cells are inked, and the stroke in progress.
 #[derive(Resource, Default)]
 pub struct Sketch {
     pub cells: Vec<bool>,
     pub width: usize,
-    stroke: Option<bool>,
+    stroke: Option<Stroke>,
+    /// The lamp a press reached this frame, as picking saw it (so a press on an overlay
+    /// above the retina draws nothing); the window's own events then say where it began.
+    pressed_lamp: Option<usize>,
 }
 
 impl Sketch {
@@ -60,7 +68,10 @@ pub(super) fn plugin(app: &mut App) {
     app.init_resource::<Sketch>()
         .add_systems(PreStartup, build_retina_board.after(LayoutSpawned))
         .add_observer(fit_lamp_to_photocell)
-        .add_observer(end_stroke)
+        .add_systems(
+            Update,
+            trace_strokes.before(crate::sim::MachineCycle::Present),
+        )
         .add_systems(
             Update,
             (
@@ -193,8 +204,7 @@ fn fit_lamp_to_photocell(
                 ));
             }
         })
-        .observe(start_stroke)
-        .observe(continue_stroke);
+        .observe(note_pressed_lamp);
 }
 
 fn light_retina_lamps(
@@ -301,53 +311,131 @@ fn mark_wiring_of_selected_unit(
     }
 }
 
-/// A touch on a photocell: pause, and start painting (on a dark cell) or erasing (on a lit one).
-fn start_stroke(
+/// A press on a photocell lamp, as picking saw it: the stroke itself is traced from the
+/// window's events by [`trace_strokes`].
+fn note_pressed_lamp(
     press: On<Pointer<Press>>,
     units: Query<&SensoryUnit>,
     mut sketch: ResMut<Sketch>,
+) {
+    if let Ok(unit) = units.get(press.entity) {
+        sketch.pressed_lamp = Some(unit.index);
+    }
+}
+
+/// One pointer event from the window, in the order the system sent them (positions logical).
+enum PenEvent {
+    Down(Pen, Vec2),
+    Move(Pen, Vec2),
+    Up(Pen),
+}
+
+/// The window event as a pen event, following the mouse cursor in `cursor` (a button press
+/// carries no position of its own).
+fn pen_event(event: &WindowEvent, cursor: &mut Option<Vec2>) -> Option<PenEvent> {
+    match event {
+        WindowEvent::CursorMoved(moved) => {
+            *cursor = Some(moved.position);
+            Some(PenEvent::Move(Pen::Mouse, moved.position))
+        }
+        WindowEvent::MouseButtonInput(MouseButtonInput {
+            button: MouseButton::Left,
+            state,
+            ..
+        }) => match state {
+            ButtonState::Pressed => cursor.map(|at| PenEvent::Down(Pen::Mouse, at)),
+            ButtonState::Released => Some(PenEvent::Up(Pen::Mouse)),
+        },
+        WindowEvent::TouchInput(TouchInput {
+            phase,
+            position,
+            id,
+            ..
+        }) => {
+            let pen = Pen::Finger(*id);
+            Some(match phase {
+                TouchPhase::Started => PenEvent::Down(pen, *position),
+                TouchPhase::Moved => PenEvent::Move(pen, *position),
+                TouchPhase::Ended | TouchPhase::Canceled => PenEvent::Up(pen),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Draws on the retina from the window's pointer and touch events in order, so that a stroke
+/// is a line through every cell it crosses even when the frame rate is low and the pointer
+/// jumps between frames, starting at the point pressed. A press on a dark cell paints, on a
+/// lit one erases; the first press pauses the machine.
+#[allow(clippy::too_many_arguments)]
+fn trace_strokes(
+    mut events: MessageReader<WindowEvent>,
+    mut cursor: Local<Option<Vec2>>,
+    mut sketch: ResMut<Sketch>,
+    boards: Query<(&ComputedNode, &UiGlobalTransform), With<RetinaBoard>>,
+    windows: Query<&Window, With<PrimaryWindow>>,
     bench: Res<Bench>,
     state: Res<State<RunState>>,
     mut requests: MessageWriter<MachineRequest>,
 ) {
-    let Ok(unit) = units.get(press.entity) else {
-        return;
-    };
-    if *state.get() == RunState::Running {
-        requests.write(MachineRequest::Pause);
-    }
     let retina = &bench.machine().retina;
-    let drawing = bench
-        .current
-        .as_ref()
-        .is_some_and(|c| c.origin == Origin::Visitor);
-    if !drawing || sketch.cells.len() != retina.cells() {
-        sketch.cells = vec![false; retina.cells()];
-        sketch.width = retina.width as usize;
-    }
-    let ink = !sketch.cells[unit.index];
-    sketch.stroke = Some(ink);
-    sketch.cells[unit.index] = ink;
-    requests.write(MachineRequest::ShowImage(sketch.picture()));
-}
-
-fn continue_stroke(
-    enter: On<Pointer<DragEnter>>,
-    units: Query<&SensoryUnit>,
-    mut sketch: ResMut<Sketch>,
-    mut requests: MessageWriter<MachineRequest>,
-) {
-    let (Ok(unit), Some(ink)) = (units.get(enter.entity), sketch.stroke) else {
-        return;
+    let grid = Vec2::new(retina.width as f32, retina.height as f32);
+    let scale = windows.single().map_or(1.0, Window::scale_factor);
+    let board = boards.single().ok();
+    // a logical window position in cell units of the retina grid (off the board: outside it)
+    let on_grid = |logical: Vec2| {
+        let (node, transform) = board?;
+        let unit = node.normalize_point(*transform, logical * scale)?;
+        Some((unit + Vec2::splat(0.5)) * grid)
     };
-    if sketch.cells.get(unit.index) == Some(&!ink) {
-        sketch.cells[unit.index] = ink;
+    let mut changed = false;
+    for event in events.read() {
+        match pen_event(event, &mut cursor) {
+            Some(PenEvent::Down(pen, at)) if sketch.stroke.is_none() => {
+                let Some(lamp) = sketch.pressed_lamp.take() else {
+                    continue;
+                };
+                if *state.get() == RunState::Running {
+                    requests.write(MachineRequest::Pause);
+                }
+                let drawing = bench
+                    .current
+                    .as_ref()
+                    .is_some_and(|c| c.origin == Origin::Visitor);
+                if !drawing || sketch.cells.len() != retina.cells() {
+                    sketch.cells = vec![false; retina.cells()];
+                    sketch.width = retina.width as usize;
+                }
+                let lamp_centre = Vec2::new(
+                    (lamp % retina.width as usize) as f32 + 0.5,
+                    (lamp / retina.width as usize) as f32 + 0.5,
+                );
+                let width = sketch.width;
+                let start = on_grid(at)
+                    .and_then(|g| Stroke::begin(pen, g, &mut sketch.cells, width))
+                    .or_else(|| Stroke::begin(pen, lamp_centre, &mut sketch.cells, width));
+                changed |= start.is_some();
+                sketch.stroke = start;
+            }
+            Some(PenEvent::Move(pen, at)) => {
+                let width = sketch.width;
+                let Sketch { cells, stroke, .. } = &mut *sketch;
+                if let (Some(stroke), Some(to)) =
+                    (stroke.as_mut().filter(|s| s.pen == pen), on_grid(at))
+                {
+                    changed |= stroke.extend(to, cells, width);
+                }
+            }
+            Some(PenEvent::Up(pen)) if sketch.stroke.is_some_and(|s| s.pen == pen) => {
+                sketch.stroke = None;
+            }
+            _ => {}
+        }
+    }
+    sketch.pressed_lamp = None;
+    if changed {
         requests.write(MachineRequest::ShowImage(sketch.picture()));
     }
-}
-
-fn end_stroke(_release: On<Pointer<Release>>, mut sketch: ResMut<Sketch>) {
-    sketch.stroke = None;
 }
 
 #[cfg(test)]
@@ -361,7 +449,7 @@ mod tests {
         let mut sketch = Sketch {
             cells: vec![false; retina.cells()],
             width: retina.width as usize,
-            stroke: None,
+            ..default()
         };
         for k in [21, 22, 23, 44, 65, 250, 399] {
             sketch.cells[k] = true;

@@ -135,6 +135,9 @@ struct CycleWork {
     awaiting_learning: bool,
     /// Fractional patterns carried over between updates at per-second speeds.
     carry: f32,
+    /// A pause was asked for in this update: the state changes only at the next, and no
+    /// pattern may replace (say) the drawing that came with the pause meanwhile.
+    pausing: bool,
 }
 
 /// Flat out's training time per update, steered so that the whole update (training, the
@@ -235,7 +238,10 @@ fn follow_requests(
     for request in requests.read() {
         match request {
             MachineRequest::Run => next_state.set(RunState::Running),
-            MachineRequest::Pause => next_state.set(RunState::Paused),
+            MachineRequest::Pause => {
+                next_state.set(RunState::Paused);
+                work.pausing = true;
+            }
             MachineRequest::Step => work.trials += 1,
             MachineRequest::StepEpoch => work.trials += bench.left_in_epoch().max(1),
             MachineRequest::SetSpeed(s) => *speed = *s,
@@ -305,7 +311,8 @@ fn present_patterns(
     pace: Res<FlatOutPace>,
     time: Res<Time>,
 ) {
-    if *state.get() == RunState::Running {
+    let pausing = std::mem::take(&mut work.pausing);
+    if *state.get() == RunState::Running && !pausing {
         match *speed {
             Speed::PerSecond(rate) => {
                 work.carry = (work.carry + rate * time.delta_secs()).min(rate.max(1.0));

@@ -116,6 +116,30 @@ fn paused_machine_presents_nothing_until_stepped() {
 }
 
 #[test]
+fn a_drawing_that_pauses_a_running_machine_stays_on_its_retina() {
+    // the first touch of a stroke pauses the machine and shows the drawing in one update:
+    // the pattern the running machine was due to present must not replace it
+    let mut app = app_for(scene());
+    request(&mut app, MachineRequest::SetSpeed(Speed::PerUpdate(1)));
+    request(&mut app, MachineRequest::Run);
+    app.update();
+    let trials = app.world().resource::<Bench>().trials;
+    assert!(trials > 0);
+    let drawing = crate::data::GrayImage::filled(20, 20, 0);
+    app.world_mut().write_message(MachineRequest::Pause);
+    request(&mut app, MachineRequest::ShowImage(drawing));
+    for _ in 0..3 {
+        app.update();
+    }
+    let bench = app.world().resource::<Bench>();
+    assert_eq!(bench.trials, trials, "no pattern came after the pause");
+    assert_eq!(
+        bench.current.as_ref().map(|c| c.origin.clone()),
+        Some(Origin::Visitor)
+    );
+}
+
+#[test]
 fn step_epoch_closes_the_epoch_and_records_it() {
     let mut app = app_for(scene());
     request(&mut app, MachineRequest::StepEpoch);
