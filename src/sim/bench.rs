@@ -185,6 +185,9 @@ pub struct Bench {
     pub shown: u64,
     /// Plugboards drawn so far (the seed of rewire n is the scene seed + n).
     pub rewires: u64,
+    /// Why the Mark I stopped learning: a potentiometer that left the real numbers (only
+    /// continuous pots without end stops can), found at the end of an epoch.
+    pub stopped: Option<String>,
 }
 
 impl Bench {
@@ -231,6 +234,7 @@ impl Bench {
             generation: 0,
             shown: 0,
             rewires: 0,
+            stopped: None,
         })
     }
 
@@ -318,6 +322,11 @@ impl Bench {
     }
 
     /// Trials left before this epoch ends.
+    /// Whether error correction moves the Mark I's pots: automatic, and not stopped.
+    pub fn mark1_learns(&self) -> bool {
+        self.auto_learn && self.stopped.is_none()
+    }
+
     pub fn left_in_epoch(&self) -> usize {
         self.order.len() - self.cursor
     }
@@ -327,7 +336,7 @@ impl Bench {
     pub fn run_quietly(&mut self, count: usize) -> usize {
         let count = count.min(self.left_in_epoch());
         let chunk: Vec<usize> = self.order[self.cursor..self.cursor + count].to_vec();
-        let auto_learn = self.auto_learn;
+        let auto_learn = self.mark1_learns();
         let (machine, cache, labels) = self.parts();
         if auto_learn {
             let pass = machine.train_epoch(cache, labels, &chunk);
@@ -408,7 +417,7 @@ impl Bench {
         if !outcome.mark1_right {
             self.epoch_errors += 1;
         }
-        if self.auto_learn {
+        if self.mark1_learns() {
             let (machine, _, _) = self.parts();
             let trial = machine.present(&active, label);
             if trial.corrections.iter().any(|&d| d != 0.0) {
@@ -432,7 +441,7 @@ impl Bench {
     /// whatever the machine answered, as in the 1960 photographs.
     pub fn force(&mut self, class: usize) -> Option<Vec<f32>> {
         let active = self.current.as_ref()?.active.clone();
-        if class >= self.classes().len() {
+        if class >= self.classes().len() || self.stopped.is_some() {
             return None;
         }
         let (machine, _, _) = self.parts();
@@ -481,6 +490,15 @@ impl Bench {
     /// Closes the epoch: accuracy of both machines on training and test images, the confusion
     /// matrix with examples, and a fresh presentation order.
     pub fn finish_epoch(&mut self) {
+        // what cannot be loaded again is not trained on (nor saved)
+        let machine = self.machine();
+        if self.stopped.is_none() && machine.weights.iter().any(|w| !w.is_finite()) {
+            let diverged = crate::nn::mlp_model::Diverged::Potentiometer {
+                epoch: self.experiment.history.len() + 1,
+                learning_rate: machine.learning.rate,
+            };
+            self.stopped = Some(diverged.to_string());
+        }
         let labels = &self.experiment.train.labels;
         if let Some(companion) = &mut self.companion {
             companion.flush(labels);
@@ -585,6 +603,7 @@ impl Bench {
         };
         experiment.history = history;
         self.generation += 1;
+        self.stopped = None;
         self.current = None;
         self.confusion = Some(self.confusion_view());
         Ok(())

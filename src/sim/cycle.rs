@@ -221,7 +221,7 @@ pub(super) fn plugin(app: &mut App) {
                 fire_association_units.in_set(MachineCycle::Associate),
                 answer_with_response_units.in_set(MachineCycle::Respond),
                 learn_from_pattern.in_set(MachineCycle::Learn),
-                move_potentiometers.in_set(MachineCycle::Display),
+                (move_potentiometers, stop_a_diverged_machine).in_set(MachineCycle::Display),
             ),
         );
 }
@@ -454,6 +454,23 @@ fn learn_from_pattern(
     }
     if bench.left_in_epoch() == 0 {
         bench.finish_epoch();
+    }
+}
+
+/// Pauses a Mark I whose pots diverged and says why, once per machine.
+fn stop_a_diverged_machine(
+    bench: Res<Bench>,
+    mut told: Local<Option<u64>>,
+    mut next_state: ResMut<NextState<RunState>>,
+    mut notice: ResMut<Notice>,
+) {
+    let Some(reason) = &bench.stopped else {
+        return;
+    };
+    if *told != Some(bench.generation) {
+        *told = Some(bench.generation);
+        next_state.set(RunState::Paused);
+        notice.fail(format!("Mark I {reason}"));
     }
 }
 

@@ -140,6 +140,47 @@ fn a_drawing_that_pauses_a_running_machine_stays_on_its_retina() {
 }
 
 #[test]
+fn a_mark1_whose_pots_diverge_stops_learning_and_says_why() {
+    use crate::nn::mark1::Potentiometers;
+    use crate::nn::rules::Reinforcement;
+    let mut diverging = scene();
+    let crate::scene::ModelConfig::Mark1(config) = &mut diverging.model else {
+        panic!("a Mark I scene")
+    };
+    // Widrow-Hoff on pots without end stops, at a rate far past stability
+    config.learning.rule = Reinforcement::WidrowHoff;
+    config.learning.rate = 50.0;
+    config.response.potentiometers = Potentiometers::Continuous;
+    // the same machine trained from the command line's core stops with the same reason
+    let mut experiment = Experiment::prepare(diverging.clone()).unwrap();
+    let reason = experiment.train(|_| {}).unwrap_err().to_string();
+    assert!(reason.contains("left the real numbers"), "{reason}");
+    let mut app = app_for(diverging);
+    let mut epochs = 0;
+    while app.world().resource::<Bench>().stopped.is_none() {
+        request(&mut app, MachineRequest::StepEpoch);
+        epochs += 1;
+        assert!(epochs < 50, "the pots never diverged");
+    }
+    app.update();
+    let stopped = weights(&app);
+    let bench = app.world().resource::<Bench>();
+    assert_eq!(bench.stopped.as_deref(), Some(reason.as_str()));
+    assert!(!bench.mark1_learns());
+    assert!(app.world().resource::<Notice>().text.contains(&reason));
+    // further epochs present patterns but move no pot
+    request(&mut app, MachineRequest::StepEpoch);
+    let after = weights(&app);
+    assert!(
+        stopped
+            .iter()
+            .zip(&after)
+            .all(|(a, b)| a.to_bits() == b.to_bits()),
+        "the pots moved after the machine stopped"
+    );
+}
+
+#[test]
 fn step_epoch_closes_the_epoch_and_records_it() {
     let mut app = app_for(scene());
     request(&mut app, MachineRequest::StepEpoch);
