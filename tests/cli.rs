@@ -856,6 +856,63 @@ fn wait_for(seconds: u64, mut ready: impl FnMut() -> bool) -> bool {
     ready()
 }
 
+#[test]
+#[ignore = "needs a display and xdotool: .ci/run runs it under xvfb-run"]
+fn window_a_quick_swipe_lights_every_cell_from_the_press_point() {
+    assert!(display_available(), "{NEEDS_DISPLAY}");
+    let dir = scratch("window-swipe");
+    let shot = dir.join("swipe.png");
+    // the screenshot comes at frame 400, well after the swipe below (frames take 60-100 ms on
+    // a software renderer)
+    let mut window = Command::new(env!("CARGO_BIN_EXE_mark1"))
+        .args(["--screenshot", shot.to_str().unwrap(), "--frames", "400"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let xdotool = |args: &[&str]| Command::new("xdotool").args(args).output();
+    let shown = wait_for(60, || {
+        xdotool(&["search", "--name", "Mark I"]).is_ok_and(|o| o.status.success())
+    });
+    assert!(shown, "no window (is xdotool installed?)");
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    // press on the retina's second column, jump to its eighteenth in one go, release: under
+    // a slow renderer all of it lands in one frame
+    let swipe = xdotool(&[
+        "mousemove",
+        "40",
+        "200",
+        "mousedown",
+        "1",
+        "mousemove",
+        "250",
+        "200",
+        "mouseup",
+        "1",
+    ])
+    .unwrap();
+    assert!(swipe.status.success());
+    let status = window.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let image = image::open(&shot).unwrap().to_rgb8();
+    let lit = [255, 235, 158];
+    // the row of lamps the swipe crossed, in 17 equal parts: every part has a lit lamp
+    let parts: Vec<usize> = (0..17u32)
+        .map(|k| {
+            let x0 = 34 + k * 13;
+            count_colour(&image, (x0, 190, x0 + 13, 210), lit, 12)
+        })
+        .collect();
+    assert!(
+        parts.iter().all(|&n| n > 10),
+        "lit pixels along the swipe: {parts:?}"
+    );
+    // and nothing else is drawn (the machine paused at the touch and shows the drawing)
+    let elsewhere = count_colour(&image, (15, 80, 280, 180), lit, 12);
+    assert!(elsewhere < 20, "lit pixels above the swipe: {elsewhere}");
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 #[ignore = "needs a display: .ci/run runs it under xvfb-run"]
