@@ -14,6 +14,7 @@ use super::{
     localized_text, slot_entity, text,
 };
 use crate::data::GrayImage;
+use crate::nn::retina::RetinaConfig;
 use crate::sim::{Bench, MachineRequest, Origin, RunState, SensoryUnit};
 
 /// The grid the S-unit lamps sit in.
@@ -402,20 +403,7 @@ fn trace_strokes(
                     .current
                     .as_ref()
                     .is_some_and(|c| c.origin == Origin::Visitor);
-                if !drawing || sketch.cells.len() != retina.cells() {
-                    sketch.cells = vec![false; retina.cells()];
-                    sketch.width = retina.width as usize;
-                }
-                let lamp_centre = Vec2::new(
-                    (lamp % retina.width as usize) as f32 + 0.5,
-                    (lamp / retina.width as usize) as f32 + 0.5,
-                );
-                let width = sketch.width;
-                let start = on_grid(at)
-                    .and_then(|g| Stroke::begin(pen, g, &mut sketch.cells, width))
-                    .or_else(|| Stroke::begin(pen, lamp_centre, &mut sketch.cells, width));
-                changed |= start.is_some();
-                sketch.stroke = start;
+                changed |= begin_stroke(&mut sketch, pen, on_grid(at), lamp, retina, drawing);
             }
             Some(PenEvent::Move(pen, at)) => {
                 let width = sketch.width;
@@ -438,10 +426,32 @@ fn trace_strokes(
     }
 }
 
+/// Starts a stroke of `pen` at `at` (in cells; None off the board) or else at the centre of
+/// the `lamp` picking saw pressed, on a fresh sketch unless the visitor's drawing is showing.
+/// Returns whether a cell changed.
+fn begin_stroke(
+    sketch: &mut Sketch,
+    pen: Pen,
+    at: Option<Vec2>,
+    lamp: usize,
+    retina: &RetinaConfig,
+    drawing: bool,
+) -> bool {
+    if !drawing || sketch.cells.len() != retina.cells() {
+        sketch.cells = vec![false; retina.cells()];
+        sketch.width = retina.width as usize;
+    }
+    let width = sketch.width;
+    let lamp_centre = Vec2::new((lamp % width) as f32 + 0.5, (lamp / width) as f32 + 0.5);
+    sketch.stroke = at
+        .and_then(|g| Stroke::begin(pen, g, &mut sketch.cells, width))
+        .or_else(|| Stroke::begin(pen, lamp_centre, &mut sketch.cells, width));
+    sketch.stroke.is_some()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::retina::RetinaConfig;
 
     #[test]
     fn a_drawing_lights_exactly_the_cells_drawn() {
