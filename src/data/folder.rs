@@ -83,23 +83,39 @@ fn read_image_checked(
     let pixels = width as u64 * height as u64;
     let allowance = pixels * DECODE_BYTES_PER_PIXEL + DECODE_SLACK_BYTES;
     let _share = budget.take(allowance);
-    let mut reader = open()?;
-    if reader.format() == Some(image::ImageFormat::Jpeg) {
-        // the JPEG decoder fills a cut-off file with gray and says nothing
-        check_jpeg_is_whole(path).map_err(ReadFailure::Skip)?;
-    }
-    // what this picture needs, not more: a colour profile that inflates to half a gigabyte in a
-    // small picture is refused like any other damage
+    let reader = open()?;
+    let decoded = if reader.format() == Some(image::ImageFormat::Jpeg) {
+        // the JPEG decoder fills a cut-off file with gray and says nothing: read the file once
+        // (a whole JPEG is smaller than its pixels' allowance), walk it, decode those bytes
+        let named = format!("{}: ", path.display());
+        let bytes = crate::files::read_capped(path, allowance, "JPEG picture")
+            .map_err(|e| ReadFailure::Skip(e.to_string().trim_start_matches(&named).to_string()))?;
+        jpeg_end_marker(&bytes).map_err(ReadFailure::Skip)?;
+        let mut in_memory = ImageReader::new(std::io::Cursor::new(bytes));
+        in_memory.set_format(image::ImageFormat::Jpeg);
+        decode_within(in_memory, allowance)?
+    } else {
+        decode_within(reader, allowance)?
+    };
+    Ok(scaled_to_fit(gray_on_white(decoded), max_side))
+}
+
+/// Decodes with the `image` crate's limits set to `allowance`: what this picture needs, not
+/// more (a colour profile that inflates to half a gigabyte in a small picture is refused like
+/// any other damage); a panic inside a decoder is a skipped file.
+fn decode_within<R: std::io::BufRead + std::io::Seek>(
+    mut reader: ImageReader<R>,
+    allowance: u64,
+) -> Result<image::DynamicImage, ReadFailure> {
     reader.limits(decode_limits(allowance));
-    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.decode()))
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.decode()))
         .map_err(|_| ReadFailure::Skip("the image decoder failed on this file".into()))?
         .map_err(|e| match e {
             image::ImageError::Limits(limit) => ReadFailure::Skip(format!(
                 "needs more memory to decode than its size explains ({limit})"
             )),
             other => ReadFailure::Skip(format!("corrupt or unsupported image: {other}")),
-        })?;
-    Ok(scaled_to_fit(gray_on_white(decoded), max_side))
+        })
 }
 
 /// The `image` crate's limits for one decode: at most [`MAX_IMAGE_SIDE`] a side and `bytes`
@@ -116,12 +132,7 @@ fn decode_limits(bytes: u64) -> Limits {
 /// segment by its length and each scan's entropy-coded data up to the next marker: a file cut
 /// short ends before its EOI. (Searching for FF D9 would be fooled by the EXIF thumbnail many
 /// cameras embed, which has its own.)
-fn check_jpeg_is_whole(path: &Path) -> Result<(), String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-    jpeg_end_marker(&bytes).map(|_| ())
-}
-
-/// Where a JPEG's EOI marker ends, or why the file does not reach one.
+/// Returns where its EOI marker ends, or why the file does not reach one.
 fn jpeg_end_marker(bytes: &[u8]) -> Result<usize, String> {
     let cut = || "truncated JPEG: the file ends before its end-of-image marker".to_string();
     if !bytes.starts_with(&[0xFF, 0xD8]) {
@@ -340,6 +351,33 @@ fn collect_image_files(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) -> Re
     Ok(())
 }
 
+/// Each class folder's name and the image files in it, labelled by the folder's position; a
+/// class folder with no image file is an error naming it.
+fn list_class_files(class_dirs: &[PathBuf]) -> Result<(Vec<String>, Vec<(u16, PathBuf)>)> {
+    let mut files = Vec::new();
+    let mut classes = Vec::new();
+    for (label, dir) in class_dirs.iter().enumerate() {
+        let name = dir
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let images: Vec<PathBuf> = sorted_entries(dir)?
+            .into_iter()
+            .filter(|p| p.is_file() && is_image_path(p))
+            .collect();
+        if images.is_empty() {
+            bail!(
+                "{}: class folder `{name}` holds no image files",
+                dir.display()
+            );
+        }
+        files.extend(images.into_iter().map(|p| (label as u16, p)));
+        classes.push(name);
+    }
+    Ok((classes, files))
+}
+
 /// Reads `root/<class>/<image>`: classes are the subfolder names in sorted order; each
 /// picture is kept at most `max_side` pixels a side (see [`read_image`]). Decodes run in
 /// parallel within a memory budget. Corrupt files are skipped and reported in `warnings`; an
@@ -363,27 +401,7 @@ pub fn load_class_folders(root: &Path, max_side: u32) -> Result<FolderSet> {
     if class_dirs.len() > u16::MAX as usize {
         bail!("{}: more than {} classes", root.display(), u16::MAX);
     }
-    let mut files = Vec::new();
-    let mut classes = Vec::new();
-    for (label, dir) in class_dirs.iter().enumerate() {
-        let name = dir
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        let images: Vec<PathBuf> = sorted_entries(dir)?
-            .into_iter()
-            .filter(|p| p.is_file() && is_image_path(p))
-            .collect();
-        if images.is_empty() {
-            bail!(
-                "{}: class folder `{name}` holds no image files",
-                dir.display()
-            );
-        }
-        files.extend(images.into_iter().map(|p| (label as u16, p)));
-        classes.push(name);
-    }
+    let (classes, files) = list_class_files(&class_dirs)?;
     // folder names that are not UTF-8 can read as the same text; classes must stay apart
     if let Some((a, b)) = super::first_repeat(&classes) {
         bail!(
