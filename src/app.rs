@@ -2,6 +2,7 @@
 
 use std::io::Cursor;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Result, bail};
@@ -17,6 +18,7 @@ use bevy::window::{
 };
 use bevy::winit::WinitPlugin;
 
+use crate::args::WindowArgs;
 use crate::exhibit::ExhibitConfig;
 use crate::files::{PNG, write_atomically};
 use crate::kiosk::{self, Exhibit};
@@ -71,6 +73,34 @@ struct ScreenshotPlan {
 
 /// Frames left out of the frame-time figure: the first ones compile pipelines and load fonts.
 const WARM_UP_FRAMES: u32 = 10;
+
+/// The window as the command line asks for it (no subcommand): an exhibit scene runs under
+/// its supervisor, which restarts it if it ever falls over.
+pub fn open(args: WindowArgs) -> Result<ExitCode> {
+    let (scene, _) = Scene::load_or_builtin(args.scene.as_deref(), false)?;
+    if scene.exhibit.is_some() && !args.supervised && args.screenshot.is_none() {
+        return kiosk::supervisor::supervise(&scene);
+    }
+    if let Some(config) = scene.exhibit.as_ref() {
+        kiosk::supervisor::log_panics(config);
+        if args.supervised {
+            kiosk::supervisor::end_with_supervisor(config);
+        }
+    }
+    run(WindowOptions {
+        scene,
+        screenshot: args.screenshot.map(|path| (path, args.frames)),
+        patterns_per_frame: args.patterns_per_frame,
+        select_a_unit: args.select_a_unit,
+        zoom_dials: args.zoom_dials,
+        flat_out: args.flat_out,
+        no_vsync: args.no_vsync,
+        offscreen: args.offscreen,
+        supervised: args.supervised,
+        soak: None,
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
 
 /// Opens the window and runs until it is closed (or the screenshot is saved).
 pub fn run(options: WindowOptions) -> Result<()> {

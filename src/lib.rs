@@ -17,6 +17,7 @@
 //! - [`app`]: the window: the simulation, the panel, screenshots.
 
 pub mod app;
+pub mod args;
 pub mod chart;
 pub mod cli;
 pub mod data;

@@ -4,10 +4,10 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-use crate::data::GrayImage;
 use crate::files::{self, FileKind, MAX_MACHINE_BYTES};
+use crate::nn::Classifier;
 use crate::nn::mark1::Mark1;
-use crate::nn::metrics::{Confusion, EpochRecord};
+use crate::nn::metrics::EpochRecord;
 use crate::nn::mlp_model::MlpModel;
 
 /// The tag every machine file starts with.
@@ -29,48 +29,24 @@ pub enum SavedModel {
 }
 
 impl SavedModel {
-    /// Checks the parts of a loaded model fit together.
-    pub fn check_consistency(&self) -> Result<(), String> {
+    /// The machine inside, whatever its kind.
+    pub fn machine(&self) -> &dyn Classifier {
         match self {
-            SavedModel::Mark1(machine) => machine.check_consistency(),
-            SavedModel::Mlp(model) => model.check_consistency(),
+            SavedModel::Mark1(machine) => machine,
+            SavedModel::Mlp(model) => model,
         }
     }
+}
 
-    /// The class of one image, and the output values behind it (R-unit sums for the Mark I,
-    /// class probabilities for the MLP).
-    pub fn classify(&self, image: &GrayImage) -> (usize, Vec<f32>) {
-        match self {
-            SavedModel::Mark1(machine) => machine.classify(image),
-            SavedModel::Mlp(model) => model.classify(image),
-        }
+impl From<Mark1> for SavedModel {
+    fn from(machine: Mark1) -> Self {
+        SavedModel::Mark1(machine)
     }
+}
 
-    /// Confusion matrix of the model on `images` with true `labels`.
-    pub fn evaluate(&self, images: &[GrayImage], labels: &[u16]) -> Confusion {
-        match self {
-            SavedModel::Mark1(machine) => {
-                machine.evaluate_cached(&machine.encode_all(images), labels)
-            }
-            SavedModel::Mlp(model) => model.evaluate(&model.encode_all(images), labels),
-        }
-    }
-
-    /// The widest side of the model's retina (its input picture), in cells.
-    pub fn retina_side(&self) -> u32 {
-        let retina = match self {
-            SavedModel::Mark1(machine) => &machine.retina,
-            SavedModel::Mlp(model) => &model.retina,
-        };
-        retina.width.max(retina.height)
-    }
-
-    /// The class names the model's outputs stand for.
-    pub fn classes(&self) -> &[String] {
-        match self {
-            SavedModel::Mark1(machine) => &machine.classes,
-            SavedModel::Mlp(model) => &model.classes,
-        }
+impl From<MlpModel> for SavedModel {
+    fn from(model: MlpModel) -> Self {
+        SavedModel::Mlp(model)
     }
 }
 
@@ -120,7 +96,7 @@ impl MachineFile {
     /// over the target, so a crash never leaves a half-written machine.
     pub fn save(&self, path: &Path) -> Result<()> {
         // what would be refused on loading is never written
-        self.model.check_consistency().map_err(|m| {
+        self.model.machine().check_consistency().map_err(|m| {
             anyhow::anyhow!(
                 "{}: not saved: the machine could not be loaded again ({m})",
                 path.display()
@@ -163,6 +139,7 @@ impl MachineFile {
             )
         })?;
         file.model
+            .machine()
             .check_consistency()
             .map_err(|m| anyhow::anyhow!("{name}: damaged machine file: {m}"))?;
         Ok(file)

@@ -6,8 +6,10 @@ use std::path::Path;
 
 use crate::exhibit::ExhibitConfig;
 use crate::lessons::Lesson;
-use crate::nn::mark1::Mark1Config;
+use crate::nn::Machine;
+use crate::nn::mark1::{Mark1, Mark1Config};
 use crate::nn::mlp::MlpConfig;
+use crate::nn::mlp_model::MlpModel;
 use crate::nn::retina::RetinaConfig;
 
 /// The scene `train` uses when none is named: the default machine, for any image set.
@@ -81,6 +83,39 @@ pub enum ModelConfig {
     Mlp(MlpConfig),
     /// One of the lecture's demonstrations, on its own generated data.
     Lesson(Lesson),
+}
+
+impl ModelConfig {
+    /// The lesson, when the scene is one of the lecture's demonstrations rather than a machine.
+    pub fn lesson(&self) -> Option<&Lesson> {
+        match self {
+            ModelConfig::Lesson(lesson) => Some(lesson),
+            _ => None,
+        }
+    }
+}
+
+/// A machine a scene can name: where its configuration sits among the scene's models.
+pub trait SceneMachine: Machine {
+    fn config_in(model: &ModelConfig) -> Option<&Self::Config>;
+}
+
+impl SceneMachine for Mark1 {
+    fn config_in(model: &ModelConfig) -> Option<&Mark1Config> {
+        match model {
+            ModelConfig::Mark1(config) => Some(config),
+            _ => None,
+        }
+    }
+}
+
+impl SceneMachine for MlpModel {
+    fn config_in(model: &ModelConfig) -> Option<&MlpConfig> {
+        match model {
+            ModelConfig::Mlp(config) => Some(config),
+            _ => None,
+        }
+    }
 }
 
 /// How long and in what order to train.
@@ -158,6 +193,16 @@ impl Scene {
     /// The built-in showcase scene (`scenes/mark1.ron`).
     pub fn showcase_scene() -> Scene {
         Self::parse(SHOWCASE_SCENE, SHOWCASE_SCENE_NAME).expect("the built-in scene is valid")
+    }
+
+    /// The scene at `path`, else the built-in showcase or default scene; with the name to
+    /// call it by in messages.
+    pub fn load_or_builtin(path: Option<&Path>, showcase: bool) -> Result<(Scene, String)> {
+        match path {
+            Some(path) => Ok((Scene::load(path)?, path.display().to_string())),
+            None if showcase => Ok((Scene::showcase_scene(), SHOWCASE_SCENE_NAME.to_string())),
+            None => Ok((Scene::default_scene(), DEFAULT_SCENE_NAME.to_string())),
+        }
     }
 
     /// Cross-field checks; on failure, the offending field's name (to find its line) and a message.

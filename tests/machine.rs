@@ -2,10 +2,13 @@
 //! outcomes, the Minsky–Papert failures, every learning rule on real generated images.
 
 use mark1::data::builtin::XOR_CELLS;
-use mark1::experiment::{Experiment, Learner, Overrides};
+use mark1::experiment::{self, Experiment, MachineTask, Overrides};
+use mark1::model_file::SavedModel;
+use mark1::nn::Machine;
 use mark1::nn::mark1::{ActivityCache, Mark1, Mark1Config, Potentiometers};
+use mark1::nn::mlp_model::MlpModel;
 use mark1::nn::rules::{Reinforcement, ValueSystem};
-use mark1::scene::{ModelConfig, Scene};
+use mark1::scene::{ModelConfig, Scene, SceneMachine};
 use std::path::Path;
 
 fn scene(name: &str) -> Scene {
@@ -17,7 +20,15 @@ fn scene(name: &str) -> Scene {
     .unwrap()
 }
 
-fn with(scene: Scene, overrides: Overrides) -> Experiment {
+fn with(scene: Scene, overrides: Overrides) -> Experiment<Mark1> {
+    prepared(scene, overrides)
+}
+
+fn with_mlp(scene: Scene, overrides: Overrides) -> Experiment<MlpModel> {
+    prepared(scene, overrides)
+}
+
+fn prepared<M: SceneMachine>(scene: Scene, overrides: Overrides) -> Experiment<M> {
     Experiment::prepare(overrides.apply(scene).unwrap()).unwrap()
 }
 
@@ -28,26 +39,37 @@ fn mark1_config(scene: &mut Scene) -> &mut Mark1Config {
     }
 }
 
-fn machine(experiment: &Experiment) -> &Mark1 {
-    experiment.mark1().expect("a Mark I experiment")
+fn machine(experiment: &Experiment<Mark1>) -> &Mark1 {
+    experiment.machine()
 }
 
-fn experiment_machine_mut(experiment: &mut Experiment) -> &mut Mark1 {
-    match &mut experiment.learner {
-        Learner::Mark1 { machine, .. } => machine,
-        Learner::Mlp { .. } => panic!("not a Mark I"),
-    }
+fn experiment_machine_mut(experiment: &mut Experiment<Mark1>) -> &mut Mark1 {
+    experiment.machine_mut()
 }
 
-fn train_cache(experiment: &Experiment) -> &ActivityCache {
-    match &experiment.learner {
-        Learner::Mark1 { train_cache, .. } => train_cache,
-        Learner::Mlp { .. } => panic!("not a Mark I"),
-    }
+fn train_cache(experiment: &Experiment<Mark1>) -> &ActivityCache {
+    &experiment.learner.train_inputs
 }
 
-fn test_accuracy(experiment: &Experiment) -> f64 {
+fn test_accuracy<M: Machine>(experiment: &Experiment<M>) -> f64 {
     experiment.test_confusion().unwrap().accuracy()
+}
+
+/// One epoch of whatever machine a scene names: its training accuracy, and whether every
+/// training image was counted.
+struct OneEpoch;
+
+impl MachineTask for OneEpoch {
+    type Output = (f64, bool);
+
+    fn run<M: Machine + Into<SavedModel>>(
+        self,
+        mut experiment: Experiment<M>,
+    ) -> anyhow::Result<(f64, bool)> {
+        let record = experiment.run_epoch()?;
+        let counted = experiment.train_confusion().total() as usize == experiment.train.len();
+        Ok((record.train_accuracy, counted))
+    }
 }
 
 #[test]
@@ -64,11 +86,10 @@ fn every_shipped_scene_loads_builds_and_trains() {
                 assert!(!report.lines.is_empty(), "{}", path.display());
                 continue;
             }
-            let mut experiment =
-                Experiment::prepare(scene).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
-            let record = experiment.run_epoch().unwrap();
-            assert!(record.train_accuracy > 0.0, "{}", path.display());
-            assert!(experiment.train_confusion().total() as usize == experiment.train.len());
+            let (train_accuracy, counted) = experiment::with_machine(scene, OneEpoch)
+                .unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
+            assert!(train_accuracy > 0.0, "{}", path.display());
+            assert!(counted, "{}", path.display());
         }
     }
     assert!(seen >= 11, "found {seen} scenes");
@@ -160,7 +181,7 @@ fn converged_means_no_pot_moved_and_every_training_image_right() {
 /// Navy caption, June 1960: the alphabet in one typeface identified "without error".
 #[test]
 fn one_typeface_is_learned_without_error() {
-    let mut experiment = Experiment::prepare(scene("mark1.ron")).unwrap();
+    let mut experiment = Experiment::<Mark1>::prepare(scene("mark1.ron")).unwrap();
     experiment.train(|_| {}).unwrap();
     assert!(
         experiment.converged(),
@@ -208,7 +229,7 @@ fn a_second_typeface_brings_test_accuracy_down() {
 /// Minsky & Papert: XOR of two photocells needs an A-unit that sees both.
 #[test]
 fn xor_stays_at_chance_when_no_a_unit_sees_both_cells() {
-    let mut experiment = Experiment::prepare(scene("xor.ron")).unwrap();
+    let mut experiment = Experiment::<Mark1>::prepare(scene("xor.ron")).unwrap();
     let retina_width = experiment.scene.retina.width as usize;
     let [a, b] = XOR_CELLS.map(|(x, y)| (y as usize * retina_width + x as usize) as u32);
     let board = &machine(&experiment).plugboard;
@@ -325,7 +346,7 @@ fn every_supervised_rule_learns_left_from_right() {
         config.learning.rate = rate;
         config.response.source_sets = source_sets;
         config.response.potentiometers = Potentiometers::Continuous;
-        let mut experiment = Experiment::prepare(scene).unwrap();
+        let mut experiment = Experiment::<Mark1>::prepare(scene).unwrap();
         experiment.train(|_| {}).unwrap();
         let test = test_accuracy(&experiment);
         assert!(
@@ -354,7 +375,7 @@ fn r_controlled_reinforcement_entrenches_the_first_response() {
     let mut scene = scene("left-right.ron");
     let config = mark1_config(&mut scene);
     config.learning.rule = Reinforcement::RControlled;
-    let mut experiment = Experiment::prepare(scene).unwrap();
+    let mut experiment = Experiment::<Mark1>::prepare(scene).unwrap();
     experiment.train(|_| {}).unwrap();
     let machine = machine(&experiment);
     assert!(machine.weights.iter().all(|&w| w <= 0.0));
@@ -403,10 +424,10 @@ fn fashion_mnist_default_machine_and_a_bigger_one() {
 /// where the 1960 machine, with no trainable A-units, does not do as well.
 #[test]
 fn the_mlp_reads_unseen_letters_better_than_the_mark1() {
-    let mut mlp = Experiment::prepare(scene("mlp.ron")).unwrap();
+    let mut mlp = Experiment::<MlpModel>::prepare(scene("mlp.ron")).unwrap();
     mlp.train(|_| {}).unwrap();
     // The 1960 machine of the showcase: 8 R-units spelling the letters in binary.
-    let mut mark1 = Experiment::prepare(scene("mark1.ron")).unwrap();
+    let mut mark1 = Experiment::<Mark1>::prepare(scene("mark1.ron")).unwrap();
     mark1.train(|_| {}).unwrap();
     let (modern, historical) = (test_accuracy(&mlp), test_accuracy(&mark1));
     eprintln!("letters, unseen test images: MLP {modern:.4}, Mark I {historical:.4}");
@@ -425,9 +446,9 @@ fn mlp_training_is_reproducible_for_a_seed_and_thread_count() {
             threads: Some(threads),
             ..Default::default()
         };
-        let mut experiment = with(scene("mlp.ron"), overrides);
+        let mut experiment = with_mlp(scene("mlp.ron"), overrides);
         experiment.train(|_| {}).unwrap();
-        experiment.mlp().unwrap().network.clone()
+        experiment.machine().network.clone()
     };
     assert_eq!(run(5, 2), run(5, 2));
     assert_eq!(run(5, 1), run(5, 1));
@@ -444,7 +465,7 @@ fn fashion_mnist_mlp_beats_the_published_baseline() {
         Path::new(path).is_dir(),
         "{path} is not installed (apt-get install dataset-fashion-mnist)"
     );
-    let mut experiment = with(
+    let mut experiment = with_mlp(
         scene("mlp.ron"),
         Overrides {
             data: Some(path.into()),

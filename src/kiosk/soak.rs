@@ -3,14 +3,17 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use bevy::prelude::*;
 use bevy::state::app::StatesPlugin;
 use bevy::time::TimeUpdateStrategy;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
+use std::path::Path;
+use std::process::ExitCode;
 
 use super::session::{Exhibit, VisitorTouched};
+use crate::args::SoakArgs;
 use crate::exhibit::Phase;
 use crate::scene::Scene;
 use crate::seeds::MachineRng;
@@ -340,4 +343,73 @@ fn print_rendered_report(report: &RenderedReport, json: bool) {
             w.frames, w.cycles, w.resident_kib, w.entities, w.mean_frame_ms, w.worst_frame_ms
         );
     }
+}
+/// `mark1 soak`: the exhibit scene (the built-in museum by default) for many machine cycles
+/// with simulated visitors, headless or (`--rendered`) in its window; the report printed.
+pub fn run(args: SoakArgs) -> Result<ExitCode> {
+    let scene = match &args.scene {
+        Some(path) => Scene::load(path)?,
+        None => Scene::parse(crate::scene::MUSEUM_SCENE, crate::scene::MUSEUM_SCENE_NAME)?,
+    };
+    let scratch = std::env::temp_dir().join(format!("mark1-soak-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)
+        .with_context(|| format!("{}: cannot create", scratch.display()))?;
+    if args.rendered {
+        return rendered_soak(scene, &args, &scratch);
+    }
+    let report = soak(scene, args.cycles, args.windows, &scratch);
+    let _ = std::fs::remove_dir_all(&scratch);
+    let report = report?;
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{} machine cycles in {} updates ({:.1} simulated hours, {:.0} s of wall time), {} visits, {} errors recovered",
+        report.cycles,
+        report.updates,
+        report.simulated_hours,
+        report.seconds,
+        report.visits,
+        report.recovered_errors
+    );
+    println!(
+        "{:>10}  {:>12}  {:>9}  {:>14}",
+        "cycles", "resident KiB", "entities", "update (us)"
+    );
+    for w in &report.windows {
+        println!(
+            "{:>10}  {:>12}  {:>9}  {:>14.1}",
+            w.cycles, w.resident_kib, w.entities, w.mean_update_us
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `soak --rendered`: the exhibit in its window with simulated visitors, measured per slice.
+fn rendered_soak(scene: Scene, args: &SoakArgs, scratch: &Path) -> Result<ExitCode> {
+    if !(1..=10_000_000).contains(&args.frames) || !(1..=1000).contains(&args.windows) {
+        bail!("soak: --frames must lie in 1..=10000000 and --windows in 1..=1000");
+    }
+    let scene = rendered_scene(scene, scratch);
+    let run = scene.and_then(|scene| {
+        crate::app::run(crate::app::WindowOptions {
+            scene,
+            screenshot: None,
+            patterns_per_frame: None,
+            select_a_unit: None,
+            zoom_dials: false,
+            flat_out: false,
+            no_vsync: true,
+            offscreen: false,
+            supervised: false,
+            soak: Some(RenderedSoak {
+                frames: args.frames,
+                windows: args.windows,
+                json: args.json,
+            }),
+        })
+    });
+    let _ = std::fs::remove_dir_all(scratch);
+    run.map(|()| ExitCode::SUCCESS)
 }

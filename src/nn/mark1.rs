@@ -4,10 +4,11 @@ use rand::seq::SliceRandom;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::metrics::Confusion;
+use super::metrics::{Confusion, EpochRecord};
 use super::plugboard::{AThreshold, Plugboard, PlugboardConfig};
 use super::retina::{RetinaConfig, SenseScratch};
 use super::rules::{self, LearningConfig, PotBank, Reinforcement, ValueSystem};
+use super::{Classifier, Diverged, Machine, Pass};
 use crate::data::GrayImage;
 use crate::seeds::{Stream, rng_for};
 
@@ -683,6 +684,151 @@ impl Mark1 {
             cache.units.extend_from_slice(&units);
         }
         cache
+    }
+}
+
+impl Classifier for Mark1 {
+    fn classes(&self) -> &[String] {
+        &self.classes
+    }
+
+    fn retina(&self) -> &RetinaConfig {
+        &self.retina
+    }
+
+    fn classify(&self, image: &GrayImage) -> (usize, Vec<f32>) {
+        Mark1::classify(self, image)
+    }
+
+    fn evaluate_images(&self, images: &[GrayImage], labels: &[u16]) -> Confusion {
+        self.evaluate_cached(&Mark1::encode_all(self, images), labels)
+    }
+
+    fn check_consistency(&self) -> Result<(), String> {
+        Mark1::check_consistency(self)
+    }
+
+    fn describe(&self) -> String {
+        let board = &self.plugboard;
+        let coding = match self.coding {
+            Coding::OnePerClass => "one per class".to_string(),
+            Coding::Binary => format!("binary code on {}", self.used_r_units()),
+        };
+        let pots = match self.potentiometers {
+            Potentiometers::Stepped { end_stop } => format!("stepped pots, end stops +-{end_stop}"),
+            Potentiometers::Continuous => "continuous weights".to_string(),
+        };
+        let sets = if self.owner.is_some() {
+            ", source sets"
+        } else {
+            ""
+        };
+        format!(
+            "Mark I: {}x{} retina, {} A-units ({}+{} inputs, theta {}), {} R-units ({coding}{sets}), {:?} ({:?}, rate {}), {pots}",
+            self.retina.width,
+            self.retina.height,
+            board.a_units,
+            board.excitatory,
+            board.inhibitory,
+            board.threshold,
+            self.r_units,
+            self.learning.rule,
+            self.learning.system,
+            self.learning.rate,
+        )
+    }
+
+    fn scores(&self) -> &'static str {
+        "R-units"
+    }
+}
+
+impl Machine for Mark1 {
+    type Config = Mark1Config;
+    /// The firing A-units of every image: fixed for a fixed plugboard, so sensed once.
+    type Inputs = ActivityCache;
+    /// Error correction keeps nothing between passes but the pots themselves.
+    type Trainer = ();
+    const KIND: &'static str = "mark1";
+    const NOUN: &'static str = "machine";
+    const REPORTS_LOSS: bool = false;
+
+    fn build(
+        retina: &RetinaConfig,
+        config: &Mark1Config,
+        classes: Vec<String>,
+        seed: u64,
+        calibration: &[GrayImage],
+    ) -> Result<(Self, Vec<String>), String> {
+        Mark1::build(retina, config, classes, seed, calibration)
+    }
+
+    fn encode_all(&self, images: &[GrayImage]) -> ActivityCache {
+        Mark1::encode_all(self, images)
+    }
+
+    fn trainer(&mut self, _train: &mut ActivityCache, _samples: usize, _epochs: usize) {}
+
+    fn train_pass(
+        &mut self,
+        _trainer: &mut (),
+        inputs: &ActivityCache,
+        labels: &[u16],
+        order: &[usize],
+        epoch: usize,
+    ) -> Result<Pass, Diverged> {
+        let counts = self.train_epoch(inputs, labels, order);
+        // what cannot be loaded again is never kept (nor saved)
+        if self.weights.iter().any(|w| !w.is_finite()) {
+            return Err(Diverged::Potentiometer {
+                epoch,
+                learning_rate: self.learning.rate,
+            });
+        }
+        Ok(Pass {
+            errors: counts.errors,
+            corrections: Some(counts.corrections),
+            loss: None,
+            gradient_norms: Vec::new(),
+        })
+    }
+
+    fn evaluate(&self, inputs: &ActivityCache, labels: &[u16]) -> Confusion {
+        self.evaluate_cached(inputs, labels)
+    }
+
+    /// A whole pass of error correction that moved no pot: every training image was, and
+    /// is, classified right.
+    fn has_converged(&self, last: &EpochRecord) -> bool {
+        self.learning.rule == Reinforcement::ErrorCorrection
+            && last.corrections == Some(0)
+            && last.errors == 0
+    }
+
+    fn facts(
+        &self,
+        train: &ActivityCache,
+        _history: &[EpochRecord],
+    ) -> Vec<(&'static str, serde_json::Value)> {
+        vec![
+            ("a_units", self.a_units().into()),
+            ("r_units", self.r_units.into()),
+            (
+                "a_unit_threshold",
+                serde_json::json!(self.plugboard.threshold),
+            ),
+            (
+                "mean_a_activity",
+                train.mean_activity(self.a_units()).into(),
+            ),
+        ]
+    }
+
+    fn encoding_note(&self, train: &ActivityCache, seconds: f64) -> String {
+        format!(
+            "A-unit outputs cached in {seconds:.3} s (mean activity {:.1}%)",
+            100.0 * train.mean_activity(self.a_units())
+        )
     }
 }
 

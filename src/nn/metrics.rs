@@ -62,6 +62,53 @@ impl Confusion {
     }
 }
 
+/// An accuracy as the reports print it: four decimals, or `-` when there is none.
+pub fn fmt_accuracy(a: Option<f64>) -> String {
+    a.map_or("-".to_string(), |a| format!("{a:.4}"))
+}
+
+impl Confusion {
+    /// Per-class accuracy and the matrix as text (rows: true class, columns: answer), one
+    /// line each; beyond 40 classes only the per-class accuracy.
+    pub fn table(&self, classes: &[String], heading: &str) -> Vec<String> {
+        let n = classes.len();
+        let per_class = self.per_class_accuracy();
+        if n > 40 {
+            let mut lines = vec![format!("per-class accuracy on {heading}:")];
+            for (name, accuracy) in classes.iter().zip(&per_class) {
+                lines.push(format!("  {name:<20} {}", fmt_accuracy(*accuracy)));
+            }
+            lines.push(format!("({n} classes: the confusion matrix is in --json)"));
+            return lines;
+        }
+        let largest = self.counts.iter().copied().max().unwrap_or(0);
+        let width = largest.to_string().len().max(n.to_string().len()) + 1;
+        let name_width = classes
+            .iter()
+            .map(|c| c.chars().count())
+            .max()
+            .unwrap_or(1)
+            .min(14);
+        let mut lines = vec![format!(
+            "confusion matrix on {heading} (rows: true class, columns: answer; last: accuracy)"
+        )];
+        let mut header = format!("{:>w$}", "", w = name_width + 4);
+        for c in 0..n {
+            header.push_str(&format!("{c:>width$}"));
+        }
+        lines.push(format!("{header}   acc"));
+        for (c, row) in self.rows().iter().enumerate() {
+            let name: String = classes[c].chars().take(name_width).collect();
+            let mut line = format!("{c:>2} {name:<name_width$} ");
+            for count in row {
+                line.push_str(&format!("{count:>width$}"));
+            }
+            lines.push(format!("{line}  {}", fmt_accuracy(per_class[c])));
+        }
+        lines
+    }
+}
+
 /// One epoch of training: errors during the pass, then accuracy measured after it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EpochRecord {

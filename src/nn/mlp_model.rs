@@ -4,9 +4,10 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::loss::{Loss, Targets};
-use super::metrics::Confusion;
+use super::metrics::{Confusion, EpochRecord};
 use super::mlp::{Gradients, MlpConfig, Network, Sgd, SgdState, Workspace};
 use super::retina::{RetinaConfig, SenseScratch};
+use super::{Classifier, Diverged, Machine, Pass};
 use crate::data::GrayImage;
 use crate::seeds::{Stream, rng_for};
 
@@ -32,43 +33,6 @@ pub struct PassReport {
     pub errors: u64,
     /// Mean Frobenius norm of each layer's weight gradient over the pass, input layer first.
     pub gradient_norms: Vec<f64>,
-}
-
-/// Training stopped because the machine left the real numbers.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Diverged {
-    /// The MLP's loss became infinite or NaN at `batch` (counted from 1).
-    Loss {
-        batch: usize,
-        loss: f64,
-        learning_rate: f32,
-    },
-    /// A Mark I potentiometer became infinite or NaN during `epoch` (counted from 1).
-    Potentiometer { epoch: usize, learning_rate: f32 },
-}
-
-impl std::fmt::Display for Diverged {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match *self {
-            Diverged::Loss {
-                batch,
-                loss,
-                learning_rate,
-            } => write!(
-                f,
-                "training diverged: the loss became {loss} at batch {batch}; the learning rate {learning_rate} is too large for this network (try {})",
-                learning_rate / 10.0
-            ),
-            Diverged::Potentiometer {
-                epoch,
-                learning_rate,
-            } => write!(
-                f,
-                "training diverged: a potentiometer left the real numbers in epoch {epoch}; the learning rate {learning_rate} is too large for these pots (try {}, or Stepped potentiometers)",
-                learning_rate / 10.0
-            ),
-        }
-    }
 }
 
 impl MlpModel {
@@ -420,5 +384,128 @@ impl MlpTrainer {
             errors,
             gradient_norms: norms.iter().map(|s| s / batches.max(1) as f64).collect(),
         })
+    }
+}
+
+impl Classifier for MlpModel {
+    fn classes(&self) -> &[String] {
+        &self.classes
+    }
+
+    fn retina(&self) -> &RetinaConfig {
+        &self.retina
+    }
+
+    fn classify(&self, image: &GrayImage) -> (usize, Vec<f32>) {
+        MlpModel::classify(self, image)
+    }
+
+    fn evaluate_images(&self, images: &[GrayImage], labels: &[u16]) -> Confusion {
+        MlpModel::evaluate(self, &MlpModel::encode_all(self, images), labels)
+    }
+
+    fn check_consistency(&self) -> Result<(), String> {
+        MlpModel::check_consistency(self)
+    }
+
+    fn describe(&self) -> String {
+        let mut sizes = vec![self.network.input_size().to_string()];
+        for layer in &self.network.layers {
+            sizes.push(format!("{} {:?}", layer.outputs, layer.activation));
+        }
+        let sgd = &self.config.optimizer;
+        format!(
+            "MLP: {} on a {}x{} {:?} retina, {:?}, {:?} init, SGD (learning rate {}, momentum {}, batch {}), penalty {:?}, {} thread(s)",
+            sizes.join(" -> "),
+            self.retina.width,
+            self.retina.height,
+            self.retina.excitation,
+            self.network.loss,
+            self.config.init,
+            sgd.learning_rate,
+            sgd.momentum,
+            sgd.batch_size,
+            self.config.penalty,
+            self.threads()
+        )
+    }
+
+    fn scores(&self) -> &'static str {
+        "probabilities"
+    }
+}
+
+impl Machine for MlpModel {
+    type Config = MlpConfig;
+    /// Standardized input rows, one per image.
+    type Inputs = Vec<f32>;
+    type Trainer = MlpTrainer;
+    const KIND: &'static str = "mlp";
+    const NOUN: &'static str = "network";
+    const REPORTS_LOSS: bool = true;
+
+    fn build(
+        retina: &RetinaConfig,
+        config: &MlpConfig,
+        classes: Vec<String>,
+        seed: u64,
+        _calibration: &[GrayImage],
+    ) -> Result<(Self, Vec<String>), String> {
+        MlpModel::build(retina, config, classes, seed).map(|model| (model, Vec::new()))
+    }
+
+    fn encode_all(&self, images: &[GrayImage]) -> Vec<f32> {
+        MlpModel::encode_all(self, images)
+    }
+
+    fn trainer(&mut self, train: &mut Vec<f32>, samples: usize, epochs: usize) -> MlpTrainer {
+        self.fit_standardization(train);
+        MlpTrainer::new(self, samples, epochs)
+    }
+
+    fn train_pass(
+        &mut self,
+        trainer: &mut MlpTrainer,
+        inputs: &Vec<f32>,
+        labels: &[u16],
+        order: &[usize],
+        _epoch: usize,
+    ) -> Result<Pass, Diverged> {
+        let report = trainer.train_pass(self, inputs, labels, order)?;
+        Ok(Pass {
+            errors: report.errors,
+            corrections: None,
+            loss: Some(report.loss),
+            gradient_norms: report.gradient_norms,
+        })
+    }
+
+    fn evaluate(&self, inputs: &Vec<f32>, labels: &[u16]) -> Confusion {
+        MlpModel::evaluate(self, inputs, labels)
+    }
+
+    fn mean_loss(&self, inputs: &Vec<f32>, labels: &[u16]) -> Option<f64> {
+        Some(MlpModel::mean_loss(self, inputs, labels))
+    }
+
+    fn facts(
+        &self,
+        _train: &Vec<f32>,
+        history: &[EpochRecord],
+    ) -> Vec<(&'static str, serde_json::Value)> {
+        let sizes: Vec<usize> = std::iter::once(self.network.input_size())
+            .chain(self.network.layers.iter().map(|l| l.outputs))
+            .collect();
+        vec![
+            ("layer_sizes", serde_json::json!(sizes)),
+            (
+                "final_loss",
+                serde_json::json!(history.last().and_then(|r| r.loss)),
+            ),
+        ]
+    }
+
+    fn encoding_note(&self, _train: &Vec<f32>, seconds: f64) -> String {
+        format!("inputs encoded in {seconds:.3} s")
     }
 }

@@ -201,7 +201,7 @@ fn draw_network(
             .map(|n| n.to_string())
             .collect();
         let activation = companion
-            .model
+            .model()
             .config
             .hidden
             .first()

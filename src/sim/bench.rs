@@ -6,24 +6,22 @@ use anyhow::{Context, Result, anyhow};
 use bevy::prelude::Resource;
 
 use crate::data::{GrayImage, ImageSet};
-use crate::experiment::{Experiment, Learner};
+use crate::experiment::{self, Experiment, Learner};
+use crate::nn::Diverged;
 use crate::nn::activation::Activation;
 use crate::nn::mark1::{ActivityCache, Mark1, Mark1Config};
 use crate::nn::metrics::{Confusion, EpochRecord};
 use crate::nn::mlp::{LayerConfig, MlpConfig, Schedule, Sgd};
-use crate::nn::mlp_model::{MlpModel, MlpTrainer};
-use crate::scene::{ModelConfig, Scene};
+use crate::nn::mlp_model::MlpModel;
+use crate::scene::{ModelConfig, Scene, SceneMachine};
 
 /// How many recent images the "who got it right" strip remembers.
 pub const OUTCOMES_KEPT: usize = 48;
 
 /// The modern network trained beside the Mark I on the same images in the same order.
 pub struct Companion {
-    pub model: MlpModel,
-    trainer: MlpTrainer,
-    /// Standardized input rows of the training images.
-    pub train_inputs: Vec<f32>,
-    pub test_inputs: Option<Vec<f32>>,
+    /// The network, its standardized input rows and its trainer.
+    pub learner: Learner<MlpModel>,
     /// Training images presented since the last update, waiting to fill a mini-batch.
     pending: Vec<usize>,
     epoch_errors: u64,
@@ -63,17 +61,11 @@ impl Companion {
         train: &ImageSet,
         test: Option<&ImageSet>,
     ) -> Result<Self> {
-        let mut model = MlpModel::build(&scene.retina, config, train.classes.clone(), scene.seed)
+        let model = MlpModel::build(&scene.retina, config, train.classes.clone(), scene.seed)
             .map_err(|m| anyhow!("{m}"))
             .context("building the MLP")?;
-        let mut train_inputs = model.encode_all(&train.images);
-        model.fit_standardization(&mut train_inputs);
-        let test_inputs = test.map(|t| model.encode_all(&t.images));
         Ok(Self {
-            trainer: MlpTrainer::new(&model, train.len(), scene.training.epochs),
-            model,
-            train_inputs,
-            test_inputs,
+            learner: Learner::new(model, train, test, scene.training.epochs),
             pending: Vec::new(),
             epoch_errors: 0,
             history: Vec::new(),
@@ -81,9 +73,14 @@ impl Companion {
         })
     }
 
+    /// The network being trained.
+    pub fn model(&self) -> &MlpModel {
+        &self.learner.machine
+    }
+
     fn input(&self, k: usize) -> &[f32] {
-        let p = self.model.network.input_size();
-        &self.train_inputs[k * p..(k + 1) * p]
+        let p = self.model().network.input_size();
+        &self.learner.train_inputs[k * p..(k + 1) * p]
     }
 
     /// Queues training image `k`; a full mini-batch is one SGD update.
@@ -92,7 +89,7 @@ impl Companion {
             return;
         }
         self.pending.push(k);
-        if self.pending.len() >= self.model.config.optimizer.batch_size {
+        if self.pending.len() >= self.model().config.optimizer.batch_size {
             self.flush(labels);
         }
     }
@@ -101,11 +98,9 @@ impl Companion {
         if self.pending.is_empty() || self.stopped.is_some() {
             return;
         }
-        match self
-            .trainer
-            .train_pass(&mut self.model, &self.train_inputs, labels, &self.pending)
-        {
-            Ok(report) => self.epoch_errors += report.errors,
+        let epoch = self.history.len() + 1;
+        match self.learner.train_pass(labels, &self.pending, epoch) {
+            Ok(pass) => self.epoch_errors += pass.errors,
             Err(diverged) => self.stopped = Some(diverged.to_string()),
         }
         self.pending.clear();
@@ -163,7 +158,7 @@ pub struct ConfusionView {
 #[derive(Resource)]
 pub struct Bench {
     /// The Mark I, its data and A-unit caches, and its history per epoch.
-    pub experiment: Experiment,
+    pub experiment: Experiment<Mark1>,
     pub companion: Option<Companion>,
     /// This epoch's presentation order and how far into it the machine is.
     pub order: Vec<usize>,
@@ -194,30 +189,28 @@ impl Bench {
     /// Loads the scene's images and builds both machines. A scene whose model is an MLP gives
     /// the companion its configuration and sits a default Mark I beside it.
     pub fn prepare(scene: Scene) -> Result<Self> {
-        let (train, test, notes) = Experiment::load_data(&scene)?;
+        let (train, test, notes) = experiment::load_data(&scene)?;
         Self::build(scene, train, test, notes)
     }
 
     fn build(
-        mut scene: Scene,
+        scene: Scene,
         train: ImageSet,
         test: Option<ImageSet>,
         notes: Vec<String>,
     ) -> Result<Self> {
-        let companion_config = match &scene.model {
-            ModelConfig::Mark1(_) => Companion::panel_config(),
-            ModelConfig::Mlp(config) => config.clone(),
+        let (mark1_config, companion_config) = match &scene.model {
+            ModelConfig::Mark1(config) => (config.clone(), Companion::panel_config()),
+            // the panel's Mark I is the default one; the scene's MLP trains beside it
+            ModelConfig::Mlp(config) => (Mark1Config::default(), config.clone()),
             ModelConfig::Lesson(_) => {
                 return Err(anyhow!(
                     "a lesson scene brings its own data and has no machine to show: run it with `mark1 train --scene`"
                 ));
             }
         };
-        if !matches!(scene.model, ModelConfig::Mark1(_)) {
-            scene.model = ModelConfig::Mark1(Mark1Config::default());
-        }
         let companion = Companion::build(&companion_config, &scene, &train, test.as_ref())?;
-        let mut experiment = Experiment::build(scene, train, test, notes)?;
+        let mut experiment = Experiment::build(scene, &mark1_config, train, test, notes)?;
         let order = experiment.next_order();
         Ok(Self {
             experiment,
@@ -269,48 +262,39 @@ impl Bench {
         self.rewires += 1;
         let seed = self.experiment.scene.seed.wrapping_add(self.rewires);
         let experiment = &mut self.experiment;
-        let ModelConfig::Mark1(config) = &experiment.scene.model else {
-            unreachable!("the bench always holds a Mark I")
-        };
-        let Learner::Mark1 {
-            machine,
-            train_cache,
-            test_cache,
-        } = &mut experiment.learner
-        else {
-            unreachable!("the bench always holds a Mark I")
-        };
-        machine
-            .rewire(&config.plugboard, seed, &experiment.train.images)
+        // the scene's plugboard (a target-activity threshold is calibrated again)
+        let board = <Mark1 as SceneMachine>::config_in(&experiment.scene.model)
+            .map(|config| config.plugboard.clone())
+            .unwrap_or_default();
+        let learner = &mut experiment.learner;
+        learner
+            .machine
+            .rewire(&board, seed, &experiment.train.images)
             .map_err(|m| anyhow!("{m}"))?;
-        *train_cache = machine.encode_all(&experiment.train.images);
-        *test_cache = experiment
+        learner.train_inputs = learner.machine.encode_all(&experiment.train.images);
+        learner.test_inputs = experiment
             .test
             .as_ref()
-            .map(|t| machine.encode_all(&t.images));
+            .map(|t| learner.machine.encode_all(&t.images));
         Ok(seed)
     }
 
     /// The Mark I, to change its learning settings.
     pub fn machine_mut(&mut self) -> &mut Mark1 {
-        self.parts().0
+        self.experiment.machine_mut()
     }
 
     pub fn machine(&self) -> &Mark1 {
-        self.experiment
-            .mark1()
-            .expect("the bench always holds a Mark I")
+        self.experiment.machine()
     }
 
     fn parts(&mut self) -> (&mut Mark1, &ActivityCache, &[u16]) {
-        match &mut self.experiment.learner {
-            Learner::Mark1 {
-                machine,
-                train_cache,
-                ..
-            } => (machine, train_cache, &self.experiment.train.labels),
-            Learner::Mlp { .. } => unreachable!("the bench always holds a Mark I"),
-        }
+        let learner = &mut self.experiment.learner;
+        (
+            &mut learner.machine,
+            &learner.train_inputs,
+            &self.experiment.train.labels,
+        )
     }
 
     pub fn classes(&self) -> &[String] {
@@ -378,11 +362,9 @@ impl Bench {
         let responses = machine.respond(&active);
         let predicted = machine.decode(&responses);
         let modern = self.companion.as_ref().map(|c| {
-            let layers = c.model.network.activations(c.input(k));
-            (
-                c.model.network.loss.predict(layers.last().expect("layers")),
-                layers,
-            )
+            let network = &c.model().network;
+            let layers = network.activations(c.input(k));
+            (network.loss.predict(layers.last().expect("layers")), layers)
         });
         self.shown += 1;
         self.current = Some(Presentation {
@@ -465,12 +447,10 @@ impl Bench {
         let predicted = machine.decode(&responses);
         let r_units = machine.r_units;
         let modern = self.companion.as_ref().map(|c| {
-            let input = c.model.encode_all(std::slice::from_ref(&image));
-            let layers = c.model.network.activations(&input);
-            (
-                c.model.network.loss.predict(layers.last().expect("layers")),
-                layers,
-            )
+            let input = c.model().encode_all(std::slice::from_ref(&image));
+            let network = &c.model().network;
+            let layers = network.activations(&input);
+            (network.loss.predict(layers.last().expect("layers")), layers)
         });
         self.shown += 1;
         self.current = Some(Presentation {
@@ -493,7 +473,7 @@ impl Bench {
         // what cannot be loaded again is not trained on (nor saved)
         let machine = self.machine();
         if self.stopped.is_none() && machine.weights.iter().any(|w| !w.is_finite()) {
-            let diverged = crate::nn::mlp_model::Diverged::Potentiometer {
+            let diverged = Diverged::Potentiometer {
                 epoch: self.experiment.history.len() + 1,
                 learning_rate: machine.learning.rate,
             };
@@ -518,11 +498,10 @@ impl Bench {
         };
         self.experiment.history.push(record);
         if let Some(companion) = &mut self.companion {
-            let train = companion.model.evaluate(&companion.train_inputs, labels);
-            let test = match (&companion.test_inputs, &self.experiment.test) {
-                (Some(inputs), Some(test)) => Some(companion.model.evaluate(inputs, &test.labels)),
-                _ => None,
-            };
+            let train = companion.learner.train_confusion(labels);
+            let test = companion
+                .learner
+                .test_confusion(self.experiment.test.as_ref());
             companion.history.push(EpochRecord {
                 epoch: companion.history.len() + 1,
                 errors: companion.epoch_errors,
@@ -550,16 +529,10 @@ impl Bench {
             Some(test) => (test, "test"),
             None => (&self.experiment.train, "training"),
         };
-        let cache = match (&self.experiment.learner, images) {
-            (
-                Learner::Mark1 {
-                    test_cache: Some(c),
-                    ..
-                },
-                "test",
-            ) => c,
-            (Learner::Mark1 { train_cache, .. }, _) => train_cache,
-            (Learner::Mlp { .. }, _) => unreachable!("the bench always holds a Mark I"),
+        let learner = &self.experiment.learner;
+        let cache = match (&learner.test_inputs, images) {
+            (Some(test_cache), "test") => test_cache,
+            _ => &learner.train_inputs,
         };
         let machine = self.machine();
         let classes = set.classes.len();
@@ -591,16 +564,12 @@ impl Bench {
             ));
         }
         let experiment = &mut self.experiment;
-        let train_cache = machine.encode_all(&experiment.train.images);
-        let test_cache = experiment
-            .test
-            .as_ref()
-            .map(|t| machine.encode_all(&t.images));
-        experiment.learner = Learner::Mark1 {
+        experiment.learner = Learner::new(
             machine,
-            train_cache,
-            test_cache,
-        };
+            &experiment.train,
+            experiment.test.as_ref(),
+            experiment.scene.training.epochs,
+        );
         experiment.history = history;
         self.generation += 1;
         self.stopped = None;

@@ -7,6 +7,7 @@ use bevy::state::app::StatesPlugin;
 
 use super::*;
 use crate::experiment::Experiment;
+use crate::nn::mark1::Mark1;
 use crate::scene::Scene;
 
 /// The default machine on a small set of shapes, as the window opens it.
@@ -47,17 +48,11 @@ fn n_updates_train_the_same_weights_as_n_direct_presentations() {
     }
 
     let mut experiment =
-        Experiment::prepare(Bench::prepare(scene()).unwrap().experiment.scene).unwrap();
+        Experiment::<Mark1>::prepare(Bench::prepare(scene()).unwrap().experiment.scene).unwrap();
     let order = experiment.next_order();
     let labels = experiment.train.labels.clone();
-    let crate::experiment::Learner::Mark1 {
-        machine,
-        train_cache,
-        ..
-    } = &mut experiment.learner
-    else {
-        panic!("a Mark I scene")
-    };
+    let learner = &mut experiment.learner;
+    let (machine, train_cache) = (&mut learner.machine, &learner.train_inputs);
     let mut moved = 0;
     for &k in &order[..n as usize] {
         let trial = machine.present(train_cache.active(k), labels[k] as usize);
@@ -152,7 +147,7 @@ fn a_mark1_whose_pots_diverge_stops_learning_and_says_why() {
     config.learning.rate = 50.0;
     config.response.potentiometers = Potentiometers::Continuous;
     // the same machine trained from the command line's core stops with the same reason
-    let mut experiment = Experiment::prepare(diverging.clone()).unwrap();
+    let mut experiment = Experiment::<Mark1>::prepare(diverging.clone()).unwrap();
     let reason = experiment.train(|_| {}).unwrap_err().to_string();
     assert!(reason.contains("left the real numbers"), "{reason}");
     let mut app = app_for(diverging);

@@ -1,0 +1,194 @@
+//! The command line's grammar, parsed once by `main`: the window's options (no subcommand),
+//! the headless subcommands, and the exhibit's soak. No Bevy here.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// mark1: Frank Rosenblatt's Mark I Perceptron (1958-60), simulated.
+#[derive(Parser, Debug)]
+#[command(name = "mark1", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub window: WindowArgs,
+}
+
+/// How to open the window (no subcommand).
+#[derive(Args, Debug)]
+pub struct WindowArgs {
+    /// Scene to open in the window when no subcommand is given (default: scenes/default.ron).
+    #[arg(long, value_name = "FILE")]
+    pub scene: Option<PathBuf>,
+    /// Save a PNG of the window after --frames frames of the live panel, then exit.
+    #[arg(long, value_name = "PATH")]
+    pub screenshot: Option<PathBuf>,
+    /// Frames to run before the screenshot.
+    #[arg(long, default_value_t = 60, value_name = "N")]
+    pub frames: u32,
+    /// Start running this many patterns per frame (default: 4 patterns a second).
+    #[arg(long, value_name = "N")]
+    pub patterns_per_frame: Option<usize>,
+    /// Start with this A-unit selected, its plugboard wiring drawn on the retina.
+    #[arg(long, value_name = "N")]
+    pub select_a_unit: Option<usize>,
+    /// Start with the dial bank zoomed on the selected A-unit's block of 64 pots.
+    #[arg(long)]
+    pub zoom_dials: bool,
+    /// Start training flat out: as many patterns as fit in each frame's training budget.
+    #[arg(long, conflicts_with = "patterns_per_frame")]
+    pub flat_out: bool,
+    /// Draw frames as fast as they come, not at the display's refresh (to measure headroom).
+    #[arg(long)]
+    pub no_vsync: bool,
+    /// With --screenshot: render the panel into a 1280x720 image on the GPU, with no window
+    /// (frame-rate checks on a machine with a GPU and no display).
+    #[arg(long, requires = "screenshot")]
+    pub offscreen: bool,
+    /// Run the exhibit itself (set by its supervisor, which restarts it after a crash).
+    #[arg(long, hide = true)]
+    pub supervised: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Train a machine on an image set, report its accuracy, optionally save it.
+    Train(TrainArgs),
+    /// Measure a saved machine's accuracy on an image set.
+    Eval(EvalArgs),
+    /// Name the class of each image with a saved machine.
+    Classify(ClassifyArgs),
+    /// Measure training and classification speed of the default Mark I and the reference MLP.
+    Bench(BenchArgs),
+    /// Run an exhibit scene headless for many machine cycles with simulated visitors, and
+    /// report memory, entity counts and update time (museum mode's soak test).
+    Soak(SoakArgs),
+    /// List the built-in image sets.
+    List,
+    /// Write an image set (a built-in one, say) as PNG files in class folders.
+    Export(ExportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// Images to write: builtin:NAME or any other source.
+    #[arg(long, value_name = "PATH")]
+    pub data: String,
+    /// Folder to write `train/<class>/*.png` (and `test/<class>/*.png`) into.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 1960, value_name = "N")]
+    pub seed: u64,
+    #[arg(long, value_name = "N")]
+    pub samples_per_class: Option<usize>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct TrainArgs {
+    /// Scene file (default: the built-in scenes/default.ron, the default machine).
+    #[arg(long, value_name = "FILE")]
+    pub scene: Option<PathBuf>,
+    /// Images: a folder of class folders, a folder with train/ and test/, IDX files, or builtin:NAME.
+    #[arg(long, value_name = "PATH")]
+    pub data: Option<String>,
+    /// Separate test images (same forms as --data).
+    #[arg(long, value_name = "PATH")]
+    pub test: Option<String>,
+    /// Fraction of each class held out for testing when the data has no test part.
+    #[arg(long, value_name = "F")]
+    pub test_fraction: Option<f32>,
+    /// Passes over the training images (overrides the scene).
+    #[arg(long, value_name = "N")]
+    pub epochs: Option<usize>,
+    /// The seed every random choice flows from (overrides the scene).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Number of A-units (overrides the scene).
+    #[arg(long, value_name = "N")]
+    pub a_units: Option<usize>,
+    /// Images per class for built-in sets.
+    #[arg(long, value_name = "N")]
+    pub samples_per_class: Option<usize>,
+    /// SGD learning rate (MLP scenes).
+    #[arg(long, value_name = "RATE")]
+    pub learning_rate: Option<f32>,
+    /// Samples per SGD update (MLP scenes).
+    #[arg(long, value_name = "N")]
+    pub batch_size: Option<usize>,
+    /// Threads for the MLP's matrix products (default: every core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Save the trained machine here (RON, written atomically).
+    #[arg(long, value_name = "FILE")]
+    pub save: Option<PathBuf>,
+    /// Print one JSON object instead of the report.
+    #[arg(long)]
+    pub json: bool,
+    /// Run the showcase (scenes/mark1.ron, the 1960 machine on letters) rather than the
+    /// default machine.
+    #[arg(long, conflicts_with = "scene")]
+    pub showcase: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// A machine saved by `mark1 train --save`.
+    #[arg(long, value_name = "FILE")]
+    pub load: PathBuf,
+    /// Images to test on (the test part when the source has one).
+    #[arg(long, value_name = "PATH")]
+    pub data: String,
+    /// Seed for generated sets (default: the machine's seed + 1, so the images are new to it).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ClassifyArgs {
+    #[arg(long, value_name = "FILE")]
+    pub load: PathBuf,
+    /// Image files to classify, or folders: every image in them and their subfolders.
+    #[arg(required = true, value_name = "IMAGE_OR_DIR")]
+    pub images: Vec<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SoakArgs {
+    /// Exhibit scene (default: the built-in scenes/museum.ron).
+    #[arg(long, value_name = "FILE")]
+    pub scene: Option<PathBuf>,
+    /// Machine cycles (patterns presented) to run.
+    #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+    pub cycles: u64,
+    /// Measurements taken along the way.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub windows: usize,
+    /// Run the exhibit in its window (the real panel, drawn each frame, needs a display) for
+    /// --frames frames, with visitors arriving every few seconds; report frame time too.
+    #[arg(long)]
+    pub rendered: bool,
+    /// Frames to draw in a rendered soak.
+    #[arg(long, default_value_t = 600, value_name = "N")]
+    pub frames: u64,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Images to measure on (default: 60,000 generated figures).
+    #[arg(long, value_name = "PATH")]
+    pub data: Option<String>,
+    /// Images in the generated set.
+    #[arg(long, default_value_t = 60_000, value_name = "N")]
+    pub images: usize,
+    /// Training epochs to time.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub epochs: usize,
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,216 @@
+//! `mark1 bench`: training and classification speed of the default Mark I and the reference
+//! MLP, on generated figures or the user's images.
+
+use anyhow::{Result, anyhow, bail};
+use rand::seq::SliceRandom;
+use serde_json::json;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use crate::args::BenchArgs;
+use crate::data::{self, ImageSet, LoadOptions, builtin};
+use crate::nn::Classifier;
+use crate::nn::mark1::{Mark1, Mark1Config};
+use crate::nn::mlp::MlpConfig;
+use crate::nn::mlp_model::{MlpModel, MlpTrainer};
+use crate::nn::retina::{Excitation, RetinaConfig};
+use crate::seeds::{Stream, rng_for};
+
+pub(super) fn bench(args: BenchArgs) -> Result<ExitCode> {
+    const MAX_BENCH_IMAGES: usize = 150_000;
+    if !(1..=1000).contains(&args.epochs) || !(2..=MAX_BENCH_IMAGES).contains(&args.images) {
+        bail!(
+            "bench: --epochs must lie in 1..=1000 and --images in 2..={MAX_BENCH_IMAGES} (given {} and {})",
+            args.epochs,
+            args.images
+        );
+    }
+    let generated_at = Instant::now();
+    let set = match &args.data {
+        Some(source) => {
+            // the MLP's 28x28 input is the larger of the two machines' retinas
+            let options = LoadOptions::for_retina(1, None, 28);
+            data::load(source, &options)?.train
+        }
+        None => {
+            let (mut set, _) = builtin::generate("shapes", 1, Some(args.images.div_ceil(3)))?;
+            set.images.truncate(args.images);
+            set.labels.truncate(args.images);
+            set
+        }
+    };
+    let generate_seconds = generated_at.elapsed().as_secs_f64();
+    let mut order: Vec<usize> = (0..set.len()).collect();
+    order.shuffle(&mut rng_for(1, Stream::TrainingOrder));
+    let mut value = json!({
+        "images": set.len(),
+        "data": args.data.clone().unwrap_or_else(|| "builtin:shapes".into()),
+        "threads": rayon::current_num_threads(),
+        "generate_seconds": generate_seconds,
+    });
+    let mark1_lines = bench_mark1(&set, &order, args.epochs, &mut value)?;
+    let mlp_lines = bench_mlp(&set, &order, &mut value)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        println!(
+            "{} images of {}, {} threads",
+            set.len(),
+            value["data"].as_str().unwrap_or(""),
+            rayon::current_num_threads()
+        );
+        for line in mark1_lines.iter().chain(&mlp_lines) {
+            println!("{line}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Times the default Mark I: caching A-unit outputs, training epochs, classifying. Adds the
+/// figures to `value` and returns them as report lines.
+fn bench_mark1(
+    set: &ImageSet,
+    order: &[usize],
+    epochs: usize,
+    value: &mut serde_json::Value,
+) -> Result<Vec<String>> {
+    let config = Mark1Config::default();
+    let (mut machine, _) = Mark1::build(
+        &RetinaConfig::default(),
+        &config,
+        set.classes.clone(),
+        1,
+        &set.images,
+    )
+    .map_err(|m| anyhow!("{m}"))?;
+    let n = set.len() as f64;
+    let started = Instant::now();
+    let cache = machine.encode_all(&set.images);
+    let encode_seconds = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    for _ in 0..epochs {
+        let _ = machine.train_epoch(&cache, &set.labels, order);
+    }
+    let epoch_seconds = started.elapsed().as_secs_f64() / epochs as f64;
+    let started = Instant::now();
+    let predictions = machine.classify_all(&set.images);
+    let classify_seconds = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let cached_predictions = machine.predict_cached(&cache);
+    let cached_seconds = started.elapsed().as_secs_f64();
+    if predictions != cached_predictions {
+        bail!("bench: classifying from pixels and from the cache disagree");
+    }
+    let correct = predictions
+        .iter()
+        .zip(&set.labels)
+        .filter(|(p, l)| **p == **l as usize)
+        .count();
+    let accuracy = correct as f64 / n;
+    value["a_units"] = json!(machine.a_units());
+    value["r_units"] = json!(machine.r_units);
+    value["mean_a_activity"] = json!(cache.mean_activity(machine.a_units()));
+    value["mark1_encode_images_per_second"] = json!(n / encode_seconds);
+    value["mark1_cache_seconds"] = json!(encode_seconds);
+    value["mark1_epoch_seconds"] = json!(epoch_seconds);
+    value["mark1_train_images_per_second"] = json!(n / epoch_seconds);
+    value["mark1_classify_images_per_second"] = json!(n / classify_seconds);
+    value["mark1_classify_cached_images_per_second"] = json!(n / cached_seconds);
+    value["mark1_train_accuracy_after_bench"] = json!(accuracy);
+    Ok(vec![
+        format!("default machine ({})", machine.describe()),
+        format!(
+            "  A-unit cache (sense + associate): {:>10.0} images/s  ({encode_seconds:.3} s)",
+            n / encode_seconds
+        ),
+        format!(
+            "  training (one epoch):             {:>10.0} images/s  ({epoch_seconds:.4} s per epoch)",
+            n / epoch_seconds
+        ),
+        format!(
+            "  classification from pixels:       {:>10.0} images/s  ({classify_seconds:.3} s)",
+            n / classify_seconds
+        ),
+        format!(
+            "  classification from the cache:    {:>10.0} images/s  ({cached_seconds:.4} s)",
+            n / cached_seconds
+        ),
+        format!("  training accuracy after {epochs} epochs: {accuracy:.4}"),
+    ])
+}
+
+/// Times one epoch of the reference MLP, 784-256-128-10 ReLU on 28x28 inputs, batch 64, SGD.
+fn bench_mlp(
+    set: &ImageSet,
+    order: &[usize],
+    value: &mut serde_json::Value,
+) -> Result<Vec<String>> {
+    let retina = RetinaConfig {
+        width: 28,
+        height: 28,
+        excitation: Excitation::Analog,
+        ..RetinaConfig::default()
+    };
+    // Multiply-adds per sample: forward H W for every layer, dW for every layer, dH below
+    // the top for every layer but the first; two flops each.
+    let n = set.len() as f64;
+    let mut lines = Vec::new();
+    let all_cores = rayon::current_num_threads();
+    let thread_counts = if all_cores > 1 {
+        vec![all_cores, 1]
+    } else {
+        vec![1]
+    };
+    for threads in thread_counts {
+        let config = MlpConfig {
+            threads: Some(threads),
+            ..MlpConfig::default()
+        };
+        let mut model = MlpModel::build(&retina, &config, set.classes.clone(), 1)
+            .map_err(|m| anyhow!("{m}"))?;
+        let mut inputs = model.encode_all(&set.images);
+        model.fit_standardization(&mut inputs);
+        let mut trainer = MlpTrainer::new(&model, set.len(), 1);
+        let started = Instant::now();
+        let report = trainer
+            .train_pass(&mut model, &inputs, &set.labels, order)
+            .map_err(|d| anyhow!("bench: {d}"))?;
+        let seconds = started.elapsed().as_secs_f64();
+        let first = &model.network.layers[0];
+        let macs = 3 * model.network.forward_macs() - first.inputs * first.outputs;
+        let gflops = 2.0 * macs as f64 * n / seconds / 1e9;
+        let started = Instant::now();
+        let predictions = model.predict(&inputs);
+        let classify_seconds = started.elapsed().as_secs_f64();
+        let correct = predictions
+            .iter()
+            .zip(&set.labels)
+            .filter(|(p, l)| **p == **l as usize)
+            .count();
+        let suffix = if threads == all_cores {
+            String::new()
+        } else {
+            format!("_{threads}_thread")
+        };
+        value[format!("mlp_train_samples_per_second{suffix}")] = json!(n / seconds);
+        value[format!("mlp_gflops{suffix}")] = json!(gflops);
+        value[format!("mlp_epoch_seconds{suffix}")] = json!(seconds);
+        value[format!("mlp_classify_samples_per_second{suffix}")] = json!(n / classify_seconds);
+        if threads == all_cores {
+            value["mlp_layers"] = json!("784-256-128-10 ReLU, batch 64, SGD momentum 0.9");
+            value["mlp_threads"] = json!(threads);
+            value["mlp_train_loss"] = json!(report.loss);
+            value["mlp_train_accuracy_after_bench"] = json!(correct as f64 / n);
+            lines.push(format!("reference MLP ({})", model.describe()));
+        }
+        lines.push(format!(
+            "  training, {threads} thread(s):            {:>10.0} samples/s  ({seconds:.3} s per epoch, {gflops:.1} GFLOP/s)",
+            n / seconds
+        ));
+        lines.push(format!(
+            "  classification, {threads} thread(s):      {:>10.0} samples/s  ({classify_seconds:.3} s)",
+            n / classify_seconds
+        ));
+    }
+    Ok(lines)
+}

@@ -1,0 +1,124 @@
+//! `mark1 eval` and `mark1 classify`: a saved machine, whatever its kind, on new images.
+
+use anyhow::Result;
+use serde_json::json;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use crate::args::{ClassifyArgs, EvalArgs};
+use crate::data::{self, LoadOptions, folder};
+use crate::model_file::MachineFile;
+
+pub(super) fn eval(args: EvalArgs) -> Result<ExitCode> {
+    let file = MachineFile::load(&args.load)?;
+    let machine = file.model.machine();
+    let options = LoadOptions::for_retina(
+        args.seed.unwrap_or(file.seed.wrapping_add(1)),
+        None,
+        machine.retina_side(),
+    );
+    let split = data::load(&args.data, &options)?;
+    for warning in &split.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let classes = machine.classes().to_vec();
+    let set = split
+        .test
+        .unwrap_or(split.train)
+        .aligned_to(&classes, &args.data)?;
+    let started = Instant::now();
+    let confusion = machine.evaluate_images(&set.images, &set.labels);
+    let seconds = started.elapsed().as_secs_f64();
+    if args.json {
+        let value = json!({
+            "machine": args.load.display().to_string(),
+            "data": args.data,
+            "images": set.len(),
+            "classes": classes,
+            "accuracy": confusion.accuracy(),
+            "test_accuracy": confusion.accuracy(),
+            "per_class_accuracy": confusion.per_class_accuracy(),
+            "confusion": confusion.rows(),
+            "seconds": seconds,
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        println!("model: {} ({})", args.load.display(), machine.describe());
+        println!(
+            "accuracy {:.4} ({}/{}) on {} images of {}",
+            confusion.accuracy(),
+            confusion.correct(),
+            confusion.total(),
+            set.len(),
+            args.data
+        );
+        for line in confusion.table(&classes, "these images") {
+            println!("{line}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn classify(args: ClassifyArgs) -> Result<ExitCode> {
+    let file = MachineFile::load(&args.load)?;
+    let machine = file.model.machine();
+    let classes = machine.classes();
+    let output_name = machine.scores();
+    let mut failures = 0;
+    let mut answers = Vec::new();
+    let mut images = Vec::new();
+    for path in &args.images {
+        if !path.is_dir() {
+            images.push(path.clone());
+            continue;
+        }
+        let found = folder::image_files_under(path)?;
+        if found.is_empty() {
+            eprintln!("error: {}: no image files in this folder", path.display());
+            failures += 1;
+        }
+        images.extend(found);
+    }
+    for path in &images {
+        if !path.is_file() {
+            eprintln!("error: {}: no such image file", path.display());
+            failures += 1;
+            continue;
+        }
+        match folder::read_image(path, data::kept_side(machine.retina_side())) {
+            Ok(image) => {
+                let (class, outputs) = machine.classify(&image);
+                if !args.json {
+                    let values: Vec<String> = outputs.iter().map(|r| format!("{r:+.3}")).collect();
+                    println!(
+                        "{}: {}  ({output_name}: {})",
+                        path.display(),
+                        classes[class],
+                        values.join(" ")
+                    );
+                }
+                answers.push(json!({
+                    "image": path.display().to_string(),
+                    "class": classes[class],
+                    "class_index": class,
+                    "outputs": outputs,
+                }));
+            }
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                failures += 1;
+            }
+        }
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "results": answers, "failed": failures }))?
+        );
+    }
+    Ok(if failures == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
