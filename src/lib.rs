@@ -46,3 +46,171 @@ pub(crate) mod test_support {
         dir
     }
 }
+
+#[cfg(test)]
+mod layering {
+    //! The house's rules, checked on the sources: the core and the headless command line
+    //! never name Bevy or a front end, and lints are silenced only with a reason.
+
+    use std::path::{Path, PathBuf};
+
+    /// Every `.rs` file under `src/<room>` (a folder or a single file).
+    fn sources(room: &str) -> Vec<PathBuf> {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let file = src.join(format!("{room}.rs"));
+        if file.is_file() {
+            return vec![file];
+        }
+        let mut found = Vec::new();
+        let mut folders = vec![src.join(room)];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(&folder).expect("a room of src/") {
+                let path = entry.expect("a readable entry").path();
+                if path.is_dir() {
+                    folders.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    found.push(path);
+                }
+            }
+        }
+        assert!(!found.is_empty(), "no sources in src/{room}");
+        found
+    }
+
+    /// The code of a file without its comments, line by line.
+    fn code_lines(path: &Path) -> Vec<(usize, String)> {
+        let text = std::fs::read_to_string(path).expect("a readable source");
+        text.lines()
+            .enumerate()
+            .filter_map(|(n, line)| {
+                let code = line.split("//").next().unwrap_or("").trim().to_string();
+                (!code.is_empty()).then_some((n + 1, code))
+            })
+            .collect()
+    }
+
+    /// Lines of `rooms` whose code contains any of `names`.
+    fn mentions(rooms: &[&str], names: &[&str]) -> Vec<String> {
+        let mut found = Vec::new();
+        for room in rooms {
+            for path in sources(room) {
+                for (n, code) in code_lines(&path) {
+                    if names.iter().any(|name| code.contains(name)) {
+                        found.push(format!("{}:{n}: {code}", path.display()));
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    const HEADLESS: &[&str] = &[
+        "nn",
+        "data",
+        "lessons",
+        "chart",
+        "seeds",
+        "files",
+        "scene",
+        "exhibit",
+        "experiment",
+        "model_file",
+        "args",
+        "cli",
+    ];
+
+    #[test]
+    fn the_core_and_the_command_line_never_name_bevy() {
+        let found = mentions(
+            HEADLESS,
+            &["bevy", "Bevy::", "#[derive(Resource", "Component)]"],
+        );
+        assert!(
+            found.is_empty(),
+            "Bevy in a headless room:\n{}",
+            found.join("\n")
+        );
+    }
+
+    #[test]
+    fn the_headless_rooms_never_reach_a_front_end() {
+        let front_ends = [
+            "crate::app",
+            "crate::sim",
+            "crate::panel",
+            "crate::kiosk",
+            "crate::lesson_view",
+            "crate::ui",
+        ];
+        let found = mentions(HEADLESS, &front_ends);
+        assert!(
+            found.is_empty(),
+            "a headless room uses a front end:\n{}",
+            found.join("\n")
+        );
+    }
+
+    #[test]
+    fn the_numeric_core_never_reaches_above_itself() {
+        let above = [
+            "crate::experiment",
+            "crate::scene",
+            "crate::model_file",
+            "crate::cli",
+            "crate::args",
+            "crate::exhibit",
+        ];
+        let found = mentions(&["nn", "data", "lessons"], &above);
+        assert!(
+            found.is_empty(),
+            "the core uses a room above it:\n{}",
+            found.join("\n")
+        );
+    }
+
+    #[test]
+    fn lints_are_silenced_only_with_expect_and_a_reason() {
+        let everything = [
+            "nn",
+            "data",
+            "lessons",
+            "chart",
+            "seeds",
+            "files",
+            "scene",
+            "exhibit",
+            "experiment",
+            "model_file",
+            "args",
+            "cli",
+            "sim",
+            "panel",
+            "kiosk",
+            "lesson_view",
+            "app",
+            "main",
+        ];
+        let mut found = Vec::new();
+        for room in everything {
+            for path in sources(room) {
+                let text = std::fs::read_to_string(&path).expect("a readable source");
+                for (at, _) in text
+                    .match_indices("expect(")
+                    .chain(text.match_indices("allow("))
+                {
+                    let attribute = text[..at].ends_with("#[") || text[..at].ends_with("#![");
+                    let body = &text[at..];
+                    let body = &body[..body.find(")]").unwrap_or(body.len())];
+                    if attribute && (body.starts_with("allow") || !body.contains("reason")) {
+                        found.push(format!("{}: #[{body})]", path.display()));
+                    }
+                }
+            }
+        }
+        assert!(
+            found.is_empty(),
+            "a lint silenced without expect and a reason:\n{}",
+            found.join("\n")
+        );
+    }
+}

@@ -117,7 +117,7 @@ pub fn load_machine(bench: &mut Bench, path: &Path) -> Result<String> {
         ));
     };
     if machine.classes != bench.classes() && file.data != bench.experiment.scene.data.source {
-        *bench = bench
+        **bench = bench
             .with_data(&file.data)
             .with_context(|| format!("{}: loading its images {}", path.display(), file.data))?;
     }

@@ -368,7 +368,6 @@ fn pen_event(event: &WindowEvent, cursor: &mut Option<Vec2>) -> Option<PenEvent>
 /// is a line through every cell it crosses even when the frame rate is low and the pointer
 /// jumps between frames, starting at the point pressed. A press on a dark cell paints, on a
 /// lit one erases; the first press pauses the machine.
-#[allow(clippy::too_many_arguments)]
 fn trace_strokes(
     mut events: MessageReader<WindowEvent>,
     mut cursor: Local<Option<Vec2>>,

@@ -291,7 +291,7 @@ fn follow_requests(
                         fresh.experiment.train.len(),
                         fresh.classes().len()
                     );
-                    *bench = fresh;
+                    **bench = fresh;
                     *work = CycleWork::default();
                     notice.say(summary);
                 }

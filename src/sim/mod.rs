@@ -12,7 +12,10 @@ mod units;
 
 use bevy::prelude::*;
 
-pub use bench::{Bench, Companion, ConfusionView, OUTCOMES_KEPT, Origin, Outcome, Presentation};
+pub use crate::experiment::{
+    Companion, ConfusionView, OUTCOMES_KEPT, Origin, Outcome, Presentation,
+};
+pub use bench::Bench;
 pub use cycle::{
     FlatOutPace, MachineCycle, MachineRequest, Notice, RunState, SPEEDS, Speed, TrialCompleted,
 };

@@ -48,7 +48,7 @@ fn n_updates_train_the_same_weights_as_n_direct_presentations() {
     }
 
     let mut experiment =
-        Experiment::<Mark1>::prepare(Bench::prepare(scene()).unwrap().experiment.scene).unwrap();
+        Experiment::<Mark1>::prepare(Bench::prepare(scene()).unwrap().0.experiment.scene).unwrap();
     let order = experiment.next_order();
     let labels = experiment.train.labels.clone();
     let learner = &mut experiment.learner;

@@ -1,10 +1,18 @@
 //! An experiment: a scene's data and machine (any kind that keeps the machine contract), the
-//! encoded inputs, and training.
+//! encoded inputs, and training; shared by the command line, the window and the tests.
+
+mod live;
+mod overrides;
+mod report;
+
+pub use live::{
+    Companion, ConfusionView, LiveExperiment, OUTCOMES_KEPT, Origin, Outcome, Presentation,
+};
+pub use overrides::Overrides;
+pub use report::TrainReport;
 
 use anyhow::{Context, Result, anyhow, bail};
 use rand::seq::SliceRandom;
-use serde::Serialize;
-use std::path::Path;
 use std::time::Instant;
 
 use crate::data::{self, ImageSet, LoadOptions};
@@ -15,81 +23,6 @@ use crate::nn::mlp_model::MlpModel;
 use crate::nn::{Diverged, Machine, Pass};
 use crate::scene::{ModelConfig, Scene, SceneMachine};
 use crate::seeds::{MachineRng, Stream, rng_for};
-
-/// Command-line changes to a scene; `None` keeps the scene's value.
-#[derive(Clone, Debug, Default)]
-pub struct Overrides {
-    pub data: Option<String>,
-    pub test: Option<String>,
-    pub test_fraction: Option<f32>,
-    pub epochs: Option<usize>,
-    pub seed: Option<u64>,
-    pub a_units: Option<usize>,
-    pub samples_per_class: Option<usize>,
-    pub learning_rate: Option<f32>,
-    pub batch_size: Option<usize>,
-    pub threads: Option<usize>,
-}
-
-impl Overrides {
-    /// The scene with these changes made, validated again.
-    pub fn apply(&self, mut scene: Scene) -> Result<Scene> {
-        if let Some(data) = &self.data {
-            scene.data.source = data.clone();
-            // A new source brings its own test part or split, not the scene's test folder.
-            scene.data.test = None;
-        }
-        if let Some(test) = &self.test {
-            scene.data.test = Some(test.clone());
-        }
-        if let Some(f) = self.test_fraction {
-            scene.data.test_fraction = f;
-        }
-        if let Some(epochs) = self.epochs {
-            scene.training.epochs = epochs;
-        }
-        if let Some(seed) = self.seed {
-            scene.seed = seed;
-        }
-        if let Some(n) = self.samples_per_class {
-            scene.data.samples_per_class = Some(n);
-        }
-        match &mut scene.model {
-            ModelConfig::Mark1(config) => {
-                if let Some(a_units) = self.a_units {
-                    config.plugboard.a_units = a_units;
-                }
-                if self.learning_rate.is_some()
-                    || self.batch_size.is_some()
-                    || self.threads.is_some()
-                {
-                    bail!(
-                        "--learning-rate, --batch-size and --threads apply to MLP scenes, not the Mark I"
-                    );
-                }
-            }
-            ModelConfig::Lesson(_) => {}
-            ModelConfig::Mlp(config) => {
-                if self.a_units.is_some() {
-                    bail!("--a-units applies to Mark I scenes, not an MLP");
-                }
-                if let Some(rate) = self.learning_rate {
-                    config.optimizer.learning_rate = rate;
-                }
-                if let Some(batch) = self.batch_size {
-                    config.optimizer.batch_size = batch;
-                }
-                if let Some(threads) = self.threads {
-                    config.threads = Some(threads);
-                }
-            }
-        }
-        scene
-            .validate()
-            .map_err(|(_, message)| anyhow!("{message}"))?;
-        Ok(scene)
-    }
-}
 
 /// A machine with its images encoded in its own input form and its trainer in hand.
 pub struct Learner<M: Machine> {
@@ -345,126 +278,5 @@ impl<M: Machine> Experiment<M> {
     /// Total seconds spent in training passes.
     pub fn train_seconds(&self) -> f64 {
         self.history.iter().map(|r| r.seconds).sum()
-    }
-}
-
-/// What `mark1 train` reports about a finished experiment: printed as text, or as one JSON
-/// object (`--json`) with the machine's own facts beside the common ones.
-#[derive(Clone, Debug, Serialize)]
-pub struct TrainReport {
-    pub scene: String,
-    /// The kind of machine ([`Machine::KIND`]).
-    pub model: &'static str,
-    pub data: String,
-    pub seed: u64,
-    pub classes: Vec<String>,
-    pub epochs: usize,
-    pub converged: bool,
-    pub train_images: usize,
-    pub test_images: usize,
-    pub train_accuracy: f64,
-    pub test_accuracy: Option<f64>,
-    pub train_seconds: f64,
-    pub encode_seconds: f64,
-    /// The confusion matrix of the test images (the training images if there are none).
-    pub confusion: Vec<Vec<u64>>,
-    /// "test" or "train": which images `confusion` counts.
-    pub confusion_of: &'static str,
-    pub per_class_accuracy: Vec<Option<f64>>,
-    pub history: Vec<EpochRecord>,
-    pub notes: Vec<String>,
-    /// Where the trained machine was saved.
-    pub saved: Option<String>,
-    /// What only this kind of machine has (A-units, layer sizes, ...).
-    #[serde(flatten)]
-    pub machine: serde_json::Map<String, serde_json::Value>,
-    #[serde(skip)]
-    train_confusion: Confusion,
-    #[serde(skip)]
-    test_confusion: Option<Confusion>,
-}
-
-impl<M: Machine> Experiment<M> {
-    /// The report of the experiment as it stands, saved at `saved` if it was.
-    pub fn report(&self, saved: Option<&Path>) -> TrainReport {
-        let train_confusion = self.train_confusion();
-        let test_confusion = self.test_confusion();
-        let shown = test_confusion.as_ref().unwrap_or(&train_confusion);
-        let facts = self
-            .machine()
-            .facts(&self.learner.train_inputs, &self.history);
-        TrainReport {
-            scene: self.scene.name.clone(),
-            model: M::KIND,
-            data: self.scene.data.source.clone(),
-            seed: self.scene.seed,
-            classes: self.train.classes.clone(),
-            epochs: self.history.len(),
-            converged: self.converged(),
-            train_images: self.train.len(),
-            test_images: self.test.as_ref().map_or(0, |t| t.len()),
-            train_accuracy: train_confusion.accuracy(),
-            test_accuracy: test_confusion.as_ref().map(Confusion::accuracy),
-            train_seconds: self.train_seconds(),
-            encode_seconds: self.encode_seconds,
-            confusion: shown.rows(),
-            confusion_of: if test_confusion.is_some() {
-                "test"
-            } else {
-                "train"
-            },
-            per_class_accuracy: shown.per_class_accuracy(),
-            history: self.history.clone(),
-            notes: self.notes.clone(),
-            saved: saved.map(|p| p.display().to_string()),
-            machine: facts
-                .into_iter()
-                .map(|(key, value)| (key.to_string(), value))
-                .collect(),
-            train_confusion,
-            test_confusion,
-        }
-    }
-}
-
-impl std::fmt::Display for TrainReport {
-    /// The closing lines of `mark1 train`: convergence, accuracy, the confusion matrix.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.converged {
-            writeln!(
-                f,
-                "converged: epoch {} moved no potentiometer; every training image is classified right",
-                self.epochs
-            )?;
-        }
-        let train = &self.train_confusion;
-        writeln!(
-            f,
-            "train accuracy {:.4} ({}/{}) in {:.3} s of training",
-            train.accuracy(),
-            train.correct(),
-            train.total(),
-            self.train_seconds
-        )?;
-        if let Some(test) = &self.test_confusion {
-            writeln!(
-                f,
-                "test accuracy {:.4} ({}/{})",
-                test.accuracy(),
-                test.correct(),
-                test.total()
-            )?;
-        }
-        let (shown, heading) = match &self.test_confusion {
-            Some(test) => (test, "test images"),
-            None => (train, "training images"),
-        };
-        for line in shown.table(&self.classes, heading) {
-            writeln!(f, "{line}")?;
-        }
-        if let Some(path) = &self.saved {
-            writeln!(f, "saved the trained model to {path}")?;
-        }
-        Ok(())
     }
 }

@@ -1,0 +1,80 @@
+//! The command line's changes to a scene (`--epochs`, `--seed`, `--learning-rate`, ...).
+
+use anyhow::{Result, anyhow, bail};
+
+use crate::scene::{ModelConfig, Scene};
+
+/// Command-line changes to a scene; `None` keeps the scene's value.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub data: Option<String>,
+    pub test: Option<String>,
+    pub test_fraction: Option<f32>,
+    pub epochs: Option<usize>,
+    pub seed: Option<u64>,
+    pub a_units: Option<usize>,
+    pub samples_per_class: Option<usize>,
+    pub learning_rate: Option<f32>,
+    pub batch_size: Option<usize>,
+    pub threads: Option<usize>,
+}
+
+impl Overrides {
+    /// The scene with these changes made, validated again.
+    pub fn apply(&self, mut scene: Scene) -> Result<Scene> {
+        if let Some(data) = &self.data {
+            scene.data.source = data.clone();
+            // A new source brings its own test part or split, not the scene's test folder.
+            scene.data.test = None;
+        }
+        if let Some(test) = &self.test {
+            scene.data.test = Some(test.clone());
+        }
+        if let Some(f) = self.test_fraction {
+            scene.data.test_fraction = f;
+        }
+        if let Some(epochs) = self.epochs {
+            scene.training.epochs = epochs;
+        }
+        if let Some(seed) = self.seed {
+            scene.seed = seed;
+        }
+        if let Some(n) = self.samples_per_class {
+            scene.data.samples_per_class = Some(n);
+        }
+        match &mut scene.model {
+            ModelConfig::Mark1(config) => {
+                if let Some(a_units) = self.a_units {
+                    config.plugboard.a_units = a_units;
+                }
+                if self.learning_rate.is_some()
+                    || self.batch_size.is_some()
+                    || self.threads.is_some()
+                {
+                    bail!(
+                        "--learning-rate, --batch-size and --threads apply to MLP scenes, not the Mark I"
+                    );
+                }
+            }
+            ModelConfig::Lesson(_) => {}
+            ModelConfig::Mlp(config) => {
+                if self.a_units.is_some() {
+                    bail!("--a-units applies to Mark I scenes, not an MLP");
+                }
+                if let Some(rate) = self.learning_rate {
+                    config.optimizer.learning_rate = rate;
+                }
+                if let Some(batch) = self.batch_size {
+                    config.optimizer.batch_size = batch;
+                }
+                if let Some(threads) = self.threads {
+                    config.threads = Some(threads);
+                }
+            }
+        }
+        scene
+            .validate()
+            .map_err(|(_, message)| anyhow!("{message}"))?;
+        Ok(scene)
+    }
+}
