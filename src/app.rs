@@ -19,13 +19,14 @@ use bevy::window::{
 use bevy::winit::WinitPlugin;
 
 use crate::args::WindowArgs;
-use crate::exhibit::ExhibitConfig;
 use crate::files::{PNG, write_atomically};
 use crate::kiosk::{self, Exhibit};
 use crate::lesson_view::{self, ShownLesson};
-use crate::panel::{self, Selection, palette::DESIGN_SIZE};
+use crate::panel::{self, Selection};
+use crate::scene::exhibit::ExhibitConfig;
 use crate::scene::{ModelConfig, Scene};
 use crate::sim::{self, Bench, MachineRequest, Speed};
+use crate::ui::{self, palette::DESIGN_SIZE};
 
 /// How the window starts.
 #[derive(Clone, Debug)]
@@ -100,6 +101,22 @@ pub fn open(args: WindowArgs) -> Result<ExitCode> {
         soak: None,
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The exhibit's rendered soak: its scene in the window, visitors simulated, measured.
+pub fn run_soak(scene: Scene, soak: kiosk::soak::RenderedSoak) -> Result<()> {
+    run(WindowOptions {
+        scene,
+        screenshot: None,
+        patterns_per_frame: None,
+        select_a_unit: None,
+        zoom_dials: false,
+        flat_out: false,
+        no_vsync: true,
+        offscreen: false,
+        supervised: false,
+        soak: Some(soak),
+    })
 }
 
 /// Opens the window and runs until it is closed (or the screenshot is saved).
@@ -187,7 +204,8 @@ pub fn run(options: WindowOptions) -> Result<()> {
             ..default()
         }));
     }
-    app.insert_resource(ClearColor(panel::palette::BACKGROUND));
+    app.insert_resource(ClearColor(ui::palette::BACKGROUND))
+        .add_plugins(ui::plugin);
     if let Some(lesson) = lesson {
         app.insert_resource(lesson).add_plugins(lesson_view::plugin);
     }

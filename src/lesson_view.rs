@@ -2,12 +2,12 @@
 //! and findings in large type for a projector.
 
 use bevy::prelude::*;
-use bevy::text::FontSize;
 
 use crate::chart::{Chart, Ink, Mark, tick_label};
 use crate::lessons::LessonReport;
-use crate::panel::palette::*;
-use crate::panel::raster::Raster;
+use crate::ui::UiFonts;
+use crate::ui::palette::*;
+use crate::ui::raster::Raster;
 
 /// The finished lesson to show.
 #[derive(Resource, Clone)]
@@ -18,8 +18,7 @@ pub struct ShownLesson {
 
 /// The lesson window's one screen; needs a [`ShownLesson`].
 pub fn plugin(app: &mut App) {
-    app.add_systems(Startup, show_lesson)
-        .add_systems(Update, crate::panel::fit_to_window);
+    app.add_systems(Startup, show_lesson);
 }
 
 /// Space around a chart's plotting area for tick labels (left, bottom) and the y axis's
@@ -32,33 +31,12 @@ const MARGIN_RIGHT: f32 = 14.0;
 const RASTER_SCALE: f32 = 2.0;
 const TICK_SIZE: f32 = 15.0;
 
-struct Faces {
-    regular: Handle<Font>,
-    bold: Handle<Font>,
-}
-
-impl Faces {
-    fn text(&self, bold: bool, size: f32) -> TextFont {
-        TextFont {
-            font: if bold { &self.bold } else { &self.regular }.clone().into(),
-            font_size: FontSize::Px(size),
-            ..default()
-        }
-    }
-}
-
 fn show_lesson(
     mut commands: Commands,
     lesson: Res<ShownLesson>,
-    mut fonts: ResMut<Assets<Font>>,
+    faces: Res<UiFonts>,
     mut images: ResMut<Assets<Image>>,
 ) {
-    let faces = Faces {
-        regular: fonts.add(Font::from_bytes(
-            include_bytes!("../assets/fonts/DejaVuSans.ttf").to_vec(),
-        )),
-        bold: fonts.add(Font::from_bytes(crate::data::draw::TYPEFACE_SANS.to_vec())),
-    };
     let charts = &lesson.report.charts;
     // One chart gets the width of two; the plotting areas share what is left of 1280 x 720.
     let plot = match charts.len() {
@@ -81,13 +59,13 @@ fn show_lesson(
         .with_children(|page| {
             page.spawn((
                 Text::new(lesson.report.title.clone()),
-                faces.text(true, 30.0),
+                faces.face(true, 30.0),
                 TextColor(ENGRAVING),
             ));
             if !lesson.description.is_empty() {
                 page.spawn((
                     Text::new(lesson.description.clone()),
-                    faces.text(false, 18.0),
+                    faces.face(false, 18.0),
                     TextColor(DIM_TEXT),
                 ));
             }
@@ -105,7 +83,7 @@ fn show_lesson(
             for line in &lesson.report.lines {
                 page.spawn((
                     Text::new(line.clone()),
-                    faces.text(false, 17.0),
+                    faces.face(false, 17.0),
                     TextColor(LAMP_ON),
                 ));
             }
@@ -118,7 +96,7 @@ fn spawn_chart(
     chart: &Chart,
     image: Handle<Image>,
     plot: Vec2,
-    faces: &Faces,
+    faces: &UiFonts,
 ) {
     let frame = Vec2::new(
         MARGIN_LEFT + plot.x + MARGIN_RIGHT,
@@ -133,7 +111,7 @@ fn spawn_chart(
         .with_children(|column| {
             column.spawn((
                 Text::new(chart.title.clone()),
-                faces.text(true, 18.0),
+                faces.face(true, 18.0),
                 TextColor(ENGRAVING),
             ));
             column
@@ -163,7 +141,7 @@ fn spawn_chart(
                             })
                             .with_child((
                                 Text::new(text),
-                                faces.text(false, TICK_SIZE),
+                                faces.face(false, TICK_SIZE),
                                 TextColor(DIM_TEXT),
                                 TextLayout::no_wrap(),
                             ));
@@ -224,10 +202,10 @@ fn spawn_chart(
                     for mark in chart.marks.iter().filter(|m| !m.label().is_empty()) {
                         let (key, color) = legend_key(mark);
                         legend
-                            .spawn((Text::new(key), faces.text(true, 16.0), TextColor(color)))
+                            .spawn((Text::new(key), faces.face(true, 16.0), TextColor(color)))
                             .with_child((
                                 TextSpan::new(format!(" {}", mark.label())),
-                                faces.text(false, 16.0),
+                                faces.face(false, 16.0),
                                 TextColor(ENGRAVING),
                             ));
                     }

@@ -21,7 +21,6 @@ pub mod args;
 pub mod chart;
 pub mod cli;
 pub mod data;
-pub mod exhibit;
 pub mod experiment;
 pub mod files;
 pub mod kiosk;
@@ -33,6 +32,7 @@ pub mod panel;
 pub mod scene;
 pub mod seeds;
 pub mod sim;
+pub mod ui;
 
 #[cfg(test)]
 pub(crate) mod test_support {
@@ -112,7 +112,6 @@ mod layering {
         "seeds",
         "files",
         "scene",
-        "exhibit",
         "experiment",
         "model_file",
         "args",
@@ -158,7 +157,6 @@ mod layering {
             "crate::model_file",
             "crate::cli",
             "crate::args",
-            "crate::exhibit",
         ];
         let found = mentions(&["nn", "data", "lessons"], &above);
         assert!(
@@ -178,7 +176,7 @@ mod layering {
             "seeds",
             "files",
             "scene",
-            "exhibit",
+            "ui",
             "experiment",
             "model_file",
             "args",

@@ -9,7 +9,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         None => mark1::app::open(cli.window),
-        Some(Command::Soak(args)) => mark1::kiosk::soak::run(args),
+        Some(Command::Soak(args)) => mark1::kiosk::soak::run(args, mark1::app::run_soak),
         Some(command) => mark1::cli::run(command),
     };
     outcome.unwrap_or_else(|error| {

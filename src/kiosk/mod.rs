@@ -1,13 +1,17 @@
 //! Museum mode: an exhibit driven by its scene file that runs for weeks without an attendant.
 //!
-//! [`session`] is the visitor's minute (attract loop, a visit, the idle countdown, recovery
-//! from errors) and needs no window; [`screens`] draws the guide, the overlays and the
-//! operator's PIN pad over the panel.
+//! [`visit`] is the visitor's minute as a state machine (attract loop, a visit, the idle
+//! countdown) and [`session`] runs it in the ECS with recovery from errors; [`screens`] draws
+//! the guide, the overlays and the operator's PIN pad over the panel; [`settings`] and [`log`]
+//! are what it keeps on disk; [`supervisor`] restarts it; [`soak`] tests it for weeks.
 
+pub mod log;
 pub mod screens;
 pub mod session;
+pub mod settings;
 pub mod soak;
 pub mod supervisor;
+pub mod visit;
 
 use bevy::prelude::*;
 

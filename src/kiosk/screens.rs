@@ -5,13 +5,13 @@ use bevy::prelude::*;
 use bevy::window::PrimaryWindow;
 
 use super::session::{Exhibit, LanguageChosen, VisitorTouched};
-use crate::exhibit::{ControlKind, Phase, Strings};
-use crate::panel::palette::*;
-use crate::panel::{
-    ButtonStyle, CounterLine, Governs, Labels, LayoutSpawned, Localized, NoticeLine, PanelAction,
-    PanelDraw, PanelFonts, Slot, styled_button, text,
-};
+use super::visit::Phase;
+use crate::panel::{CounterLine, Governs, LayoutSpawned, NoticeLine, PanelAction, PanelDraw, Slot};
+use crate::scene::exhibit::{ControlKind, PanelKind};
 use crate::sim::{AssociationUnit, Bench, MachineRequest, Origin};
+use crate::ui::palette::*;
+use crate::ui::strings::Strings;
+use crate::ui::{ButtonStyle, Labels, Localized, UiFonts, styled_button, text};
 
 /// How many "about" pages the strings files hold (`about_1` .. `about_N`).
 pub const ABOUT_PAGES: usize = 5;
@@ -130,7 +130,7 @@ const KIOSK_BUTTON: ButtonStyle = ButtonStyle {
 
 /// A big touch button for the exhibit.
 fn kiosk_button(
-    fonts: &PanelFonts,
+    fonts: &UiFonts,
     key: &str,
     action: KioskAction,
     width: f32,
@@ -179,7 +179,7 @@ fn overlay_box_node(width: Val) -> Node {
 
 fn build_screens(
     mut commands: Commands,
-    fonts: Res<PanelFonts>,
+    fonts: Res<UiFonts>,
     exhibit: Res<Exhibit>,
     slots: Query<(Entity, &Slot)>,
 ) {
@@ -432,7 +432,6 @@ fn show_only_the_scenes_panels(
     mut slots: Query<(&Slot, &mut Node)>,
     mut counters: Query<&mut Node, (With<CounterLine>, Without<Slot>)>,
 ) {
-    use crate::exhibit::PanelKind;
     let shown = |kind: PanelKind| exhibit.config.panels.contains(&kind);
     let right_empty =
         !shown(PanelKind::Plots) && !shown(PanelKind::Confusion) && !shown(PanelKind::Modern);

@@ -3,7 +3,10 @@
 
 use bevy::prelude::*;
 
-use crate::exhibit::{Change, ExhibitConfig, Log, Phase, SavedSettings, Session};
+use super::log::Log;
+use super::settings::SavedSettings;
+use super::visit::{Change, Phase, Session};
+use crate::scene::exhibit::ExhibitConfig;
 use crate::sim::{Bench, MachineCycle, MachineRequest, Notice, Speed};
 
 /// Somebody touched the screen (anywhere: a control, a lamp, the background).

@@ -13,8 +13,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::session::{Exhibit, VisitorTouched};
+use super::visit::Phase;
 use crate::args::SoakArgs;
-use crate::exhibit::Phase;
 use crate::scene::Scene;
 use crate::seeds::MachineRng;
 use crate::sim::{self, Bench, MachineCycle, MachineRequest};
@@ -345,8 +345,12 @@ fn print_rendered_report(report: &RenderedReport, json: bool) {
     }
 }
 /// `mark1 soak`: the exhibit scene (the built-in museum by default) for many machine cycles
-/// with simulated visitors, headless or (`--rendered`) in its window; the report printed.
-pub fn run(args: SoakArgs) -> Result<ExitCode> {
+/// with simulated visitors, headless or (`--rendered`) in the window that `window` opens (the
+/// app's, handed in by `main`: the kiosk sits below the window); the report printed.
+pub fn run(
+    args: SoakArgs,
+    window: impl FnOnce(Scene, RenderedSoak) -> Result<()>,
+) -> Result<ExitCode> {
     let scene = match &args.scene {
         Some(path) => Scene::load(path)?,
         None => Scene::parse(crate::scene::MUSEUM_SCENE, crate::scene::MUSEUM_SCENE_NAME)?,
@@ -355,7 +359,7 @@ pub fn run(args: SoakArgs) -> Result<ExitCode> {
     std::fs::create_dir_all(&scratch)
         .with_context(|| format!("{}: cannot create", scratch.display()))?;
     if args.rendered {
-        return rendered_soak(scene, &args, &scratch);
+        return rendered_soak(scene, &args, &scratch, window);
     }
     let report = soak(scene, args.cycles, args.windows, &scratch);
     let _ = std::fs::remove_dir_all(&scratch);
@@ -387,29 +391,22 @@ pub fn run(args: SoakArgs) -> Result<ExitCode> {
 }
 
 /// `soak --rendered`: the exhibit in its window with simulated visitors, measured per slice.
-fn rendered_soak(scene: Scene, args: &SoakArgs, scratch: &Path) -> Result<ExitCode> {
+fn rendered_soak(
+    scene: Scene,
+    args: &SoakArgs,
+    scratch: &Path,
+    window: impl FnOnce(Scene, RenderedSoak) -> Result<()>,
+) -> Result<ExitCode> {
     if !(1..=10_000_000).contains(&args.frames) || !(1..=1000).contains(&args.windows) {
         bail!("soak: --frames must lie in 1..=10000000 and --windows in 1..=1000");
     }
     let scene = rendered_scene(scene, scratch);
-    let run = scene.and_then(|scene| {
-        crate::app::run(crate::app::WindowOptions {
-            scene,
-            screenshot: None,
-            patterns_per_frame: None,
-            select_a_unit: None,
-            zoom_dials: false,
-            flat_out: false,
-            no_vsync: true,
-            offscreen: false,
-            supervised: false,
-            soak: Some(RenderedSoak {
-                frames: args.frames,
-                windows: args.windows,
-                json: args.json,
-            }),
-        })
-    });
+    let soak = RenderedSoak {
+        frames: args.frames,
+        windows: args.windows,
+        json: args.json,
+    };
+    let run = scene.and_then(|scene| window(scene, soak));
     let _ = std::fs::remove_dir_all(scratch);
     run.map(|()| ExitCode::SUCCESS)
 }

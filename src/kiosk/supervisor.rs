@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use bevy::prelude::*;
 
-use crate::exhibit::{ExhibitConfig, Log};
+use super::log::Log;
 use crate::scene::Scene;
+use crate::scene::exhibit::ExhibitConfig;
 
 /// Quick crashes in a row after which the supervisor waits longer before the next start.
 const QUICK_CRASHES: u32 = 5;

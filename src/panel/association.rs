@@ -2,12 +2,10 @@
 
 use bevy::prelude::*;
 
-use super::palette::*;
-use super::{
-    LayoutSpawned, PanelAction, PanelDraw, PanelFonts, Selection, Slot, button, heading,
-    localized_text, slot_entity, text,
-};
+use super::{LayoutSpawned, PanelAction, PanelDraw, Selection, Slot, button, slot_entity};
 use crate::sim::{AssociationUnit, Bench, MachineRequest};
+use crate::ui::palette::*;
+use crate::ui::{UiFonts, heading, localized_text, text};
 
 #[derive(Component)]
 struct AssociationBank;
@@ -32,7 +30,7 @@ pub(super) fn plugin(app: &mut App) {
 
 fn build_association_bank(
     mut commands: Commands,
-    fonts: Res<PanelFonts>,
+    fonts: Res<UiFonts>,
     slots: Query<(Entity, &Slot)>,
 ) {
     let Some(slot) = slot_entity(&slots, Slot::Association) else {
@@ -69,7 +67,7 @@ fn build_association_bank(
             .with_children(|row| {
                 row.spawn((
                     localized_text(&fonts, "hint_wiring", SMALL_SIZE, DIM_TEXT, false),
-                    super::Governs(crate::exhibit::ControlKind::Wiring),
+                    super::Governs(crate::scene::exhibit::ControlKind::Wiring),
                 ));
                 row.spawn(button(
                     &fonts,

@@ -2,11 +2,10 @@
 
 use bevy::prelude::*;
 
-use super::palette::*;
-use super::raster::picture_image;
-use super::{
-    LayoutSpawned, PanelDraw, PanelFonts, Slot, heading, localized_text, slot_entity, text,
-};
+use super::{LayoutSpawned, PanelDraw, Slot, slot_entity};
+use crate::ui::palette::*;
+use crate::ui::raster::picture_image;
+use crate::ui::{UiFonts, heading, localized_text, text};
 use std::hash::{Hash, Hasher};
 
 use crate::sim::{Bench, ConfusionView};
@@ -27,7 +26,7 @@ pub(super) fn plugin(app: &mut App) {
         .add_systems(Update, fill_confusion_grid.in_set(PanelDraw));
 }
 
-fn build_confusion(mut commands: Commands, fonts: Res<PanelFonts>, slots: Query<(Entity, &Slot)>) {
+fn build_confusion(mut commands: Commands, fonts: Res<UiFonts>, slots: Query<(Entity, &Slot)>) {
     let Some(slot) = slot_entity(&slots, Slot::Confusion) else {
         return;
     };
@@ -67,7 +66,7 @@ fn fingerprint(view: Option<&ConfusionView>) -> u64 {
 fn fill_confusion_grid(
     mut commands: Commands,
     bench: Res<Bench>,
-    fonts: Res<PanelFonts>,
+    fonts: Res<UiFonts>,
     mut grid: Query<(Entity, &mut Node), With<ConfusionGrid>>,
     mut caption: Query<&mut Text, With<ConfusionCaption>>,
     mut images: ResMut<Assets<Image>>,

@@ -4,16 +4,14 @@
 use bevy::input::keyboard::KeyCode;
 use bevy::prelude::*;
 
-use super::palette::*;
 use super::retina::Sketch;
-use super::{
-    Governs, LayoutSpawned, PanelAction, PanelDraw, PanelFonts, Selection, Slot, button,
-    localized_text, slot_entity, text,
-};
+use super::{Governs, LayoutSpawned, PanelAction, PanelDraw, Selection, Slot, button, slot_entity};
 use crate::data::builtin::BUILTIN_SETS;
-use crate::exhibit::ControlKind;
 use crate::nn::rules::{Reinforcement, ValueSystem};
+use crate::scene::exhibit::ControlKind;
 use crate::sim::{Bench, MachineRequest, Notice, RunState, SPEEDS, Speed};
+use crate::ui::palette::*;
+use crate::ui::{UiFonts, localized_text, text};
 
 /// A line of text the controls keep up to date.
 #[derive(Component, Clone, Copy, PartialEq)]
@@ -65,7 +63,7 @@ pub(super) fn plugin(app: &mut App) {
 
 fn build_header(
     mut commands: Commands,
-    fonts: Res<PanelFonts>,
+    fonts: Res<UiFonts>,
     slots: Query<(Entity, &Slot)>,
     bench: Res<Bench>,
 ) {
@@ -106,7 +104,7 @@ fn build_header(
     });
 }
 
-fn build_controls(mut commands: Commands, fonts: Res<PanelFonts>, slots: Query<(Entity, &Slot)>) {
+fn build_controls(mut commands: Commands, fonts: Res<UiFonts>, slots: Query<(Entity, &Slot)>) {
     let Some(slot) = slot_entity(&slots, Slot::Controls) else {
         return;
     };
@@ -222,7 +220,7 @@ fn row_node() -> Node {
 fn rebuild_teach_buttons(
     mut commands: Commands,
     bench: Res<Bench>,
-    fonts: Res<PanelFonts>,
+    fonts: Res<UiFonts>,
     row: Query<Entity, With<TeachRow>>,
     mut seen: Local<Option<u64>>,
 ) {
@@ -382,9 +380,9 @@ fn rule_name(rule: Reinforcement) -> &'static str {
 fn label_buttons(
     bench: Res<Bench>,
     state: Res<State<RunState>>,
-    labels: Res<super::Labels>,
+    labels: Res<crate::ui::Labels>,
     buttons: Query<(&PanelAction, &Children), Without<crate::sim::ResponseUnit>>,
-    mut texts: Query<&mut super::Localized>,
+    mut texts: Query<&mut crate::ui::Localized>,
 ) {
     for (action, children) in &buttons {
         let key = match action {
@@ -423,7 +421,7 @@ fn label_buttons(
 
 fn update_readouts(
     bench: Res<Bench>,
-    labels: Res<super::Labels>,
+    labels: Res<crate::ui::Labels>,
     speed: Res<Speed>,
     notice: Res<Notice>,
     mut readouts: Query<(&Readout, &mut Text, &mut TextColor)>,

@@ -9,29 +9,29 @@ mod confusion;
 mod controls;
 mod files;
 mod modern;
-pub mod palette;
 mod plots;
-pub mod raster;
 mod response;
 mod retina;
 mod stroke;
 
 use bevy::prelude::*;
 
-use crate::exhibit::Strings;
 use crate::sim::MachineRequest;
-use palette::*;
+use crate::ui::palette::*;
+use crate::ui::{self, PANEL_BUTTON, UiFonts, styled_button};
 
 /// The panel; add after the simulation's plugin, in an App with a window and a renderer.
 pub fn plugin(app: &mut App) {
     app.init_resource::<Selection>()
-        .init_resource::<Labels>()
-        .add_systems(
-            PreStartup,
-            (load_fonts, spawn_layout).chain().in_set(LayoutSpawned),
+        .configure_sets(PreStartup, LayoutSpawned.after(ui::UiReady))
+        .add_systems(PreStartup, spawn_layout.in_set(LayoutSpawned))
+        .configure_sets(
+            Update,
+            (
+                PanelDraw.after(crate::sim::MachineCycle::Display),
+                ui::Relabel.in_set(PanelDraw),
+            ),
         )
-        .configure_sets(Update, PanelDraw.after(crate::sim::MachineCycle::Display))
-        .add_systems(Update, (fit_to_window, relabel.in_set(PanelDraw)))
         .add_plugins((
             retina::plugin,
             association::plugin,
@@ -51,13 +51,6 @@ pub struct PanelDraw;
 /// The layout and fonts exist: instruments fill their slots after this set.
 #[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct LayoutSpawned;
-
-/// The panel's typefaces (DejaVu Sans, shipped in `assets/fonts`, so no font lookup at run time).
-#[derive(Resource, Clone)]
-pub struct PanelFonts {
-    pub regular: Handle<Font>,
-    pub bold: Handle<Font>,
-}
 
 /// Which A-unit's wiring is drawn on the retina, and which R-unit's potentiometers are shown.
 #[derive(Resource, Clone, Copy, Debug, Default, PartialEq)]
@@ -88,7 +81,7 @@ pub enum Slot {
 /// A label that belongs to a control (the word "Speed" beside its buttons): an exhibit that
 /// locks the control hides it too.
 #[derive(Component, Clone, Copy, Debug)]
-pub struct Governs(pub crate::exhibit::ControlKind);
+pub struct Governs(pub crate::scene::exhibit::ControlKind);
 
 /// The counters in the header (epoch, pattern, errors).
 #[derive(Component, Clone, Copy, Debug)]
@@ -118,156 +111,9 @@ pub enum PanelAction {
     SelectBank(usize),
 }
 
-fn load_fonts(mut commands: Commands, mut fonts: ResMut<Assets<Font>>) {
-    let regular = Font::from_bytes(include_bytes!("../../assets/fonts/DejaVuSans.ttf").to_vec());
-    let bold = Font::from_bytes(crate::data::draw::TYPEFACE_SANS.to_vec());
-    commands.insert_resource(PanelFonts {
-        regular: fonts.add(regular),
-        bold: fonts.add(bold),
-    });
-}
-
-/// Text in the panel's face: `bold` for engraved headings and lamp labels.
-pub fn text<S: Into<String>>(
-    fonts: &PanelFonts,
-    value: S,
-    size: f32,
-    color: Color,
-    bold: bool,
-) -> impl Bundle + use<S> {
-    (
-        Text::new(value),
-        TextFont {
-            font: if bold {
-                fonts.bold.clone()
-            } else {
-                fonts.regular.clone()
-            }
-            .into(),
-            font_size: bevy::text::FontSize::Px(size),
-            ..default()
-        },
-        TextColor(color),
-    )
-}
-
-/// The labels in the language on screen (English unless an exhibit picks another).
-#[derive(Resource, Clone, Debug, Deref)]
-pub struct Labels(pub Strings);
-
-impl Default for Labels {
-    fn default() -> Self {
-        Self(Strings::load(std::path::Path::new(""), "en").expect("English is built in"))
-    }
-}
-
-/// Text whose words come from the strings file by `key` (a key the file lacks shows as is),
-/// redrawn when the language changes.
-#[derive(Component, Clone, Debug)]
-pub struct Localized {
-    pub key: String,
-    pub upper: bool,
-}
-
-/// Text in the panel's face, its words looked up by `key` in the language on screen.
-pub fn localized_text(
-    fonts: &PanelFonts,
-    key: &str,
-    size: f32,
-    color: Color,
-    bold: bool,
-) -> impl Bundle + use<> {
-    (
-        text(fonts, key.to_string(), size, color, bold),
-        Localized {
-            key: key.to_string(),
-            upper: false,
-        },
-    )
-}
-
-/// An engraved heading over an instrument; `key` names its words in the strings file.
-pub fn heading(fonts: &PanelFonts, key: &str) -> impl Bundle + use<> {
-    (
-        text(fonts, key.to_uppercase(), HEADING_SIZE, ENGRAVING, true),
-        Localized {
-            key: key.to_string(),
-            upper: true,
-        },
-    )
-}
-
-/// Rewrites localized text in the language on screen, when it changes or the text is new.
-fn relabel(labels: Res<Labels>, mut texts: Query<(Ref<Localized>, &mut Text)>) {
-    for (localized, mut text) in &mut texts {
-        if !labels.is_changed() && !localized.is_changed() {
-            continue;
-        }
-        let mut words = labels.get(&localized.key);
-        if localized.upper {
-            words = words.to_uppercase();
-        }
-        if text.0 != words {
-            text.0 = words;
-        }
-    }
-}
-
-/// How a push button is drawn: the panel's and the exhibit's differ only in these.
-pub struct ButtonStyle {
-    pub height: f32,
-    pub font_size: f32,
-    pub border: f32,
-    pub radius: f32,
-    pub padding: f32,
-    /// Whether the button may shrink below its width in a crowded row.
-    pub shrinks: bool,
-}
-
-/// The panel's buttons: 48 px tall, the touch size Material asks for.
-pub const PANEL_BUTTON: ButtonStyle = ButtonStyle {
-    height: BUTTON_HEIGHT,
-    font_size: LABEL_SIZE,
-    border: 1.0,
-    radius: 6.0,
-    padding: 10.0,
-    shrinks: true,
-};
-
-/// A push button carrying `action`, its label looked up as a strings key.
-pub fn styled_button<A: Component>(
-    fonts: &PanelFonts,
-    label: &str,
-    action: A,
-    width: f32,
-    style: &ButtonStyle,
-) -> impl Bundle + use<A> {
-    (
-        Button,
-        action,
-        Node {
-            min_width: px(width),
-            height: px(style.height),
-            flex_shrink: if style.shrinks { 1.0 } else { 0.0 },
-            padding: UiRect::horizontal(px(style.padding)),
-            justify_content: JustifyContent::Center,
-            align_items: AlignItems::Center,
-            border: UiRect::all(px(style.border)),
-            border_radius: BorderRadius::all(px(style.radius)),
-            ..default()
-        },
-        BackgroundColor(BUTTON),
-        BorderColor::all(PANEL_EDGE),
-        children![(
-            localized_text(fonts, label, style.font_size, ENGRAVING, true),
-            TextLayout::no_wrap()
-        )],
-    )
-}
-
 /// A panel push button of at least touch size.
 pub fn button(
-    fonts: &PanelFonts,
+    fonts: &UiFonts,
     label: impl Into<String>,
     action: PanelAction,
     width: f32,
@@ -402,17 +248,6 @@ fn spawn_layout(mut commands: Commands) {
             ),
         ],
     ));
-}
-
-/// Scales the 1280 x 720 layout to the window, keeping its proportions.
-pub(crate) fn fit_to_window(windows: Query<&Window>, mut scale: ResMut<UiScale>) {
-    let Some(window) = windows.iter().next() else {
-        return;
-    };
-    let fit = (window.width() / DESIGN_SIZE.x).min(window.height() / DESIGN_SIZE.y);
-    if fit.is_finite() && fit > 0.0 && (scale.0 - fit).abs() > 1e-3 {
-        scale.0 = fit;
-    }
 }
 
 /// The entity of one layout slot.

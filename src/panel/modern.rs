@@ -3,12 +3,11 @@
 
 use bevy::prelude::*;
 
-use super::palette::*;
-use super::raster::Raster;
-use super::{
-    LayoutSpawned, PanelDraw, PanelFonts, Slot, heading, localized_text, slot_entity, text,
-};
+use super::{LayoutSpawned, PanelDraw, Slot, slot_entity};
 use crate::sim::{Bench, OUTCOMES_KEPT};
+use crate::ui::palette::*;
+use crate::ui::raster::Raster;
+use crate::ui::{UiFonts, heading, localized_text, text};
 
 #[derive(Component)]
 struct NetworkView;
@@ -30,7 +29,7 @@ pub(super) fn plugin(app: &mut App) {
 
 fn build_modern_view(
     mut commands: Commands,
-    fonts: Res<PanelFonts>,
+    fonts: Res<UiFonts>,
     slots: Query<(Entity, &Slot)>,
     mut images: ResMut<Assets<Image>>,
 ) {

@@ -2,13 +2,12 @@
 
 use bevy::prelude::*;
 
-use super::palette::*;
-use super::raster::Raster;
-use super::{
-    LayoutSpawned, PanelDraw, PanelFonts, Slot, heading, localized_text, slot_entity, text,
-};
+use super::{LayoutSpawned, PanelDraw, Slot, slot_entity};
 use crate::nn::metrics::EpochRecord;
 use crate::sim::Bench;
+use crate::ui::palette::*;
+use crate::ui::raster::Raster;
+use crate::ui::{UiFonts, heading, localized_text, text};
 
 #[derive(Component)]
 struct AccuracyPlot;
@@ -40,7 +39,7 @@ fn canvas(size: Vec2) -> Raster {
 
 fn build_plots(
     mut commands: Commands,
-    fonts: Res<PanelFonts>,
+    fonts: Res<UiFonts>,
     slots: Query<(Entity, &Slot)>,
     mut images: ResMut<Assets<Image>>,
 ) {

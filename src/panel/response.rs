@@ -3,14 +3,12 @@
 
 use bevy::prelude::*;
 
-use super::palette::*;
-use super::raster::Raster;
-use super::{
-    LayoutSpawned, PanelAction, PanelDraw, PanelFonts, Selection, Slot, button, heading,
-    slot_entity, text,
-};
+use super::{LayoutSpawned, PanelAction, PanelDraw, Selection, Slot, button, slot_entity};
 use crate::nn::mark1::Coding;
 use crate::sim::{Bench, Potentiometer, ResponseUnit};
+use crate::ui::palette::*;
+use crate::ui::raster::Raster;
+use crate::ui::{UiFonts, heading, text};
 
 /// The row the response lamps sit in.
 #[derive(Component)]
@@ -48,7 +46,7 @@ pub(super) fn plugin(app: &mut App) {
 
 fn build_response_section(
     mut commands: Commands,
-    fonts: Res<PanelFonts>,
+    fonts: Res<UiFonts>,
     slots: Query<(Entity, &Slot)>,
     mut images: ResMut<Assets<Image>>,
 ) {
@@ -110,7 +108,7 @@ fn fit_lamp_to_response_unit(
     units: Query<&ResponseUnit>,
     row: Query<Entity, With<ResponseRow>>,
     bench: Res<Bench>,
-    fonts: Res<PanelFonts>,
+    fonts: Res<UiFonts>,
 ) {
     let (Ok(row), Ok(unit)) = (row.single(), units.get(add.entity)) else {
         return;

@@ -6,16 +6,14 @@ use bevy::input::touch::{TouchInput, TouchPhase};
 use bevy::prelude::*;
 use bevy::window::{PrimaryWindow, WindowEvent};
 
-use super::palette::*;
-use super::raster::picture_image;
 use super::stroke::{Pen, Stroke};
-use super::{
-    Labels, LayoutSpawned, PanelAction, PanelDraw, PanelFonts, Selection, Slot, button, heading,
-    localized_text, slot_entity, text,
-};
+use super::{LayoutSpawned, PanelAction, PanelDraw, Selection, Slot, button, slot_entity};
 use crate::data::GrayImage;
 use crate::nn::retina::RetinaConfig;
 use crate::sim::{Bench, MachineRequest, Origin, RunState, SensoryUnit};
+use crate::ui::palette::*;
+use crate::ui::raster::picture_image;
+use crate::ui::{Labels, UiFonts, heading, localized_text, text};
 
 /// The grid the S-unit lamps sit in.
 #[derive(Component)]
@@ -84,11 +82,7 @@ pub(super) fn plugin(app: &mut App) {
         );
 }
 
-fn build_retina_board(
-    mut commands: Commands,
-    fonts: Res<PanelFonts>,
-    slots: Query<(Entity, &Slot)>,
-) {
+fn build_retina_board(mut commands: Commands, fonts: Res<UiFonts>, slots: Query<(Entity, &Slot)>) {
     let Some(slot) = slot_entity(&slots, Slot::Retina) else {
         return;
     };

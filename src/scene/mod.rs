@@ -4,23 +4,25 @@ use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-use crate::exhibit::ExhibitConfig;
+pub mod exhibit;
+
 use crate::lessons::Lesson;
 use crate::nn::Machine;
 use crate::nn::mark1::{Mark1, Mark1Config};
 use crate::nn::mlp::MlpConfig;
 use crate::nn::mlp_model::MlpModel;
 use crate::nn::retina::RetinaConfig;
+use exhibit::ExhibitConfig;
 
 /// The scene `train` uses when none is named: the default machine, for any image set.
-pub const DEFAULT_SCENE: &str = include_str!("../scenes/default.ron");
+pub const DEFAULT_SCENE: &str = include_str!("../../scenes/default.ron");
 /// How the default scene is named in messages.
 pub const DEFAULT_SCENE_NAME: &str = "scenes/default.ron (built in)";
 /// The showcase run by `mark1` with no arguments: the 1960 machine on printed letters.
-pub const SHOWCASE_SCENE: &str = include_str!("../scenes/mark1.ron");
+pub const SHOWCASE_SCENE: &str = include_str!("../../scenes/mark1.ron");
 /// How the showcase scene is named in messages.
 pub const SHOWCASE_SCENE_NAME: &str = "scenes/mark1.ron (built in)";
-pub const MUSEUM_SCENE: &str = include_str!("../scenes/museum.ron");
+pub const MUSEUM_SCENE: &str = include_str!("../../scenes/museum.ron");
 pub const MUSEUM_SCENE_NAME: &str = "scenes/museum.ron (built in)";
 
 /// A machine and the experiment it runs: the whole configuration behind one seed.

@@ -1,0 +1,162 @@
+//! How a scene runs as an unattended exhibit: its instruments, its controls, its timing and
+//! its operator's PIN (the kiosk in the window carries it out).
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// The instruments a scene can show; those it leaves out are hidden.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PanelKind {
+    Retina,
+    Association,
+    Response,
+    Plots,
+    Confusion,
+    Modern,
+}
+
+/// The controls a scene can offer; those it leaves out are hidden (locked).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ControlKind {
+    Run,
+    Step,
+    Epoch,
+    Reset,
+    Speed,
+    Trainer,
+    Rule,
+    StepSize,
+    ValueSystem,
+    Save,
+    Load,
+    Rewire,
+    Images,
+    Force,
+    ClearDrawing,
+    Zoom,
+    /// Touching an A-unit lamp to see its plugboard wiring (11 px lamps: below the 48 px a
+    /// kiosk control should have, so exhibits leave it out unless the screen is large).
+    Wiring,
+}
+
+/// How a scene runs as an unattended exhibit (`exhibit: Some((...))` in a scene file).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExhibitConfig {
+    /// The language the exhibit starts in (until a visitor or the operator picks another).
+    pub language: String,
+    /// Languages offered on screen, each with a strings file `<dir>/<code>.ron`.
+    pub languages: Vec<String>,
+    /// Folder of the strings files; the shipped ones are built in when it is missing.
+    pub strings: PathBuf,
+    /// Borderless full screen, no cursor.
+    pub fullscreen: bool,
+    pub panels: Vec<PanelKind>,
+    pub controls: Vec<ControlKind>,
+    /// Seconds without a touch before the countdown appears.
+    pub idle_seconds: f32,
+    /// Seconds the countdown runs before the exhibit returns to its attract loop.
+    pub countdown_seconds: f32,
+    /// Patterns per second while the machine teaches itself in the attract loop.
+    pub attract_patterns_per_second: f32,
+    /// Epochs the attract loop trains before it starts over from centred pots.
+    pub attract_epochs: usize,
+    /// A visitor starts with centred pots: the machine learns only what they teach it.
+    pub visitor_starts_fresh: bool,
+    /// The operator's PIN (digits), asked after the hidden gesture.
+    pub operator_pin: String,
+    /// Where the language and operator settings are kept across restarts.
+    pub state_file: PathBuf,
+    /// The log file; it rotates at `log_max_bytes`, keeping three old files.
+    pub log_file: PathBuf,
+    pub log_max_bytes: u64,
+    /// Seconds without a frame after which the supervisor ends the exhibit as hung and starts
+    /// it again.
+    pub hang_seconds: f32,
+}
+
+impl Default for ExhibitConfig {
+    fn default() -> Self {
+        Self {
+            language: "en".into(),
+            languages: vec!["en".into(), "fr".into(), "de".into()],
+            strings: PathBuf::from("assets/i18n"),
+            fullscreen: true,
+            panels: vec![
+                PanelKind::Retina,
+                PanelKind::Association,
+                PanelKind::Response,
+            ],
+            controls: vec![ControlKind::Force, ControlKind::ClearDrawing],
+            idle_seconds: 60.0,
+            countdown_seconds: 10.0,
+            attract_patterns_per_second: 6.0,
+            attract_epochs: 4,
+            visitor_starts_fresh: true,
+            operator_pin: "1960".into(),
+            state_file: PathBuf::from("mark1-exhibit-state.ron"),
+            log_file: PathBuf::from("mark1-exhibit.log"),
+            log_max_bytes: 1 << 20,
+            hang_seconds: 30.0,
+        }
+    }
+}
+
+impl ExhibitConfig {
+    /// Cross-field checks; on failure the field's name and a message.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        if !self.languages.contains(&self.language) {
+            return Err((
+                "language",
+                format!(
+                    "exhibit.language: `{}` is not among the languages offered {:?}",
+                    self.language, self.languages
+                ),
+            ));
+        }
+        if self.idle_seconds < 5.0 || self.countdown_seconds < 1.0 {
+            return Err((
+                "idle_seconds",
+                "exhibit: idle_seconds must be at least 5 and countdown_seconds at least 1".into(),
+            ));
+        }
+        if self.operator_pin.len() < 4 || !self.operator_pin.chars().all(|c| c.is_ascii_digit()) {
+            return Err((
+                "operator_pin",
+                "exhibit.operator_pin: four or more digits".into(),
+            ));
+        }
+        if self.attract_patterns_per_second <= 0.0 || self.attract_epochs == 0 {
+            return Err((
+                "attract_patterns_per_second",
+                "exhibit: the attract loop needs a positive speed and at least one epoch".into(),
+            ));
+        }
+        if !(2.0..=3600.0).contains(&self.hang_seconds) {
+            return Err((
+                "hang_seconds",
+                "exhibit.hang_seconds: between 2 and 3600".into(),
+            ));
+        }
+        if self.log_max_bytes < 4096 {
+            return Err((
+                "log_max_bytes",
+                "exhibit.log_max_bytes: at least 4096".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pin_must_be_digits() {
+        let mut config = ExhibitConfig::default();
+        assert!(config.validate().is_ok());
+        config.operator_pin = "12a4".into();
+        assert_eq!(config.validate().unwrap_err().0, "operator_pin");
+    }
+}

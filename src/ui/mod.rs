@@ -1,0 +1,44 @@
+//! The one look: palette, fonts, raster images, localized text and widgets, shared by the
+//! panel, the exhibit's screens and the lesson pages (which depend on this, not on each other).
+
+pub mod fonts;
+pub mod palette;
+pub mod raster;
+pub mod strings;
+pub mod text;
+pub mod widgets;
+
+use bevy::prelude::*;
+
+pub use fonts::{UiFonts, text};
+pub use text::{Labels, Localized, heading, localized_text};
+pub use widgets::{ButtonStyle, PANEL_BUTTON, styled_button};
+
+use palette::DESIGN_SIZE;
+
+/// Fonts and labels exist: pages spawn their text after this set.
+#[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct UiReady;
+
+/// Localized text redraws: a page may order it after what changes the words.
+#[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Relabel;
+
+/// The look for any page: loads the fonts, keeps localized text in the language on screen,
+/// and scales the 1280 x 720 design to the window.
+pub fn plugin(app: &mut App) {
+    app.init_resource::<Labels>()
+        .add_systems(PreStartup, fonts::load_fonts.in_set(UiReady))
+        .add_systems(Update, (fit_to_window, text::relabel.in_set(Relabel)));
+}
+
+/// Scales the 1280 x 720 layout to the window, keeping its proportions.
+fn fit_to_window(windows: Query<&Window>, mut scale: ResMut<UiScale>) {
+    let Some(window) = windows.iter().next() else {
+        return;
+    };
+    let fit = (window.width() / DESIGN_SIZE.x).min(window.height() / DESIGN_SIZE.y);
+    if fit.is_finite() && fit > 0.0 && (scale.0 - fit).abs() > 1e-3 {
+        scale.0 = fit;
+    }
+}

@@ -1,0 +1,110 @@
+//! The words on screen in several languages: one strings file per language (a RON map), built
+//! in, with English for keys a translation lacks.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Result, anyhow};
+
+use crate::files::{MAX_SMALL_TEXT_BYTES, read_text_capped};
+
+/// One language's labels: key -> text, from `<code>.ron` (a RON map).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Strings {
+    pub code: String,
+    table: BTreeMap<String, String>,
+    /// English, for keys a translation lacks.
+    fallback: BTreeMap<String, String>,
+}
+
+/// The shipped strings files, built in so the exhibit runs from the binary alone.
+pub const BUILT_IN_STRINGS: [(&str, &str); 3] = [
+    ("en", include_str!("../../assets/i18n/en.ron")),
+    ("fr", include_str!("../../assets/i18n/fr.ron")),
+    ("de", include_str!("../../assets/i18n/de.ron")),
+];
+
+fn parse_table(text: &str, origin: &str) -> Result<BTreeMap<String, String>> {
+    ron::Options::default().from_str(text).map_err(|e| {
+        anyhow!(
+            "{origin}:{}:{}: {}",
+            e.span.start.line,
+            e.span.start.col,
+            e.code
+        )
+    })
+}
+
+impl Strings {
+    /// Language `code` from `dir/<code>.ron`, or the built-in file when `dir` has none.
+    pub fn load(dir: &Path, code: &str) -> Result<Strings> {
+        let built_in = |c: &str| {
+            BUILT_IN_STRINGS
+                .iter()
+                .find(|(k, _)| *k == c)
+                .map(|(_, t)| *t)
+        };
+        let path = dir.join(format!("{code}.ron"));
+        let table = match path.is_file() {
+            true => parse_table(
+                &read_text_capped(&path, MAX_SMALL_TEXT_BYTES, "strings file")?,
+                &path.display().to_string(),
+            )?,
+            false => match built_in(code) {
+                Some(text) => parse_table(text, &format!("assets/i18n/{code}.ron (built in)"))?,
+                None => {
+                    return Err(anyhow!(
+                        "{}: no strings for language `{code}`",
+                        path.display()
+                    ));
+                }
+            },
+        };
+        let fallback = parse_table(built_in("en").expect("English is built in"), "en.ron")?;
+        Ok(Strings {
+            code: code.to_string(),
+            table,
+            fallback,
+        })
+    }
+
+    /// The text for `key`: this language's, else English, else the key itself.
+    pub fn get(&self, key: &str) -> String {
+        self.table
+            .get(key)
+            .or_else(|| self.fallback.get(key))
+            .cloned()
+            .unwrap_or_else(|| key.to_string())
+    }
+
+    /// Keys English has that this language lacks.
+    pub fn missing(&self) -> Vec<String> {
+        self.fallback
+            .keys()
+            .filter(|k| !self.table.contains_key(*k))
+            .cloned()
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_language_has_every_english_key() {
+        for (code, _) in BUILT_IN_STRINGS {
+            let strings = Strings::load(Path::new("/nonexistent"), code).unwrap();
+            assert!(
+                strings.missing().is_empty(),
+                "{code} lacks {:?}",
+                strings.missing()
+            );
+            assert_ne!(strings.get("touch_to_start"), "touch_to_start");
+        }
+        let fr = Strings::load(Path::new("/nonexistent"), "fr").unwrap();
+        let en = Strings::load(Path::new("/nonexistent"), "en").unwrap();
+        assert_ne!(fr.get("touch_to_start"), en.get("touch_to_start"));
+        assert!(Strings::load(Path::new("/nonexistent"), "xx").is_err());
+    }
+}

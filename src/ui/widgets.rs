@@ -1,0 +1,59 @@
+//! Small named widgets shared by every page: push buttons in two styles.
+
+use bevy::prelude::*;
+
+use super::fonts::UiFonts;
+use super::palette::*;
+use super::text::localized_text;
+
+/// How a push button is drawn: the panel's and the exhibit's differ only in these.
+pub struct ButtonStyle {
+    pub height: f32,
+    pub font_size: f32,
+    pub border: f32,
+    pub radius: f32,
+    pub padding: f32,
+    /// Whether the button may shrink below its width in a crowded row.
+    pub shrinks: bool,
+}
+
+/// The panel's buttons: 48 px tall, the touch size Material asks for.
+pub const PANEL_BUTTON: ButtonStyle = ButtonStyle {
+    height: BUTTON_HEIGHT,
+    font_size: LABEL_SIZE,
+    border: 1.0,
+    radius: 6.0,
+    padding: 10.0,
+    shrinks: true,
+};
+
+/// A push button carrying `action`, its label looked up as a strings key.
+pub fn styled_button<A: Component>(
+    fonts: &UiFonts,
+    label: &str,
+    action: A,
+    width: f32,
+    style: &ButtonStyle,
+) -> impl Bundle + use<A> {
+    (
+        Button,
+        action,
+        Node {
+            min_width: px(width),
+            height: px(style.height),
+            flex_shrink: if style.shrinks { 1.0 } else { 0.0 },
+            padding: UiRect::horizontal(px(style.padding)),
+            justify_content: JustifyContent::Center,
+            align_items: AlignItems::Center,
+            border: UiRect::all(px(style.border)),
+            border_radius: BorderRadius::all(px(style.radius)),
+            ..default()
+        },
+        BackgroundColor(BUTTON),
+        BorderColor::all(PANEL_EDGE),
+        children![(
+            localized_text(fonts, label, style.font_size, ENGRAVING, true),
+            TextLayout::no_wrap()
+        )],
+    )
+}
