@@ -6,12 +6,13 @@ use bevy::window::PrimaryWindow;
 
 use super::session::{Exhibit, LanguageChosen, VisitorTouched};
 use super::visit::Phase;
-use crate::panel::{CounterLine, Governs, LayoutSpawned, NoticeLine, PanelAction, PanelDraw, Slot};
-use crate::scene::exhibit::{ControlKind, PanelKind};
-use crate::sim::{AssociationUnit, Bench, MachineRequest, Origin};
+use crate::sim::{Bench, MachineRequest, Origin};
 use crate::ui::palette::*;
 use crate::ui::strings::Strings;
-use crate::ui::{ButtonStyle, Labels, Localized, UiFonts, styled_button, text};
+use crate::ui::{
+    ButtonStyle, Labels, LayoutSpawned, Localized, PanelDraw, PanelLayout, PanelSlots, UiFonts,
+    styled_button, text,
+};
 
 /// How many "about" pages the strings files hold (`about_1` .. `about_N`).
 pub const ABOUT_PAGES: usize = 5;
@@ -80,22 +81,26 @@ enum Live {
 
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<KioskScreen>()
-        .add_systems(PreStartup, set_language_at_start.after(LayoutSpawned))
+        .add_systems(
+            PreStartup,
+            (
+                choose_the_layout,
+                set_language_at_start.after(LayoutSpawned),
+            ),
+        )
         // after the panel has built its sections, so the header's buttons come last
         .add_systems(Startup, build_screens)
-        .add_systems(PostStartup, show_only_the_scenes_panels)
         .add_observer(count_touches)
         .add_observer(press_kiosk_button)
         .add_systems(
             Update,
-            (
-                lock_controls,
-                switch_language,
-                show_overlays,
-                update_live_texts,
-            )
-                .in_set(PanelDraw),
+            (switch_language, show_overlays, update_live_texts).in_set(PanelDraw),
         );
+}
+
+/// The exhibit tells the panel what to show: its instruments and controls only.
+fn choose_the_layout(exhibit: Res<Exhibit>, mut commands: Commands) {
+    commands.insert_resource(PanelLayout::for_exhibit(&exhibit.config));
 }
 
 fn set_language_at_start(exhibit: Res<Exhibit>, mut labels: ResMut<Labels>) {
@@ -181,12 +186,11 @@ fn build_screens(
     mut commands: Commands,
     fonts: Res<UiFonts>,
     exhibit: Res<Exhibit>,
-    slots: Query<(Entity, &Slot)>,
+    slots: Res<PanelSlots>,
 ) {
-    let slot = |which| slots.iter().find(|(_, s)| **s == which).map(|(e, _)| e);
     // language buttons and "about" in the header, for every exhibit
-    if let Some(header) = slot(Slot::Header) {
-        commands.entity(header).with_children(|row| {
+    {
+        commands.entity(slots.header).with_children(|row| {
             for code in &exhibit.config.languages {
                 row.spawn((
                     Button,
@@ -216,8 +220,8 @@ fn build_screens(
         });
     }
     // the guide: large type where the plots would be
-    if let Some(guide) = slot(Slot::Guide) {
-        commands.entity(guide).with_children(|column| {
+    {
+        commands.entity(slots.guide).with_children(|column| {
             column.spawn((
                 text(&fonts, "", 30.0, ENGRAVING, true),
                 Localized {
@@ -425,101 +429,6 @@ fn build_screens(
         });
 }
 
-/// Hides the instruments the scene leaves out; the guide takes the right-hand column's place
-/// when none of its instruments is shown.
-fn show_only_the_scenes_panels(
-    exhibit: Res<Exhibit>,
-    mut slots: Query<(&Slot, &mut Node)>,
-    mut counters: Query<&mut Node, (With<CounterLine>, Without<Slot>)>,
-) {
-    let shown = |kind: PanelKind| exhibit.config.panels.contains(&kind);
-    let right_empty =
-        !shown(PanelKind::Plots) && !shown(PanelKind::Confusion) && !shown(PanelKind::Modern);
-    // epochs and error counts mean something beside the plots, not on their own
-    if !shown(PanelKind::Plots) {
-        for mut node in &mut counters {
-            node.display = Display::None;
-        }
-    }
-    for (slot, mut node) in &mut slots {
-        let visible = match slot {
-            Slot::Retina => shown(PanelKind::Retina),
-            Slot::Association => shown(PanelKind::Association),
-            Slot::Response => shown(PanelKind::Response),
-            Slot::Plots => shown(PanelKind::Plots),
-            Slot::Confusion => shown(PanelKind::Confusion),
-            Slot::Modern => shown(PanelKind::Modern),
-            Slot::RightColumn => !right_empty,
-            Slot::Guide => right_empty,
-            Slot::Header | Slot::Controls => true,
-        };
-        node.display = if visible {
-            Display::Flex
-        } else {
-            Display::None
-        };
-    }
-}
-
-/// The control a panel button belongs to, for locking; `None` for those always allowed.
-fn control_of(action: &PanelAction) -> Option<ControlKind> {
-    Some(match action {
-        PanelAction::ToggleRun => ControlKind::Run,
-        PanelAction::Request(MachineRequest::Step) => ControlKind::Step,
-        PanelAction::Request(MachineRequest::StepEpoch) => ControlKind::Epoch,
-        PanelAction::Request(MachineRequest::Reset) => ControlKind::Reset,
-        PanelAction::Request(MachineRequest::Rewire) => ControlKind::Rewire,
-        PanelAction::Request(MachineRequest::Force(_)) => ControlKind::Force,
-        PanelAction::SlowerSpeed | PanelAction::FasterSpeed => ControlKind::Speed,
-        PanelAction::ToggleTrainer => ControlKind::Trainer,
-        PanelAction::NextRule => ControlKind::Rule,
-        PanelAction::LowerRate | PanelAction::RaiseRate => ControlKind::StepSize,
-        PanelAction::NextValueSystem => ControlKind::ValueSystem,
-        PanelAction::NextImageSet => ControlKind::Images,
-        PanelAction::Save => ControlKind::Save,
-        PanelAction::Load => ControlKind::Load,
-        PanelAction::ClearSketch => ControlKind::ClearDrawing,
-        PanelAction::ToggleZoom => ControlKind::Zoom,
-        PanelAction::SelectBank(_) | PanelAction::Request(_) => return None,
-    })
-}
-
-/// Hides the controls the scene locks (new ones too, such as the teaching buttons of a new
-/// image set).
-fn allowed_control(exhibit: &Exhibit, kind: ControlKind) -> bool {
-    exhibit.config.controls.contains(&kind)
-}
-
-fn lock_controls(
-    exhibit: Res<Exhibit>,
-    mut buttons: Query<(&PanelAction, &mut Node), Added<PanelAction>>,
-    mut labels: Query<(&Governs, &mut Node), (Added<Governs>, Without<PanelAction>)>,
-    mut notices: Query<&mut Node, (Added<NoticeLine>, Without<Governs>, Without<PanelAction>)>,
-    lamps: Query<Entity, Added<AssociationUnit>>,
-    mut commands: Commands,
-) {
-    if !allowed_control(&exhibit, ControlKind::Wiring) {
-        for lamp in &lamps {
-            commands.entity(lamp).insert(Pickable::IGNORE);
-        }
-    }
-    // the machine's own messages are for operators, not visitors (errors go to the log)
-    for mut node in &mut notices {
-        node.display = Display::None;
-    }
-    let allowed = |kind: ControlKind| exhibit.config.controls.contains(&kind);
-    for (action, mut node) in &mut buttons {
-        if control_of(action).is_some_and(|kind| !allowed(kind)) {
-            node.display = Display::None;
-        }
-    }
-    for (governs, mut node) in &mut labels {
-        if !allowed(governs.0) {
-            node.display = Display::None;
-        }
-    }
-}
-
 /// Every press anywhere is a visitor's touch; five quick ones in the top-left corner open the
 /// operator's PIN pad.
 fn count_touches(
@@ -615,12 +524,10 @@ fn press_kiosk_button(
 fn show_overlays(
     screen: Res<KioskScreen>,
     exhibit: Res<Exhibit>,
-    slots: Query<(&Slot, &Node)>,
+    layout: Res<PanelLayout>,
     mut overlays: Query<(&Overlay, &mut Visibility)>,
 ) {
-    let guide_shown = slots
-        .iter()
-        .any(|(s, n)| *s == Slot::Guide && n.display != Display::None);
+    let guide_shown = layout.right_column_empty();
     for (overlay, mut visibility) in &mut overlays {
         let open = match overlay {
             Overlay::Invitation => exhibit.session.phase == Phase::Attract && !guide_shown,

@@ -8,6 +8,7 @@ mod association;
 mod confusion;
 mod controls;
 mod files;
+mod layout;
 mod modern;
 mod plots;
 mod response;
@@ -18,13 +19,20 @@ use bevy::prelude::*;
 
 use crate::sim::MachineRequest;
 use crate::ui::palette::*;
-use crate::ui::{self, PANEL_BUTTON, UiFonts, styled_button};
+use crate::ui::{self, PANEL_BUTTON, PanelLayout, UiFonts, styled_button};
+pub use crate::ui::{LayoutSpawned, PanelDraw};
 
 /// The panel; add after the simulation's plugin, in an App with a window and a renderer.
 pub fn plugin(app: &mut App) {
     app.init_resource::<Selection>()
+        .init_resource::<PanelLayout>()
         .configure_sets(PreStartup, LayoutSpawned.after(ui::UiReady))
-        .add_systems(PreStartup, spawn_layout.in_set(LayoutSpawned))
+        .add_systems(
+            PreStartup,
+            (spawn_layout, layout::publish_slots)
+                .chain()
+                .in_set(LayoutSpawned),
+        )
         .configure_sets(
             Update,
             (
@@ -41,16 +49,9 @@ pub fn plugin(app: &mut App) {
             modern::plugin,
             controls::plugin,
             files::plugin,
+            layout::plugin,
         ));
 }
-
-/// The instruments' drawing systems: after the machine cycle, so they show this update's state.
-#[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct PanelDraw;
-
-/// The layout and fonts exist: instruments fill their slots after this set.
-#[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct LayoutSpawned;
 
 /// Which A-unit's wiring is drawn on the retina, and which R-unit's potentiometers are shown.
 #[derive(Resource, Clone, Copy, Debug, Default, PartialEq)]

@@ -15,6 +15,18 @@ pub enum PanelKind {
     Modern,
 }
 
+impl PanelKind {
+    /// Every instrument, as the desktop panel shows them.
+    pub const ALL: [PanelKind; 6] = [
+        PanelKind::Retina,
+        PanelKind::Association,
+        PanelKind::Response,
+        PanelKind::Plots,
+        PanelKind::Confusion,
+        PanelKind::Modern,
+    ];
+}
+
 /// The controls a scene can offer; those it leaves out are hidden (locked).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ControlKind {
@@ -37,6 +49,29 @@ pub enum ControlKind {
     /// Touching an A-unit lamp to see its plugboard wiring (11 px lamps: below the 48 px a
     /// kiosk control should have, so exhibits leave it out unless the screen is large).
     Wiring,
+}
+
+impl ControlKind {
+    /// Every control, as the desktop panel offers them.
+    pub const ALL: [ControlKind; 17] = [
+        ControlKind::Run,
+        ControlKind::Step,
+        ControlKind::Epoch,
+        ControlKind::Reset,
+        ControlKind::Speed,
+        ControlKind::Trainer,
+        ControlKind::Rule,
+        ControlKind::StepSize,
+        ControlKind::ValueSystem,
+        ControlKind::Save,
+        ControlKind::Load,
+        ControlKind::Rewire,
+        ControlKind::Images,
+        ControlKind::Force,
+        ControlKind::ClearDrawing,
+        ControlKind::Zoom,
+        ControlKind::Wiring,
+    ];
 }
 
 /// How a scene runs as an unattended exhibit (`exhibit: Some((...))` in a scene file).

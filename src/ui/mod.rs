@@ -2,6 +2,7 @@
 //! panel, the exhibit's screens and the lesson pages (which depend on this, not on each other).
 
 pub mod fonts;
+pub mod layout;
 pub mod palette;
 pub mod raster;
 pub mod strings;
@@ -11,6 +12,7 @@ pub mod widgets;
 use bevy::prelude::*;
 
 pub use fonts::{UiFonts, text};
+pub use layout::{LayoutSpawned, PanelDraw, PanelLayout, PanelSlots};
 pub use text::{Labels, Localized, heading, localized_text};
 pub use widgets::{ButtonStyle, PANEL_BUTTON, styled_button};
 
