@@ -1,0 +1,202 @@
+//! The lecture's demonstrations as runnable lessons, one per file: LDA vs logistic regression,
+//! XOR, universal approximation, gradient descent on a 1-D loss, vanishing gradients. Each
+//! is a pure model and its charts; a scene names one. Bevy-free.
+
+mod approximation;
+mod descent;
+mod lda;
+mod vanishing;
+mod xor;
+
+pub use approximation::{ApproximationLesson, ApproximationResult, staircase};
+pub use descent::{DescentLesson, DescentOutcome, DescentResult, DescentRun, descent_loss};
+pub use lda::{LdaComparison, LdaLesson};
+pub use vanishing::{VanishingLesson, VanishingResult};
+pub use xor::{XorLesson, XorResult};
+
+use serde::{Deserialize, Serialize};
+
+use crate::chart::Chart;
+use crate::nn::loss::Targets;
+use crate::nn::mlp::{Network, Schedule, Sgd, SgdState, Workspace};
+
+/// A lesson and its settings, as a scene names it (`model: Lesson(Xor(hidden: 4))`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Lesson {
+    LogisticVsLda(LdaLesson),
+    Xor(XorLesson),
+    UniversalApproximation(ApproximationLesson),
+    GradientDescent(DescentLesson),
+    VanishingGradients(VanishingLesson),
+}
+
+/// What a lesson found: lines for people, charts for the window, figures for tests and `--json`.
+#[derive(Clone, Debug)]
+pub struct LessonReport {
+    pub title: String,
+    pub lines: Vec<String>,
+    pub charts: Vec<Chart>,
+    pub figures: serde_json::Value,
+}
+
+/// What every lesson does: check its settings, and run from a seed to its report.
+pub trait Teach {
+    /// Checks the settings, naming the field at fault: every count has a floor and a
+    /// ceiling, so a lesson's memory and time are bounded.
+    fn validate(&self) -> Result<(), String>;
+    /// Runs the lesson with every random choice drawn from `seed`.
+    fn teach(&self, seed: u64) -> LessonReport;
+}
+
+impl Lesson {
+    /// The lesson the scene names.
+    pub fn lesson(&self) -> &dyn Teach {
+        match self {
+            Lesson::LogisticVsLda(l) => l,
+            Lesson::Xor(l) => l,
+            Lesson::UniversalApproximation(l) => l,
+            Lesson::GradientDescent(l) => l,
+            Lesson::VanishingGradients(l) => l,
+        }
+    }
+
+    /// Runs the lesson with every random choice drawn from `seed`.
+    pub fn run(&self, seed: u64) -> LessonReport {
+        self.lesson().teach(seed)
+    }
+
+    /// Checks the lesson's settings (see [`Teach::validate`]).
+    pub fn validate(&self) -> Result<(), String> {
+        self.lesson().validate()
+    }
+}
+
+/// `Ok` when `v` is a positive number, else a message naming the field.
+fn positive(name: &str, v: f64) -> Result<(), String> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err(format!("{name}: {v} must be positive"))
+    }
+}
+
+/// `Ok` when `v` lies in `low..=high`, else a message naming the field.
+fn within(name: &str, v: usize, low: usize, high: usize) -> Result<(), String> {
+    if (low..=high).contains(&v) {
+        Ok(())
+    } else {
+        Err(format!("{name}: {v} must lie in {low}..={high}"))
+    }
+}
+
+/// Trains `network` by full-batch gradient descent for `epochs` steps; returns the final loss.
+fn gradient_descent(
+    network: &mut Network,
+    inputs: &[f32],
+    targets: Targets,
+    epochs: usize,
+    learning_rate: f32,
+    momentum: f32,
+) -> f64 {
+    let batch = inputs.len() / network.input_size();
+    let mut ws = Workspace::new(network, batch);
+    let mut grads = network.zero_gradients();
+    let mut state = SgdState::new(network);
+    let sgd = Sgd {
+        learning_rate,
+        momentum,
+        batch_size: batch,
+        schedule: Schedule::Constant,
+    };
+    let mut loss = f64::NAN;
+    for _ in 0..epochs {
+        ws.input_mut(batch).copy_from_slice(inputs);
+        network.forward(&mut ws, batch, 1);
+        loss = network.backward(&mut ws, batch, targets, &mut grads, 1);
+        state.step(network, &grads, &sgd);
+    }
+    loss
+}
+
+/// Fraction of rows whose predicted class matches `labels`.
+fn accuracy(network: &Network, inputs: &[f32], labels: &[u16]) -> f64 {
+    let q = network.output_size();
+    let logits = network.logits_of(inputs, labels.len(), 1);
+    let right = logits
+        .chunks_exact(q)
+        .zip(labels)
+        .filter(|(z, l)| network.loss.predict(z) == **l as usize)
+        .count();
+    right as f64 / labels.len() as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::approximation::target_function;
+    use super::*;
+    use crate::chart::Mark;
+
+    #[test]
+    fn every_lesson_draws_charts_of_its_own_results() {
+        let lessons = [
+            Lesson::LogisticVsLda(LdaLesson::default()),
+            Lesson::Xor(XorLesson::default()),
+            Lesson::UniversalApproximation(ApproximationLesson::default()),
+            Lesson::GradientDescent(DescentLesson::default()),
+            Lesson::VanishingGradients(VanishingLesson::default()),
+        ];
+        for lesson in &lessons {
+            let report = lesson.run(1);
+            assert!(!report.charts.is_empty(), "{}", report.title);
+            for chart in &report.charts {
+                assert!(chart.x.min < chart.x.max && chart.y.min < chart.y.max);
+                for mark in &chart.marks {
+                    match mark {
+                        Mark::Line { points, .. } => assert!(points.len() >= 2),
+                        Mark::Field {
+                            columns,
+                            rows,
+                            values,
+                            ..
+                        } => {
+                            assert_eq!(values.len(), columns * rows);
+                            assert!(values.iter().all(|v| (0.0..=1.0).contains(v)));
+                        }
+                        Mark::Points { points, .. } | Mark::Bars { bars: points, .. } => {
+                            assert!(!points.is_empty())
+                        }
+                    }
+                }
+            }
+        }
+        // The two LDA lines nearly coincide, as the cosine says.
+        let lda = LdaLesson::default().run(1).chart();
+        let ends = |k: usize| match &lda.marks[k] {
+            Mark::Line { points, .. } => points.clone(),
+            _ => panic!(),
+        };
+        for (a, b) in ends(2).iter().zip(ends(3)) {
+            assert!(
+                (a[0] - b[0]).abs() + (a[1] - b[1]).abs() < 0.5,
+                "{a:?} {b:?}"
+            );
+        }
+        // The largest staircase stays within its error bound of the sine.
+        let approximation = ApproximationLesson::default().run();
+        let (q, max, _) = *approximation.rows.last().unwrap();
+        for p in approximation.curves.last().unwrap() {
+            assert!(
+                (p[1] - target_function(p[0])).abs() <= max + 1e-3,
+                "{q}: {p:?}"
+            );
+        }
+        // Each descent path starts where the run starts and ends where it settled.
+        let descent = DescentLesson::default().run();
+        for ((run, outcome), path) in descent.runs.iter().zip(&descent.paths) {
+            assert_eq!(path[0], run.start);
+            if let DescentOutcome::Converged { theta, .. } = outcome {
+                assert_eq!(path.last(), Some(theta));
+            }
+        }
+    }
+}
