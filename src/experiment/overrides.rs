@@ -72,9 +72,7 @@ impl Overrides {
                 }
             }
         }
-        scene
-            .validate()
-            .map_err(|(_, message)| anyhow!("{message}"))?;
+        scene.validate().map_err(|error| anyhow!("{error}"))?;
         Ok(scene)
     }
 }

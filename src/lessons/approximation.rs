@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::{LessonReport, Teach, within};
 use crate::chart::{Axis, Chart, Ink, Mark};
+use crate::fields::FieldError;
 use crate::nn::activation::Activation;
 use crate::nn::loss::Loss;
 use crate::nn::mlp::Network;
@@ -211,7 +212,7 @@ impl ApproximationResult {
 }
 
 impl Teach for ApproximationLesson {
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), FieldError> {
         within("units", self.units.len(), 1, 32)?;
         for &n in &self.units {
             within("units", n, 1, 1 << 20)?;

@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::{LessonReport, Teach, positive, within};
 use crate::chart::{Axis, Chart, Ink, Mark};
+use crate::fields::FieldError;
 
 /// The lecture's three examples on `L(theta) = theta^4 - 3 theta^2 + theta`, which has a local
 /// minimum near 1.13 and its global minimum near -1.30.
@@ -214,12 +215,15 @@ impl DescentResult {
 }
 
 impl Teach for DescentLesson {
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), FieldError> {
         within("runs", self.runs.len(), 1, 32)?;
         for run in &self.runs {
             positive("learning_rate", run.learning_rate)?;
             if !run.start.is_finite() {
-                return Err(format!("runs: start {} must be a number", run.start));
+                return Err(FieldError::at(
+                    "runs",
+                    format!("start {} must be a number", run.start),
+                ));
             }
         }
         within("steps", self.steps, 1, 1_000_000)

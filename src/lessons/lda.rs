@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::{LessonReport, Teach, gradient_descent, positive, within};
 use crate::chart::{Axis, Chart, Ink, Mark};
+use crate::fields::FieldError;
 use crate::nn::loss::{Loss, Targets};
 use crate::nn::mlp::{Init, Network};
 use crate::seeds::{MachineRng, Stream, rng_for};
@@ -261,7 +262,7 @@ impl LdaComparison {
 }
 
 impl Teach for LdaLesson {
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), FieldError> {
         positive("learning_rate", self.learning_rate as f64)?;
         within("samples_per_class", self.samples_per_class, 3, 100_000)?;
         within("epochs", self.epochs, 1, 100_000)

@@ -17,6 +17,7 @@ pub use xor::{XorLesson, XorResult};
 use serde::{Deserialize, Serialize};
 
 use crate::chart::Chart;
+use crate::fields::FieldError;
 use crate::nn::loss::Targets;
 use crate::nn::mlp::{Network, Schedule, Sgd, SgdState, Workspace};
 
@@ -43,7 +44,7 @@ pub struct LessonReport {
 pub trait Teach {
     /// Checks the settings, naming the field at fault: every count has a floor and a
     /// ceiling, so a lesson's memory and time are bounded.
-    fn validate(&self) -> Result<(), String>;
+    fn validate(&self) -> Result<(), FieldError>;
     /// Runs the lesson with every random choice drawn from `seed`.
     fn teach(&self, seed: u64) -> LessonReport;
 }
@@ -66,26 +67,29 @@ impl Lesson {
     }
 
     /// Checks the lesson's settings (see [`Teach::validate`]).
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), FieldError> {
         self.lesson().validate()
     }
 }
 
 /// `Ok` when `v` is a positive number, else a message naming the field.
-fn positive(name: &str, v: f64) -> Result<(), String> {
+fn positive(name: &str, v: f64) -> Result<(), FieldError> {
     if v.is_finite() && v > 0.0 {
         Ok(())
     } else {
-        Err(format!("{name}: {v} must be positive"))
+        Err(FieldError::at(name, format!("{v} must be positive")))
     }
 }
 
 /// `Ok` when `v` lies in `low..=high`, else a message naming the field.
-fn within(name: &str, v: usize, low: usize, high: usize) -> Result<(), String> {
+fn within(name: &str, v: usize, low: usize, high: usize) -> Result<(), FieldError> {
     if (low..=high).contains(&v) {
         Ok(())
     } else {
-        Err(format!("{name}: {v} must lie in {low}..={high}"))
+        Err(FieldError::at(
+            name,
+            format!("{v} must lie in {low}..={high}"),
+        ))
     }
 }
 

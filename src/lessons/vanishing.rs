@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::{LessonReport, Teach, within};
 use crate::chart::{Axis, Chart, Ink, Mark};
+use crate::fields::FieldError;
 use crate::nn::activation::Activation;
 use crate::nn::loss::{Loss, Targets};
 use crate::nn::mlp::{Init, LayerConfig, Network, Penalty, Workspace, gradient_norms};
@@ -161,7 +162,7 @@ impl VanishingResult {
 }
 
 impl Teach for VanishingLesson {
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), FieldError> {
         within("depth", self.depth, 1, 64)?;
         within("width", self.width, 1, 1024)
     }

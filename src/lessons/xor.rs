@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::{LessonReport, Teach, accuracy, gradient_descent, positive, within};
 use crate::chart::{Axis, Chart, Ink, Mark};
+use crate::fields::FieldError;
 use crate::nn::activation::Activation;
 use crate::nn::loss::{Loss, Targets};
 use crate::nn::mlp::{Init, LayerConfig, Network};
@@ -181,7 +182,7 @@ fn xor_chart(title: &str, field: &[f32]) -> Chart {
 }
 
 impl Teach for XorLesson {
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), FieldError> {
         positive("learning_rate", self.learning_rate as f64)?;
         within("hidden", self.hidden, 1, 1024)?;
         within("epochs", self.epochs, 1, 1_000_000)

@@ -10,6 +10,7 @@ use super::retina::{RetinaConfig, SenseScratch};
 use super::rules::{self, LearningConfig, PotBank, Reinforcement, ValueSystem};
 use super::{Classifier, Diverged, Machine, Pass};
 use crate::data::GrayImage;
+use crate::fields::FieldError;
 use crate::seeds::{Stream, rng_for};
 
 /// How classes are spelled on the R-unit lamps.
@@ -70,50 +71,66 @@ pub const MAX_R_UNITS: usize = 1024;
 pub const MAX_POTENTIOMETERS: usize = 1 << 24;
 
 /// Checks `a_units` x `r_units` potentiometers stay within [`MAX_POTENTIOMETERS`].
-fn check_potentiometer_count(a_units: usize, r_units: usize) -> Result<(), String> {
+fn check_potentiometer_count(a_units: usize, r_units: usize) -> Result<(), FieldError> {
     match a_units.checked_mul(r_units) {
         Some(n) if n <= MAX_POTENTIOMETERS => Ok(()),
-        _ => Err(format!(
-            "response.r_units: {a_units} A-units x {r_units} R-units is more than the {MAX_POTENTIOMETERS} potentiometers a machine may have"
+        _ => Err(FieldError::at(
+            "response.r_units",
+            format!(
+                "{a_units} A-units x {r_units} R-units is more than the {MAX_POTENTIOMETERS} potentiometers a machine may have"
+            ),
         )),
     }
 }
 
 impl Mark1Config {
     /// Checks the rule and pots agree, naming the field at fault.
-    pub fn validate(&self, retina_cells: usize) -> Result<(), String> {
+    pub fn validate(&self, retina_cells: usize) -> Result<(), FieldError> {
         self.plugboard.validate(retina_cells)?;
         let r_units = self.response.r_units;
         if r_units == 0 || r_units > MAX_R_UNITS {
-            return Err(format!(
-                "response.r_units: {r_units} must lie in 1..={MAX_R_UNITS}"
+            return Err(FieldError::at(
+                "response.r_units",
+                format!("{r_units} must lie in 1..={MAX_R_UNITS}"),
             ));
         }
         check_potentiometer_count(self.plugboard.a_units, r_units)?;
         let rate = self.learning.rate;
         if !(rate.is_finite() && rate > 0.0) {
-            return Err(format!("learning.rate: {rate} must be a positive number"));
+            return Err(FieldError::at(
+                "learning.rate",
+                format!("{rate} must be a positive number"),
+            ));
         }
         if let Potentiometers::Stepped { end_stop } = self.response.potentiometers {
             if end_stop == 0 {
-                return Err("response.potentiometers: Stepped end_stop must be at least 1".into());
+                return Err(FieldError::at(
+                    "response.potentiometers",
+                    "Stepped end_stop must be at least 1",
+                ));
             }
             if self.learning.rule == Reinforcement::WidrowHoff
                 || self.learning.system == ValueSystem::Gamma
             {
-                return Err(
-                    "response.potentiometers: Widrow-Hoff and the gamma system move pots by fractions of a step; use potentiometers: Continuous"
-                        .into(),
-                );
+                return Err(FieldError::at(
+                    "response.potentiometers",
+                    "Widrow-Hoff and the gamma system move pots by fractions of a step; use potentiometers: Continuous",
+                ));
             }
             if rate.fract() != 0.0 {
-                return Err(format!(
-                    "learning.rate: {rate} is not a whole number of steps, as Stepped potentiometers need"
+                return Err(FieldError::at(
+                    "learning.rate",
+                    format!(
+                        "{rate} is not a whole number of steps, as Stepped potentiometers need"
+                    ),
                 ));
             }
         }
         if self.response.source_sets && self.plugboard.a_units < self.response.r_units {
-            return Err("response.source_sets: fewer A-units than R-units to share out".into());
+            return Err(FieldError::at(
+                "response.source_sets",
+                "fewer A-units than R-units to share out",
+            ));
         }
         Ok(())
     }
@@ -958,10 +975,22 @@ mod tests {
     fn stepped_pots_refuse_fractional_rules() {
         let mut config = Mark1Config::default();
         config.learning.system = ValueSystem::Gamma;
-        assert!(config.validate(400).unwrap_err().contains("Continuous"));
+        assert!(
+            config
+                .validate(400)
+                .unwrap_err()
+                .message
+                .contains("Continuous")
+        );
         config.learning.system = ValueSystem::Alpha;
         config.learning.rate = 0.5;
-        assert!(config.validate(400).unwrap_err().contains("learning.rate"));
+        assert!(
+            config
+                .validate(400)
+                .unwrap_err()
+                .message
+                .contains("learning.rate")
+        );
         config.response.potentiometers = Potentiometers::Continuous;
         assert!(config.validate(400).is_ok());
     }

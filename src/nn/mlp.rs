@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::activation::Activation;
 use super::kernel::{Layout, matmul};
 use super::loss::{Loss, Targets};
+use crate::fields::FieldError;
 use crate::seeds::MachineRng;
 
 /// One hidden layer as a scene names it.
@@ -189,80 +190,94 @@ pub fn parameter_count(inputs: usize, hidden: &[usize], outputs: usize) -> Optio
 
 impl MlpConfig {
     /// Checks the network `inputs -> hidden -> outputs` stays within [`MAX_PARAMETERS`].
-    pub fn check_size(&self, inputs: usize, outputs: usize) -> Result<(), String> {
+    pub fn check_size(&self, inputs: usize, outputs: usize) -> Result<(), FieldError> {
         let hidden: Vec<usize> = self.hidden.iter().map(|l| l.units).collect();
         match parameter_count(inputs, &hidden, outputs) {
             Some(n) if n <= MAX_PARAMETERS => Ok(()),
-            _ => Err(format!(
-                "hidden: {inputs} inputs, layers of {hidden:?} units and {outputs} outputs need more than the {MAX_PARAMETERS} weights a network may have"
+            _ => Err(FieldError::at(
+                "hidden",
+                format!(
+                    "{inputs} inputs, layers of {hidden:?} units and {outputs} outputs need more than the {MAX_PARAMETERS} weights a network may have"
+                ),
             )),
         }
     }
 
     /// Checks the sizes and numbers, naming the field at fault.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), FieldError> {
         if self.hidden.len() > MAX_HIDDEN_LAYERS {
-            return Err(format!(
-                "hidden: {} layers, more than {MAX_HIDDEN_LAYERS}",
-                self.hidden.len()
+            return Err(FieldError::at(
+                "hidden",
+                format!(
+                    "{} layers, more than {MAX_HIDDEN_LAYERS}",
+                    self.hidden.len()
+                ),
             ));
         }
         for (k, layer) in self.hidden.iter().enumerate() {
             if layer.units == 0 || layer.units > MAX_LAYER_UNITS {
-                return Err(format!(
-                    "hidden[{k}].units: {} must lie in 1..={MAX_LAYER_UNITS}",
-                    layer.units
+                return Err(FieldError::at(
+                    format!("hidden[{k}].units"),
+                    format!("{} must lie in 1..={MAX_LAYER_UNITS}", layer.units),
                 ));
             }
             if !layer.activation.is_differentiable() {
-                return Err(format!(
-                    "hidden[{k}].activation: {:?} has no useful derivative, so gradient descent cannot train it",
-                    layer.activation
+                return Err(FieldError::at(
+                    format!("hidden[{k}].activation"),
+                    format!(
+                        "{:?} has no useful derivative, so gradient descent cannot train it",
+                        layer.activation
+                    ),
                 ));
             }
             if let Activation::LeakyRelu(alpha) = layer.activation
                 && !(alpha.is_finite() && alpha >= 0.0)
             {
-                return Err(format!(
-                    "hidden[{k}].activation: LeakyRelu({alpha}) needs alpha >= 0"
+                return Err(FieldError::at(
+                    format!("hidden[{k}].activation"),
+                    format!("LeakyRelu({alpha}) needs alpha >= 0"),
                 ));
             }
         }
         if let Some(threads) = self.threads
             && !(1..=1024).contains(&threads)
         {
-            return Err(format!("threads: {threads} must lie in 1..=1024"));
+            return Err(FieldError::at(
+                "threads",
+                format!("{threads} must lie in 1..=1024"),
+            ));
         }
         let sgd = &self.optimizer;
         if !(sgd.learning_rate.is_finite() && sgd.learning_rate > 0.0) {
-            return Err(format!(
-                "optimizer.learning_rate: {} must be positive",
-                sgd.learning_rate
+            return Err(FieldError::at(
+                "optimizer.learning_rate",
+                format!("{} must be positive", sgd.learning_rate),
             ));
         }
         if !(0.0..1.0).contains(&sgd.momentum) {
-            return Err(format!(
-                "optimizer.momentum: {} must lie in [0, 1)",
-                sgd.momentum
+            return Err(FieldError::at(
+                "optimizer.momentum",
+                format!("{} must lie in [0, 1)", sgd.momentum),
             ));
         }
         if sgd.batch_size == 0 || sgd.batch_size > MAX_BATCH_SIZE {
-            return Err(format!(
-                "optimizer.batch_size: {} must lie in 1..={MAX_BATCH_SIZE}",
-                sgd.batch_size
+            return Err(FieldError::at(
+                "optimizer.batch_size",
+                format!("{} must lie in 1..={MAX_BATCH_SIZE}", sgd.batch_size),
             ));
         }
         if let Init::SmallGaussian(std) = self.init
             && !(std.is_finite() && std > 0.0)
         {
-            return Err(format!(
-                "init: SmallGaussian({std}) needs a positive standard deviation"
+            return Err(FieldError::at(
+                "init",
+                format!("SmallGaussian({std}) needs a positive standard deviation"),
             ));
         }
         match self.penalty {
-            Penalty::L2Squared(l) | Penalty::L2Norm(l) if !(l.is_finite() && l >= 0.0) => {
-                Err(format!("penalty: lambda {l} must be >= 0"))
-            }
+            Penalty::L2Squared(l) | Penalty::L2Norm(l) if !(l.is_finite() && l >= 0.0) => Err(
+                FieldError::at("penalty", format!("lambda {l} must be >= 0")),
+            ),
             _ => Ok(()),
         }
     }

@@ -3,6 +3,7 @@
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::fields::FieldError;
 use crate::seeds::{MachineRng, Stream, rng_for};
 
 /// How an A-unit's firing threshold is set.
@@ -51,49 +52,59 @@ impl PlugboardConfig {
     }
 
     /// Checks the wiring can be drawn on a retina of `cells` photocells, naming the field at fault.
-    pub fn validate(&self, cells: usize) -> Result<(), String> {
+    pub fn validate(&self, cells: usize) -> Result<(), FieldError> {
         if self.a_units == 0 || self.a_units > u16::MAX as usize + 1 {
-            return Err(format!(
-                "plugboard.a_units: {} must lie in 1..=65536",
-                self.a_units
+            return Err(FieldError::at(
+                "plugboard.a_units",
+                format!("{} must lie in 1..=65536", self.a_units),
             ));
         }
         if self.fan_in() == 0 {
-            return Err(
-                "plugboard: an A-unit needs at least one connection (excitatory + inhibitory)"
-                    .into(),
-            );
+            return Err(FieldError::at(
+                "plugboard",
+                "an A-unit needs at least one connection (excitatory + inhibitory)",
+            ));
         }
         if self.fan_in() > cells {
-            return Err(format!(
-                "plugboard: fan-in {} (excitatory {} + inhibitory {}) exceeds the retina's {cells} photocells",
-                self.fan_in(),
-                self.excitatory,
-                self.inhibitory
+            return Err(FieldError::at(
+                "plugboard",
+                format!(
+                    "fan-in {} (excitatory {} + inhibitory {}) exceeds the retina's {cells} photocells",
+                    self.fan_in(),
+                    self.excitatory,
+                    self.inhibitory
+                ),
             ));
         }
         if let Some(cap) = self.max_fan_out {
             if cap == 0 {
-                return Err("plugboard.max_fan_out: must be at least 1".into());
+                return Err(FieldError::at(
+                    "plugboard.max_fan_out",
+                    "must be at least 1",
+                ));
             }
             // fan-in <= cells <= 2^20 and a_units <= 2^16 here, so these products fit
             if self.a_units * self.fan_in() > cap.saturating_mul(cells) {
-                return Err(format!(
-                    "plugboard.max_fan_out: {} A-units x {} connections need {} plugs, but {cells} photocells x {cap} allow only {} (raise it to Some({}) or set None)",
-                    self.a_units,
-                    self.fan_in(),
-                    self.a_units * self.fan_in(),
-                    cap.saturating_mul(cells),
-                    (self.a_units * self.fan_in()).div_ceil(cells)
+                return Err(FieldError::at(
+                    "plugboard.max_fan_out",
+                    format!(
+                        "{} A-units x {} connections need {} plugs, but {cells} photocells x {cap} allow only {} (raise it to Some({}) or set None)",
+                        self.a_units,
+                        self.fan_in(),
+                        self.a_units * self.fan_in(),
+                        cap.saturating_mul(cells),
+                        (self.a_units * self.fan_in()).div_ceil(cells)
+                    ),
                 ));
             }
         }
         match self.threshold {
-            AThreshold::TargetActivity(f) if !(f > 0.0 && f < 1.0) => Err(format!(
-                "plugboard.threshold: TargetActivity({f}) must lie strictly between 0 and 1"
+            AThreshold::TargetActivity(f) if !(f > 0.0 && f < 1.0) => Err(FieldError::at(
+                "plugboard.threshold",
+                format!("TargetActivity({f}) must lie strictly between 0 and 1"),
             )),
             AThreshold::Fixed(t) if !t.is_finite() => {
-                Err("plugboard.threshold: must be finite".into())
+                Err(FieldError::at("plugboard.threshold", "must be finite"))
             }
             _ => Ok(()),
         }

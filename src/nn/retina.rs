@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::data::GrayImage;
+use crate::fields::FieldError;
 
 /// Which shade of the picture is the figure that lights the photocells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,23 +66,26 @@ impl RetinaConfig {
     }
 
     /// Checks the sizes and threshold, naming the field at fault.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), FieldError> {
         if self.width == 0 || self.height == 0 {
-            return Err(format!(
-                "retina: size {}x{} has no photocells",
-                self.width, self.height
+            return Err(FieldError::at(
+                "retina",
+                format!("size {}x{} has no photocells", self.width, self.height),
             ));
         }
         if self.width > 1024 || self.height > 1024 {
-            return Err(format!(
-                "retina: size {}x{} is over 1024 a side",
-                self.width, self.height
+            return Err(FieldError::at(
+                "retina",
+                format!("size {}x{} is over 1024 a side", self.width, self.height),
             ));
         }
         if let Threshold::Fixed(t) = self.threshold
             && !(0.0..=1.0).contains(&t)
         {
-            return Err(format!("retina.threshold: Fixed({t}) must lie in [0, 1]"));
+            return Err(FieldError::at(
+                "retina.threshold",
+                format!("Fixed({t}) must lie in [0, 1]"),
+            ));
         }
         Ok(())
     }
@@ -401,7 +405,12 @@ mod tests {
             threshold: Threshold::Fixed(1.5),
             ..Default::default()
         };
-        assert!(bad.validate().unwrap_err().contains("retina.threshold"));
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .message
+                .contains("retina.threshold")
+        );
         assert!(config(0, 5, Excitation::Binary).validate().is_err());
     }
 }

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
+use crate::fields::FieldError;
+
 /// The instruments a scene can show; those it leaves out are hidden.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PanelKind {
@@ -138,10 +140,10 @@ impl Default for ExhibitConfig {
 }
 
 impl ExhibitConfig {
-    /// Cross-field checks; on failure the field's name and a message.
-    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+    /// Cross-field checks; on failure the field at fault and a message.
+    pub fn validate(&self) -> Result<(), FieldError> {
         if !self.languages.contains(&self.language) {
-            return Err((
+            return Err(FieldError::new(
                 "language",
                 format!(
                     "exhibit.language: `{}` is not among the languages offered {:?}",
@@ -150,33 +152,33 @@ impl ExhibitConfig {
             ));
         }
         if self.idle_seconds < 5.0 || self.countdown_seconds < 1.0 {
-            return Err((
+            return Err(FieldError::new(
                 "idle_seconds",
-                "exhibit: idle_seconds must be at least 5 and countdown_seconds at least 1".into(),
+                "exhibit: idle_seconds must be at least 5 and countdown_seconds at least 1",
             ));
         }
         if self.operator_pin.len() < 4 || !self.operator_pin.chars().all(|c| c.is_ascii_digit()) {
-            return Err((
+            return Err(FieldError::new(
                 "operator_pin",
-                "exhibit.operator_pin: four or more digits".into(),
+                "exhibit.operator_pin: four or more digits",
             ));
         }
         if self.attract_patterns_per_second <= 0.0 || self.attract_epochs == 0 {
-            return Err((
+            return Err(FieldError::new(
                 "attract_patterns_per_second",
-                "exhibit: the attract loop needs a positive speed and at least one epoch".into(),
+                "exhibit: the attract loop needs a positive speed and at least one epoch",
             ));
         }
         if !(2.0..=3600.0).contains(&self.hang_seconds) {
-            return Err((
+            return Err(FieldError::new(
                 "hang_seconds",
-                "exhibit.hang_seconds: between 2 and 3600".into(),
+                "exhibit.hang_seconds: between 2 and 3600",
             ));
         }
         if self.log_max_bytes < 4096 {
-            return Err((
+            return Err(FieldError::new(
                 "log_max_bytes",
-                "exhibit.log_max_bytes: at least 4096".into(),
+                "exhibit.log_max_bytes: at least 4096",
             ));
         }
         Ok(())
@@ -192,6 +194,6 @@ mod tests {
         let mut config = ExhibitConfig::default();
         assert!(config.validate().is_ok());
         config.operator_pin = "12a4".into();
-        assert_eq!(config.validate().unwrap_err().0, "operator_pin");
+        assert_eq!(config.validate().unwrap_err().dotted(), "operator_pin");
     }
 }

@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 pub mod exhibit;
+mod locate;
 
+use crate::fields::FieldError;
 use crate::lessons::Lesson;
 use crate::nn::Machine;
 use crate::nn::mark1::{Mark1, Mark1Config};
@@ -148,18 +150,6 @@ pub fn ron_options() -> ron::Options {
     )
 }
 
-/// The line (1-based) where `field:` first appears in `text`, to point at a field that failed
-/// validation.
-fn line_of_field(text: &str, field: &str) -> Option<usize> {
-    let needle = format!("{field}:");
-    text.lines()
-        .position(|line| {
-            let code = line.split("//").next().unwrap_or("");
-            code.trim_start().starts_with(&needle)
-        })
-        .map(|n| n + 1)
-}
-
 impl Scene {
     /// Reads and validates a scene file; errors name the file, the line and the field.
     pub fn load(path: &Path) -> Result<Scene> {
@@ -178,10 +168,10 @@ impl Scene {
                 e.code
             ),
         };
-        if let Err((field, message)) = scene.validate() {
-            match line_of_field(text, field) {
-                Some(line) => bail!("{origin}:{line}: {message}"),
-                None => bail!("{origin}: {message}"),
+        if let Err(error) = scene.validate() {
+            match locate::line_of(text, &error.path) {
+                Some(line) => bail!("{origin}:{line}: {error}"),
+                None => bail!("{origin}: {error}"),
             }
         }
         Ok(scene)
@@ -207,95 +197,45 @@ impl Scene {
         }
     }
 
-    /// Cross-field checks; on failure, the offending field's name (to find its line) and a message.
-    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+    /// Cross-field checks; on failure, the field at fault (its path from the top of the
+    /// scene, to find its line) and a message.
+    pub fn validate(&self) -> Result<(), FieldError> {
         let f = self.data.test_fraction;
         if !(0.0..1.0).contains(&f) {
-            return Err((
-                "test_fraction",
-                format!("data.test_fraction: {f} must lie in [0, 1)"),
+            return Err(FieldError::at(
+                "data.test_fraction",
+                format!("{f} must lie in [0, 1)"),
             ));
         }
+        let most = crate::data::builtin::MAX_PER_CLASS;
         if let Some(n) = self.data.samples_per_class
-            && !(1..=crate::data::builtin::MAX_PER_CLASS).contains(&n)
+            && !(1..=most).contains(&n)
         {
-            return Err((
-                "samples_per_class",
-                format!(
-                    "data.samples_per_class: {n} must lie in 1..={}",
-                    crate::data::builtin::MAX_PER_CLASS
-                ),
+            return Err(FieldError::at(
+                "data.samples_per_class",
+                format!("{n} must lie in 1..={most}"),
             ));
         }
-        if self.training.epochs == 0 || self.training.epochs > 100_000 {
-            return Err((
-                "epochs",
-                format!(
-                    "training.epochs: {} must lie in 1..=100000",
-                    self.training.epochs
-                ),
+        let epochs = self.training.epochs;
+        if epochs == 0 || epochs > 100_000 {
+            return Err(FieldError::at(
+                "training.epochs",
+                format!("{epochs} must lie in 1..=100000"),
             ));
         }
-        self.retina.validate().map_err(|m| (field_of(&m), m))?;
+        self.retina.validate()?;
         if let Some(exhibit) = &self.exhibit {
-            exhibit.validate()?;
+            exhibit.validate().map_err(|e| e.under("exhibit"))?;
         }
-        match &self.model {
-            ModelConfig::Mark1(config) => config
-                .validate(self.retina.cells())
-                .map_err(|m| (field_of(&m), m)),
+        let model = match &self.model {
+            ModelConfig::Mark1(config) => config.validate(self.retina.cells()),
             ModelConfig::Mlp(config) => config
                 .validate()
-                .and_then(|()| config.check_size(self.retina.cells(), 1))
-                .map_err(|m| (field_of(&m), m)),
-            ModelConfig::Lesson(lesson) => lesson.validate().map_err(|m| (field_of(&m), m)),
-        }
+                .and_then(|()| config.check_size(self.retina.cells(), 1)),
+            ModelConfig::Lesson(lesson) => lesson.validate(),
+        };
+        model.map_err(|e| e.under("model"))
     }
-}
-
-/// The last dotted name before the colon of a validation message (`plugboard.max_fan_out: ...`
-/// gives `max_fan_out`), to find the line it sits on.
-fn field_of(message: &str) -> &'static str {
-    const FIELDS: &[&str] = &[
-        "max_fan_out",
-        "a_units",
-        "excitatory",
-        "inhibitory",
-        "threshold",
-        "r_units",
-        "coding",
-        "source_sets",
-        "potentiometers",
-        "rate",
-        "system",
-        "rule",
-        "width",
-        "height",
-        "learning_rate",
-        "momentum",
-        "batch_size",
-        "units",
-        "activation",
-        "init",
-        "penalty",
-        "threads",
-        "samples_per_class",
-        "epochs",
-        "hidden",
-        "depth",
-        "runs",
-        "steps",
-        "plugboard",
-        "retina",
-        "response",
-        "learning",
-    ];
-    let head = message.split(':').next().unwrap_or("");
-    FIELDS
-        .iter()
-        .find(|f| head.ends_with(*f) || head.contains(&format!("{f} ")))
-        .copied()
-        .unwrap_or("model")
 }
 
 #[cfg(test)]
@@ -323,6 +263,17 @@ mod tests {
         let err = Scene::parse(text, "typo.ron").unwrap_err().to_string();
         assert!(err.starts_with("typo.ron:4:"), "{err}");
         assert!(err.contains("fan_in"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_second_layer_points_at_its_own_line_not_the_first_layers() {
+        let text = "(\n  name: \"x\",\n  model: Mlp(\n    hidden: [\n      (units: 64, activation: Relu),\n      (units: 0, activation: Relu),\n    ],\n    optimizer: (learning_rate: 0.1, momentum: 1.5),\n  ),\n)\n";
+        let err = Scene::parse(text, "mlp.ron").unwrap_err().to_string();
+        assert_eq!(err, "mlp.ron:6: hidden[1].units: 0 must lie in 1..=65536");
+        let err = Scene::parse(&text.replace("units: 0", "units: 8"), "mlp.ron")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "mlp.ron:8: optimizer.momentum: 1.5 must lie in [0, 1)");
     }
 
     #[test]
