@@ -1,5 +1,6 @@
 //! Charts as data: what a lesson's figure shows (axes, lines, points, bars, a shaded field),
-//! Bevy-free, so the lessons can say what to draw and tests can check it; the window draws them.
+//! Bevy-free, so the lessons and the panel's plots can say what to draw and tests can check it;
+//! `ui::chart` draws them.
 
 /// One figure: a title, two axes and what is drawn between them.
 #[derive(Clone, Debug, PartialEq)]
@@ -56,6 +57,8 @@ pub enum Mark {
         ink: Ink,
         bars: Vec<[f64; 2]>,
         width: f64,
+        /// Drawn as an outline (top and sides) rather than filled.
+        outline: bool,
     },
     /// A field of values in 0..1 over the whole plotting area, row 0 at the top: shaded from the
     /// cool ink (0) to the warm ink (1), as a classifier's probability map.

@@ -149,12 +149,14 @@ impl VanishingResult {
                     ink: Ink::Warm,
                     bars: bars(&self.sigmoid_norms, -0.2),
                     width: 0.38,
+                    outline: false,
                 },
                 Mark::Bars {
                     label: "ReLU".into(),
                     ink: Ink::Cool,
                     bars: bars(&self.relu_norms, 0.2),
                     width: 0.38,
+                    outline: false,
                 },
             ],
         }

@@ -3,8 +3,10 @@
 use bevy::prelude::*;
 
 use super::{LayoutSpawned, PanelDraw, Slot, slot_entity};
+use crate::chart::{Axis, Chart, Ink, Mark};
 use crate::nn::metrics::EpochRecord;
 use crate::sim::Bench;
+use crate::ui::chart::{RASTER_SCALE, render_chart};
 use crate::ui::palette::*;
 use crate::ui::raster::Raster;
 use crate::ui::{UiFonts, heading, localized_text, text};
@@ -21,18 +23,19 @@ struct Readout;
 
 const ACCURACY_SIZE: Vec2 = Vec2::new(300.0, 132.0);
 const ERRORS_SIZE: Vec2 = Vec2::new(176.0, 132.0);
-const SCALE: f32 = 2.0;
-const MARGIN: f32 = 8.0;
+/// Slots in the errors plot at most: three raster pixels each, so that every bar shows.
+const ERROR_SLOTS: usize = (ERRORS_SIZE.x * RASTER_SCALE / 3.0) as usize;
 
 pub(super) fn plugin(app: &mut App) {
     app.add_systems(PreStartup, build_plots.after(LayoutSpawned))
         .add_systems(Update, draw_plots.in_set(PanelDraw));
 }
 
+/// An empty plot, `size` layout pixels, before the first epoch.
 fn canvas(size: Vec2) -> Raster {
     Raster::new(
-        (size.x * SCALE) as u32,
-        (size.y * SCALE) as u32,
+        (size.x * RASTER_SCALE) as u32,
+        (size.y * RASTER_SCALE) as u32,
         rgba(LAMP_OFF),
     )
 }
@@ -108,25 +111,20 @@ fn build_plots(
 /// Most points drawn per series: a long run is averaged into this many, so that drawing costs
 /// the same after a million epochs as after three hundred.
 const MOST_POINTS: usize = 300;
-/// Epoch markers (discs) are drawn while there are at most this many epochs.
+/// Epoch markers are drawn while there are at most this many epochs.
 const MARKED_EPOCHS: usize = 60;
+/// Room around the plotted values, as a share of each axis, so that a line at 100% or at
+/// the last epoch is not drawn on the frame.
+const ROOM: f64 = 0.06;
 
-/// Points of one series in a plot area: epoch k at x, value v (0..1) at y; runs of epochs
-/// longer than `MOST_POINTS` are averaged in equal buckets.
-fn series(values: &[f64], area: Rect, epochs: usize) -> Vec<Vec2> {
-    let at = |k: f32, v: f64| {
-        let x = if epochs <= 1 {
-            area.min.x
-        } else {
-            area.min.x + area.width() * k / (epochs - 1) as f32
-        };
-        Vec2::new(x, area.max.y - area.height() * v.clamp(0.0, 1.0) as f32)
-    };
+/// Points of one series: epoch k (from 0) at x, its value at y; runs of epochs longer than
+/// `MOST_POINTS` are averaged in equal buckets.
+fn series(values: &[f64]) -> Vec<[f64; 2]> {
     if values.len() <= MOST_POINTS {
         return values
             .iter()
             .enumerate()
-            .map(|(k, &v)| at(k as f32, v))
+            .map(|(k, &v)| [k as f64, v])
             .collect();
     }
     (0..MOST_POINTS)
@@ -137,62 +135,57 @@ fn series(values: &[f64], area: Rect, epochs: usize) -> Vec<Vec2> {
             );
             let bucket = &values[start..end];
             let mean = bucket.iter().sum::<f64>() / bucket.len() as f64;
-            at((start + end - 1) as f32 / 2.0, mean)
+            [(start + end - 1) as f64 / 2.0, mean]
         })
         .collect()
 }
 
-fn draw_accuracy(canvas: &mut Raster, mark1: &[EpochRecord], modern: &[EpochRecord]) {
-    canvas.clear(rgba(LAMP_OFF));
-    let m = MARGIN * SCALE;
-    let area = Rect::new(m, m, canvas.width as f32 - m, canvas.height as f32 - m);
-    for k in 0..=4 {
-        let y = area.max.y - area.height() * k as f32 / 4.0;
-        canvas.line(
-            Vec2::new(area.min.x, y),
-            Vec2::new(area.max.x, y),
-            1.0,
-            rgba(LAMP_RIM),
-        );
-    }
-    let epochs = mark1.len().max(modern.len()).max(2);
-    let width = 2.0 * SCALE;
-    let plot = |canvas: &mut Raster, records: &[EpochRecord], color: Color| {
-        let train: Vec<f64> = records.iter().map(|r| r.train_accuracy).collect();
-        let test: Vec<f64> = records.iter().filter_map(|r| r.test_accuracy).collect();
-        let train = series(&train, area, epochs);
-        canvas.polyline(&train, width, rgba(color), None);
-        canvas.polyline(
-            &series(&test, area, epochs),
-            width,
-            rgba(color),
-            Some(5.0 * SCALE),
-        );
-        if records.len() <= MARKED_EPOCHS {
-            for p in &train {
-                canvas.disc(p.x, p.y, 2.5 * SCALE, rgba(color));
-            }
-        }
-    };
-    plot(canvas, modern, WARM);
-    plot(canvas, mark1, COOL_LIGHT);
+/// An axis over `0..=high` with a little room either side.
+fn roomy(label: &str, high: f64) -> Axis {
+    Axis::linear(label, -ROOM * high, (1.0 + ROOM) * high)
 }
 
-fn draw_errors(canvas: &mut Raster, mark1: &[EpochRecord], modern: &[EpochRecord]) {
-    canvas.clear(rgba(LAMP_OFF));
-    let m = MARGIN * SCALE;
-    let area = Rect::new(m, m, canvas.width as f32 - m, canvas.height as f32 - m);
-    let most = mark1
-        .iter()
-        .chain(modern)
-        .map(|r| r.errors)
-        .max()
-        .unwrap_or(1)
-        .max(1) as f32;
-    // every epoch so far, at least twelve slots wide; a long run shows each slot's worst epoch
-    // (at least three pixels a slot, so that every bar stays visible)
-    let slots = mark1.len().clamp(12, (area.width() / 3.0) as usize);
-    let slot = area.width() / slots as f32;
+/// Train (solid, marked at each epoch while there are few) and test (dashed) accuracy of
+/// both machines: the Mark I in light cyan rings, the MLP in orange discs.
+fn accuracy_chart(mark1: &[EpochRecord], modern: &[EpochRecord]) -> Chart {
+    let epochs = mark1.len().max(modern.len()).max(2);
+    let mut marks = Vec::new();
+    for (records, ink, name) in [(modern, Ink::Warm, "MLP"), (mark1, Ink::Light, "Mark I")] {
+        let train = series(&records.iter().map(|r| r.train_accuracy).collect::<Vec<_>>());
+        let test: Vec<f64> = records.iter().filter_map(|r| r.test_accuracy).collect();
+        marks.push(Mark::Line {
+            label: format!("{name} train"),
+            ink,
+            dashed: false,
+            points: train.clone(),
+        });
+        marks.push(Mark::Line {
+            label: format!("{name} test"),
+            ink,
+            dashed: true,
+            points: series(&test),
+        });
+        if records.len() <= MARKED_EPOCHS {
+            marks.push(Mark::Points {
+                label: String::new(),
+                ink,
+                points: train,
+            });
+        }
+    }
+    Chart {
+        title: "Accuracy per epoch".into(),
+        x: roomy("epoch", (epochs - 1) as f64),
+        y: roomy("accuracy", 1.0),
+        marks,
+    }
+}
+
+/// Errors per epoch: every epoch so far in its slot (at least twelve slots, at most `slots`;
+/// a long run shows each slot's worst epoch). The Mark I's bar is solid, the MLP's beside it
+/// an outline.
+fn errors_chart(mark1: &[EpochRecord], modern: &[EpochRecord], most_slots: usize) -> Chart {
+    let slots = mark1.len().clamp(12, most_slots.max(12));
     let worst = |records: &[EpochRecord], k: usize| {
         let (start, end) = (
             k * records.len().max(slots) / slots,
@@ -202,37 +195,34 @@ fn draw_errors(canvas: &mut Raster, mark1: &[EpochRecord], modern: &[EpochRecord
             .get(start..end.min(records.len()))
             .and_then(|bucket| bucket.iter().map(|r| r.errors).max())
     };
-    for k in 0..slots {
-        let Some(errors) = worst(mark1, k) else {
-            continue;
-        };
-        let x = area.min.x + k as f32 * slot;
-        let h = area.height() * errors as f32 / most;
-        // the Mark I's bar is solid; the MLP's beside it is an outline
-        canvas.fill_rect(
-            x + slot * 0.08,
-            area.max.y - h,
-            slot * 0.4,
-            h,
-            rgba(COOL_LIGHT),
-        );
-        if let Some(other) = worst(modern, k) {
-            let h = area.height() * other as f32 / most;
-            let x = x + slot * 0.52;
-            let w = slot * 0.4;
-            let top = area.max.y - h;
-            let edge = rgba(WARM);
-            canvas.fill_rect(x, top, w, 1.5 * SCALE, edge);
-            canvas.fill_rect(x, top, 1.5 * SCALE, h, edge);
-            canvas.fill_rect(x + w - 1.5 * SCALE, top, 1.5 * SCALE, h, edge);
-        }
+    let bars = |records: &[EpochRecord], offset: f64| -> Vec<[f64; 2]> {
+        (0..slots)
+            .filter_map(|k| worst(records, k).map(|e| [k as f64 + offset, e as f64]))
+            .collect()
+    };
+    let most = mark1
+        .iter()
+        .chain(modern)
+        .map(|r| r.errors)
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let bar = |label: &str, ink, offset, outline| Mark::Bars {
+        label: label.into(),
+        ink,
+        bars: bars(if outline { modern } else { mark1 }, offset),
+        width: 0.4,
+        outline,
+    };
+    Chart {
+        title: "Errors per epoch".into(),
+        x: Axis::linear("epoch", 0.0, slots as f64),
+        y: Axis::linear("errors", 0.0, (1.0 + ROOM) * most),
+        marks: vec![
+            bar("Mark I", Ink::Light, 0.28, false),
+            bar("MLP", Ink::Warm, 0.72, true),
+        ],
     }
-    canvas.line(
-        Vec2::new(area.min.x, area.max.y),
-        Vec2::new(area.max.x, area.max.y),
-        1.0,
-        rgba(LAMP_RIM),
-    );
 }
 
 fn draw_plots(
@@ -257,16 +247,13 @@ fn draw_plots(
     if let Ok(node) = accuracy.single()
         && let Some(mut image) = images.get_mut(&node.image)
     {
-        let mut canvas = canvas(ACCURACY_SIZE);
-        draw_accuracy(&mut canvas, mark1, modern);
-        canvas.store(&mut image);
+        render_chart(&accuracy_chart(mark1, modern), ACCURACY_SIZE).store(&mut image);
     }
     if let Ok(node) = errors.single()
         && let Some(mut image) = images.get_mut(&node.image)
     {
-        let mut canvas = canvas(ERRORS_SIZE);
-        draw_errors(&mut canvas, mark1, modern);
-        canvas.store(&mut image);
+        let chart = errors_chart(mark1, modern, ERROR_SLOTS);
+        render_chart(&chart, ERRORS_SIZE).store(&mut image);
     }
     if let Ok(mut readout) = readout.single_mut() {
         let figures = |r: Option<&EpochRecord>| match r {
@@ -296,49 +283,60 @@ fn draw_plots(
 mod tests {
     use super::*;
 
-    #[test]
-    fn accuracy_one_is_at_the_top_and_zero_at_the_bottom() {
-        let area = Rect::new(10.0, 10.0, 110.0, 60.0);
-        let points = series(&[0.0, 1.0], area, 2);
-        assert_eq!(points, vec![Vec2::new(10.0, 60.0), Vec2::new(110.0, 10.0)]);
-    }
-
-    #[test]
-    fn a_long_run_is_averaged_into_a_bounded_number_of_points() {
-        let area = Rect::new(0.0, 0.0, 100.0, 100.0);
-        // A million epochs: the first half at 0.2, the second at 0.8.
-        let values: Vec<f64> = (0..1_000_000)
-            .map(|k| if k < 500_000 { 0.2 } else { 0.8 })
-            .collect();
-        let points = series(&values, area, values.len());
-        assert_eq!(points.len(), MOST_POINTS);
-        assert!((points[0].y - 80.0).abs() < 1e-3 && (points[299].y - 20.0).abs() < 1e-3);
-        assert!(
-            points[0].x < 0.2 && points[299].x > 99.8,
-            "{:?}",
-            (points[0], points[299])
-        );
-        assert!(points.windows(2).all(|p| p[1].x > p[0].x));
-    }
-
-    #[test]
-    fn the_error_bars_of_a_long_run_show_each_slots_worst_epoch() {
-        let record = |errors: u64| EpochRecord {
+    fn record(errors: u64, train_accuracy: f64) -> EpochRecord {
+        EpochRecord {
             epoch: 0,
             errors,
             corrections: None,
-            train_accuracy: 0.5,
+            train_accuracy,
             test_accuracy: None,
             seconds: 0.0,
             loss: None,
             test_loss: None,
             gradient_norms: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn accuracy_one_is_drawn_at_the_top_and_zero_at_the_bottom() {
+        let chart = accuracy_chart(&[record(3, 0.0), record(1, 1.0)], &[]);
+        let train = chart.marks.iter().find(|m| m.label() == "Mark I train");
+        let Some(Mark::Line { points, .. }) = train else {
+            panic!("the Mark I's train line")
         };
+        assert_eq!(points, &vec![[0.0, 0.0], [1.0, 1.0]]);
+        let canvas = render_chart(&chart, ACCURACY_SIZE);
+        let lit = |x: u32, y: u32| {
+            let at = ((y * canvas.width + x) * 4) as usize;
+            canvas.rgba[at..at + 3] != rgba(LAMP_OFF)[..3]
+        };
+        let (w, h) = (canvas.width, canvas.height);
+        // the line runs from the bottom-left corner of the plotted area to its top-right
+        let inset = |f: f64, n: u32| ((ROOM + f) / (1.0 + 2.0 * ROOM) * n as f64) as u32;
+        assert!(lit(inset(0.0, w), h - inset(0.0, h)));
+        assert!(lit(inset(1.0, w), h - inset(1.0, h)));
+    }
+
+    #[test]
+    fn a_long_run_is_averaged_into_a_bounded_number_of_points() {
+        // A million epochs: the first half at 0.2, the second at 0.8.
+        let values: Vec<f64> = (0..1_000_000)
+            .map(|k| if k < 500_000 { 0.2 } else { 0.8 })
+            .collect();
+        let points = series(&values);
+        assert_eq!(points.len(), MOST_POINTS);
+        assert!((points[0][1] - 0.2).abs() < 1e-9 && (points[299][1] - 0.8).abs() < 1e-9);
+        assert!(points[0][0] < 2000.0 && points[299][0] > 998_000.0);
+        assert!(points.windows(2).all(|p| p[1][0] > p[0][0]));
+    }
+
+    #[test]
+    fn the_error_bars_of_a_long_run_show_each_slots_worst_epoch() {
         // 3,000 epochs with no errors except one epoch of 40 in the last tenth.
-        let mut mark1: Vec<EpochRecord> = (0..3000).map(|_| record(0)).collect();
+        let mut mark1: Vec<EpochRecord> = (0..3000).map(|_| record(0, 0.5)).collect();
         mark1[2950].errors = 40;
-        let mut canvas = canvas(ERRORS_SIZE);
-        draw_errors(&mut canvas, &mark1, &[]);
+        let chart = errors_chart(&mark1, &[], ERROR_SLOTS);
+        let canvas = render_chart(&chart, ERRORS_SIZE);
         let lit = |x0: u32, x1: u32| {
             (x0..x1)
                 .flat_map(|x| (0..canvas.height).map(move |y| (x, y)))

@@ -1,6 +1,7 @@
 //! The one look: palette, fonts, raster images, localized text and widgets, shared by the
 //! panel, the exhibit's screens and the lesson pages (which depend on this, not on each other).
 
+pub mod chart;
 pub mod fonts;
 pub mod layout;
 pub mod palette;
