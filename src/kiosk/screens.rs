@@ -11,7 +11,7 @@ use crate::ui::palette::*;
 use crate::ui::strings::Strings;
 use crate::ui::{
     ButtonStyle, Labels, LayoutSpawned, Localized, PanelDraw, PanelLayout, PanelSlots, UiFonts,
-    styled_button, text,
+    localized_text, styled_button, text,
 };
 
 /// How many "about" pages the strings files hold (`about_1` .. `about_N`).
@@ -188,58 +188,13 @@ fn build_screens(
     exhibit: Res<Exhibit>,
     slots: Res<PanelSlots>,
 ) {
-    // language buttons and "about" in the header, for every exhibit
-    {
-        commands.entity(slots.header).with_children(|row| {
-            for code in &exhibit.config.languages {
-                row.spawn((
-                    Button,
-                    KioskAction::Language(code.clone()),
-                    Node {
-                        width: px(48),
-                        height: px(48),
-                        flex_shrink: 0.0,
-                        justify_content: JustifyContent::Center,
-                        align_items: AlignItems::Center,
-                        border: UiRect::all(px(1)),
-                        border_radius: BorderRadius::all(px(6)),
-                        ..default()
-                    },
-                    BackgroundColor(BUTTON),
-                    BorderColor::all(PANEL_EDGE),
-                    children![text(
-                        &fonts,
-                        code.to_uppercase(),
-                        LABEL_SIZE,
-                        ENGRAVING,
-                        true
-                    )],
-                ));
-            }
-            row.spawn(kiosk_button(&fonts, "about", KioskAction::OpenAbout, 120.0));
-        });
-    }
-    // the guide: large type where the plots would be
-    {
-        commands.entity(slots.guide).with_children(|column| {
-            column.spawn((
-                text(&fonts, "", 30.0, ENGRAVING, true),
-                Localized {
-                    key: "attract_title".into(),
-                    upper: false,
-                },
-            ));
-            column.spawn((
-                Live::GuideInstruction,
-                text(&fonts, "", 22.0, ENGRAVING, false),
-                Localized {
-                    key: "attract_subtitle".into(),
-                    upper: false,
-                },
-            ));
-            column.spawn((Live::GuideAnswer, text(&fonts, "", 34.0, LAMP_ON, true)));
-        });
-    }
+    let languages = &exhibit.config.languages;
+    commands
+        .entity(slots.header)
+        .with_children(|row| header_buttons(row, &fonts, languages));
+    commands
+        .entity(slots.guide)
+        .with_children(|column| guide(column, &fonts));
     commands
         .spawn((
             Node {
@@ -254,179 +209,171 @@ fn build_screens(
             Pickable::IGNORE,
         ))
         .with_children(|root| {
-            // the invitation: across the foot of the screen, over the controls
-            root.spawn((
-                Overlay::Invitation,
-                Node {
-                    position_type: PositionType::Absolute,
-                    bottom: px(10),
-                    padding: UiRect::axes(px(30), px(14)),
-                    border_radius: BorderRadius::all(px(12)),
-                    ..default()
-                },
-                BackgroundColor(BUTTON_ACTIVE.with_alpha(0.92)),
-                Visibility::Hidden,
-                children![(
-                    text(&fonts, "", 30.0, ENGRAVING, true),
-                    Localized {
-                        key: "touch_to_start".into(),
-                        upper: false,
-                    },
-                )],
-            ));
-            root.spawn(overlay_layer(Overlay::Countdown))
-                .with_children(|layer| {
-                    layer
-                        .spawn(overlay_box(px(560), SELECTED))
-                        .with_children(|panel| {
-                            panel.spawn((Live::Countdown, text(&fonts, "", 28.0, ENGRAVING, true)));
-                            panel.spawn(kiosk_button(
-                                &fonts,
-                                "still_here",
-                                KioskAction::StillHere,
-                                260.0,
-                            ));
-                        });
+            invitation(root, &fonts);
+            let mut overlay = |which: Overlay, width: f32, border: Color| {
+                root.spawn(overlay_layer(which)).with_children(|layer| {
+                    layer.spawn(overlay_box(px(width), border)).with_children(
+                        |panel| match which {
+                            Overlay::Countdown => countdown(panel, &fonts),
+                            Overlay::About => about(panel, &fonts),
+                            Overlay::Pin => pin_pad(panel, &fonts),
+                            Overlay::Menu => operator_menu(panel, &fonts, languages),
+                            Overlay::Invitation => {}
+                        },
+                    );
                 });
-            root.spawn(overlay_layer(Overlay::About))
-                .with_children(|layer| {
-                    layer
-                        .spawn(overlay_box(px(900), PANEL_EDGE))
-                        .with_children(|panel| {
-                            panel
-                                .spawn((Live::AboutTitle, text(&fonts, "", 30.0, ENGRAVING, true)));
-                            panel
-                                .spawn((Live::AboutBody, text(&fonts, "", 22.0, ENGRAVING, false)));
-                            panel.spawn((
-                                Live::AboutSource,
-                                text(&fonts, "", 15.0, DIM_TEXT, false),
-                            ));
-                            panel
-                                .spawn(Node {
-                                    column_gap: px(16),
-                                    align_items: AlignItems::Center,
-                                    ..default()
-                                })
-                                .with_children(|row| {
-                                    row.spawn(kiosk_button(
-                                        &fonts,
-                                        "back",
-                                        KioskAction::AboutBack,
-                                        140.0,
-                                    ));
-                                    row.spawn((
-                                        Live::AboutPageNumber,
-                                        text(&fonts, "", 18.0, DIM_TEXT, false),
-                                    ));
-                                    row.spawn(kiosk_button(
-                                        &fonts,
-                                        "next",
-                                        KioskAction::AboutNext,
-                                        140.0,
-                                    ));
-                                    row.spawn(kiosk_button(
-                                        &fonts,
-                                        "close",
-                                        KioskAction::CloseAbout,
-                                        140.0,
-                                    ));
-                                });
-                        });
-                });
-            root.spawn(overlay_layer(Overlay::Pin))
-                .with_children(|layer| {
-                    layer
-                        .spawn(overlay_box(px(340), PANEL_EDGE))
-                        .with_children(|panel| {
-                            panel.spawn((
-                                text(&fonts, "", 20.0, ENGRAVING, true),
-                                Localized {
-                                    key: "enter_pin".into(),
-                                    upper: false,
-                                },
-                            ));
-                            panel.spawn((Live::PinDisplay, text(&fonts, "", 28.0, LAMP_ON, true)));
-                            panel
-                                .spawn(Node {
-                                    display: Display::Grid,
-                                    grid_template_columns: RepeatedGridTrack::px(3, 76.0),
-                                    column_gap: px(10),
-                                    row_gap: px(10),
-                                    ..default()
-                                })
-                                .with_children(|pad| {
-                                    for key in ['1', '2', '3', '4', '5', '6', '7', '8', '9'] {
-                                        pad.spawn(kiosk_button(
-                                            &fonts,
-                                            &key.to_string(),
-                                            KioskAction::PinDigit(key),
-                                            76.0,
-                                        ));
-                                    }
-                                    pad.spawn(kiosk_button(
-                                        &fonts,
-                                        "\u{2715}",
-                                        KioskAction::PinCancel,
-                                        76.0,
-                                    ));
-                                    pad.spawn(kiosk_button(
-                                        &fonts,
-                                        "0",
-                                        KioskAction::PinDigit('0'),
-                                        76.0,
-                                    ));
-                                    pad.spawn(kiosk_button(&fonts, "OK", KioskAction::PinOk, 76.0));
-                                });
-                        });
-                });
-            root.spawn(overlay_layer(Overlay::Menu))
-                .with_children(|layer| {
-                    layer
-                        .spawn(overlay_box(px(460), SELECTED))
-                        .with_children(|panel| {
-                            panel.spawn((
-                                text(&fonts, "", 24.0, ENGRAVING, true),
-                                Localized {
-                                    key: "operator".into(),
-                                    upper: false,
-                                },
-                            ));
-                            panel
-                                .spawn(Node {
-                                    column_gap: px(10),
-                                    ..default()
-                                })
-                                .with_children(|row| {
-                                    for code in &exhibit.config.languages {
-                                        row.spawn(kiosk_button(
-                                            &fonts,
-                                            &code.to_uppercase(),
-                                            KioskAction::Language(code.clone()),
-                                            64.0,
-                                        ));
-                                    }
-                                });
-                            panel.spawn(kiosk_button(
-                                &fonts,
-                                "reset_machine",
-                                KioskAction::ResetMachine,
-                                320.0,
-                            ));
-                            panel.spawn(kiosk_button(
-                                &fonts,
-                                "exit_to_desktop",
-                                KioskAction::ExitExhibit,
-                                320.0,
-                            ));
-                            panel.spawn(kiosk_button(
-                                &fonts,
-                                "close",
-                                KioskAction::CloseOperator,
-                                320.0,
-                            ));
-                        });
-                });
+            };
+            overlay(Overlay::Countdown, 560.0, SELECTED);
+            overlay(Overlay::About, 900.0, PANEL_EDGE);
+            overlay(Overlay::Pin, 340.0, PANEL_EDGE);
+            overlay(Overlay::Menu, 460.0, SELECTED);
         });
+}
+
+/// Text in the kiosk's face whose words come from the strings file by `key`.
+fn words(fonts: &UiFonts, key: &str, size: f32, color: Color, bold: bool) -> impl Bundle + use<> {
+    localized_text(fonts, key, size, color, bold)
+}
+
+/// A language button per language offered, and "about", in the header, for every exhibit.
+fn header_buttons(row: &mut ChildSpawnerCommands, fonts: &UiFonts, languages: &[String]) {
+    for code in languages {
+        row.spawn((
+            Button,
+            KioskAction::Language(code.clone()),
+            Node {
+                width: px(48),
+                height: px(48),
+                flex_shrink: 0.0,
+                justify_content: JustifyContent::Center,
+                align_items: AlignItems::Center,
+                border: UiRect::all(px(1)),
+                border_radius: BorderRadius::all(px(6)),
+                ..default()
+            },
+            BackgroundColor(BUTTON),
+            BorderColor::all(PANEL_EDGE),
+            children![text(
+                fonts,
+                code.to_uppercase(),
+                LABEL_SIZE,
+                ENGRAVING,
+                true
+            )],
+        ));
+    }
+    row.spawn(kiosk_button(fonts, "about", KioskAction::OpenAbout, 120.0));
+}
+
+/// The guide: large type where the plots would be.
+fn guide(column: &mut ChildSpawnerCommands, fonts: &UiFonts) {
+    column.spawn(words(fonts, "attract_title", 30.0, ENGRAVING, true));
+    column.spawn((
+        Live::GuideInstruction,
+        words(fonts, "attract_subtitle", 22.0, ENGRAVING, false),
+    ));
+    column.spawn((Live::GuideAnswer, text(fonts, "", 34.0, LAMP_ON, true)));
+}
+
+/// The invitation: across the foot of the screen, over the controls.
+fn invitation(root: &mut ChildSpawnerCommands, fonts: &UiFonts) {
+    root.spawn((
+        Overlay::Invitation,
+        Node {
+            position_type: PositionType::Absolute,
+            bottom: px(10),
+            padding: UiRect::axes(px(30), px(14)),
+            border_radius: BorderRadius::all(px(12)),
+            ..default()
+        },
+        BackgroundColor(BUTTON_ACTIVE.with_alpha(0.92)),
+        Visibility::Hidden,
+        children![words(fonts, "touch_to_start", 30.0, ENGRAVING, true)],
+    ));
+}
+
+fn countdown(panel: &mut ChildSpawnerCommands, fonts: &UiFonts) {
+    panel.spawn((Live::Countdown, text(fonts, "", 28.0, ENGRAVING, true)));
+    panel.spawn(kiosk_button(
+        fonts,
+        "still_here",
+        KioskAction::StillHere,
+        260.0,
+    ));
+}
+
+/// The "about this machine" pages, paged with back and next.
+fn about(panel: &mut ChildSpawnerCommands, fonts: &UiFonts) {
+    panel.spawn((Live::AboutTitle, text(fonts, "", 30.0, ENGRAVING, true)));
+    panel.spawn((Live::AboutBody, text(fonts, "", 22.0, ENGRAVING, false)));
+    panel.spawn((Live::AboutSource, text(fonts, "", 15.0, DIM_TEXT, false)));
+    panel
+        .spawn(Node {
+            column_gap: px(16),
+            align_items: AlignItems::Center,
+            ..default()
+        })
+        .with_children(|row| {
+            row.spawn(kiosk_button(fonts, "back", KioskAction::AboutBack, 140.0));
+            row.spawn((
+                Live::AboutPageNumber,
+                text(fonts, "", 18.0, DIM_TEXT, false),
+            ));
+            row.spawn(kiosk_button(fonts, "next", KioskAction::AboutNext, 140.0));
+            row.spawn(kiosk_button(fonts, "close", KioskAction::CloseAbout, 140.0));
+        });
+}
+
+/// The operator's PIN pad: digits in a 3 x 4 grid, cancel and OK.
+fn pin_pad(panel: &mut ChildSpawnerCommands, fonts: &UiFonts) {
+    panel.spawn(words(fonts, "enter_pin", 20.0, ENGRAVING, true));
+    panel.spawn((Live::PinDisplay, text(fonts, "", 28.0, LAMP_ON, true)));
+    panel
+        .spawn(Node {
+            display: Display::Grid,
+            grid_template_columns: RepeatedGridTrack::px(3, 76.0),
+            column_gap: px(10),
+            row_gap: px(10),
+            ..default()
+        })
+        .with_children(|pad| {
+            let mut key = |label: &str, action| {
+                pad.spawn(kiosk_button(fonts, label, action, 76.0));
+            };
+            for digit in ['1', '2', '3', '4', '5', '6', '7', '8', '9'] {
+                key(&digit.to_string(), KioskAction::PinDigit(digit));
+            }
+            key("\u{2715}", KioskAction::PinCancel);
+            key("0", KioskAction::PinDigit('0'));
+            key("OK", KioskAction::PinOk);
+        });
+}
+
+/// The operator's menu: the language, a fresh machine, leaving the exhibit.
+fn operator_menu(panel: &mut ChildSpawnerCommands, fonts: &UiFonts, languages: &[String]) {
+    panel.spawn(words(fonts, "operator", 24.0, ENGRAVING, true));
+    panel
+        .spawn(Node {
+            column_gap: px(10),
+            ..default()
+        })
+        .with_children(|row| {
+            for code in languages {
+                row.spawn(kiosk_button(
+                    fonts,
+                    &code.to_uppercase(),
+                    KioskAction::Language(code.clone()),
+                    64.0,
+                ));
+            }
+        });
+    for (key, action) in [
+        ("reset_machine", KioskAction::ResetMachine),
+        ("exit_to_desktop", KioskAction::ExitExhibit),
+        ("close", KioskAction::CloseOperator),
+    ] {
+        panel.spawn(kiosk_button(fonts, key, action, 320.0));
+    }
 }
 
 /// Every press anywhere is a visitor's touch; five quick ones in the top-left corner open the

@@ -4,7 +4,8 @@
 use bevy::prelude::*;
 
 use super::{LayoutSpawned, PanelDraw, Slot, slot_entity};
-use crate::sim::{Bench, OUTCOMES_KEPT};
+use crate::nn::retina::RetinaConfig;
+use crate::sim::{Bench, Companion, OUTCOMES_KEPT};
 use crate::ui::palette::*;
 use crate::ui::raster::Raster;
 use crate::ui::{UiFonts, heading, localized_text, text};
@@ -108,6 +109,101 @@ fn draw_layer(
     columns as f32 * unit
 }
 
+/// The network as the panel paints it: the retina's cells (the input the Mark I sees too),
+/// each hidden layer's activity, and one bar per class for the output, the chosen one ringed.
+fn paint_network(
+    retina: &RetinaConfig,
+    cells: &[f32],
+    layers: &[Vec<f32>],
+    predicted: usize,
+) -> Raster {
+    let mut canvas = Raster::new(
+        (NETWORK_SIZE.x * SCALE) as u32,
+        (NETWORK_SIZE.y * SCALE) as u32,
+        rgba(PANEL),
+    );
+    let height = canvas.height as f32;
+    let pad = 4.0 * SCALE;
+    let cell = ((height - 2.0 * pad) / retina.height as f32).min(3.0 * SCALE);
+    let input_top = (height - cell * retina.height as f32) / 2.0;
+    for (k, &v) in cells.iter().enumerate() {
+        let (x, y) = (
+            (k % retina.width as usize) as f32,
+            (k / retina.width as usize) as f32,
+        );
+        let shade = LAMP_OFF.mix(&LAMP_ON, v.clamp(0.0, 1.0));
+        canvas.fill_rect(
+            pad + x * cell,
+            input_top + y * cell,
+            cell,
+            cell,
+            rgba(shade),
+        );
+    }
+    let mut left = pad + cell * retina.width as f32 + 10.0 * SCALE;
+    for values in &layers[..layers.len() - 1] {
+        left += draw_layer(
+            &mut canvas,
+            values,
+            left,
+            pad,
+            height - 2.0 * pad,
+            6.5 * SCALE,
+        ) + 8.0 * SCALE;
+    }
+    let outputs = layers.last().expect("a network has an output layer");
+    paint_outputs(&mut canvas, outputs, predicted, left, pad);
+    canvas
+}
+
+/// One bar per class from `left`, its length the class's probability; the chosen one ringed.
+fn paint_outputs(canvas: &mut Raster, outputs: &[f32], predicted: usize, left: f32, pad: f32) {
+    let height = canvas.height as f32;
+    let classes = outputs.len();
+    let pitch = ((height - 2.0 * pad) / classes as f32).min(14.0 * SCALE);
+    let top = (height - pitch * classes as f32) / 2.0;
+    let bar_room = canvas.width as f32 - left - pad;
+    for (c, &p) in outputs.iter().enumerate() {
+        let y = top + c as f32 * pitch;
+        canvas.fill_rect(left, y, bar_room, pitch * 0.7, rgba(LAMP_OFF));
+        canvas.fill_rect(
+            left,
+            y,
+            bar_room * p.clamp(0.0, 1.0),
+            pitch * 0.7,
+            rgba(WARM),
+        );
+        if c == predicted {
+            canvas.ring(
+                left - 4.0 * SCALE,
+                y + pitch * 0.35,
+                2.5 * SCALE,
+                2.5 * SCALE,
+                rgba(LAMP_ON),
+            );
+        }
+    }
+}
+
+/// The caption: layer sizes and activation, or why the network stopped learning.
+fn network_caption(retina: &RetinaConfig, layers: &[Vec<f32>], companion: &Companion) -> String {
+    if let Some(reason) = &companion.stopped {
+        return format!("stopped: {reason}");
+    }
+    let sizes: Vec<String> = std::iter::once(retina.cells())
+        .chain(layers.iter().map(Vec::len))
+        .map(|n| n.to_string())
+        .collect();
+    let activation = companion
+        .model()
+        .config
+        .hidden
+        .first()
+        .map(|l| format!("{:?}", l.activation))
+        .unwrap_or_default();
+    format!("{} units, {activation}, softmax", sizes.join("-"))
+}
+
 fn draw_network(
     bench: Res<Bench>,
     view: Query<&ImageNode, With<NetworkView>>,
@@ -127,90 +223,13 @@ fn draw_network(
         return;
     };
     let Ok(node) = view.single() else { return };
-    let mut canvas = Raster::new(
-        (NETWORK_SIZE.x * SCALE) as u32,
-        (NETWORK_SIZE.y * SCALE) as u32,
-        rgba(LAMP_OFF),
-    );
-    canvas.clear(rgba(PANEL));
-    let height = canvas.height as f32;
-    let pad = 4.0 * SCALE;
-    // the input: the same photocells the Mark I sees
     let retina = &bench.machine().retina;
-    let cell = ((height - 2.0 * pad) / retina.height as f32).min(3.0 * SCALE);
-    let input_top = (height - cell * retina.height as f32) / 2.0;
-    for (k, &v) in current.cells.iter().enumerate() {
-        let (x, y) = (
-            (k % retina.width as usize) as f32,
-            (k / retina.width as usize) as f32,
-        );
-        let shade = LAMP_OFF.mix(&LAMP_ON, v.clamp(0.0, 1.0));
-        canvas.fill_rect(
-            pad + x * cell,
-            input_top + y * cell,
-            cell,
-            cell,
-            rgba(shade),
-        );
-    }
-    let mut left = pad + cell * retina.width as f32 + 10.0 * SCALE;
-    let hidden = &layers[..layers.len() - 1];
-    for values in hidden {
-        left += draw_layer(
-            &mut canvas,
-            values,
-            left,
-            pad,
-            height - 2.0 * pad,
-            6.5 * SCALE,
-        ) + 8.0 * SCALE;
-    }
-    // the output: one bar per class, the chosen one ringed
-    let outputs = layers.last().expect("a network has an output layer");
-    let classes = outputs.len();
-    let pitch = ((height - 2.0 * pad) / classes as f32).min(14.0 * SCALE);
-    let top = (height - pitch * classes as f32) / 2.0;
-    let bar_room = canvas.width as f32 - left - pad;
-    for (c, &p) in outputs.iter().enumerate() {
-        let y = top + c as f32 * pitch;
-        canvas.fill_rect(left, y, bar_room, pitch * 0.7, rgba(LAMP_OFF));
-        canvas.fill_rect(
-            left,
-            y,
-            bar_room * p.clamp(0.0, 1.0),
-            pitch * 0.7,
-            rgba(WARM),
-        );
-        if c == *predicted {
-            canvas.ring(
-                left - 4.0 * SCALE,
-                y + pitch * 0.35,
-                2.5 * SCALE,
-                2.5 * SCALE,
-                rgba(LAMP_ON),
-            );
-        }
-    }
+    let canvas = paint_network(retina, &current.cells, layers, *predicted);
     if let Some(mut image) = images.get_mut(&node.image) {
         canvas.store(&mut image);
     }
     if let Ok(mut caption) = caption.single_mut() {
-        let sizes: Vec<String> = std::iter::once(retina.cells())
-            .chain(layers.iter().map(Vec::len))
-            .map(|n| n.to_string())
-            .collect();
-        let activation = companion
-            .model()
-            .config
-            .hidden
-            .first()
-            .map(|l| format!("{:?}", l.activation))
-            .unwrap_or_default();
-        let mut words = format!("{} units, {activation}, softmax", sizes.join("-"));
-        if let Some(reason) = &companion.stopped {
-            words = format!("stopped: {reason}");
-        }
-        caption.0 = words;
+        caption.0 = network_caption(retina, layers, companion);
     }
 }
 
@@ -271,5 +290,35 @@ fn draw_outcomes(
     }
     if let Some(mut image) = images.get_mut(&node.image) {
         canvas.store(&mut image);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_class_bar_is_as_long_as_its_probability() {
+        let retina = RetinaConfig::default();
+        let cells = vec![1.0; retina.cells()];
+        let layers = vec![vec![0.5; 8], vec![0.25, 0.75]];
+        let canvas = paint_network(&retina, &cells, &layers, 1);
+        // count the warm pixels along each bar's middle row
+        let warm_in_row = |y: u32| {
+            (0..canvas.width)
+                .filter(|&x| {
+                    let at = ((y * canvas.width + x) * 4) as usize;
+                    canvas.rgba[at..at + 3] == rgba(WARM)[..3]
+                })
+                .count() as f32
+        };
+        let height = canvas.height as f32;
+        let pad = 4.0 * SCALE;
+        let pitch = ((height - 2.0 * pad) / 2.0).min(14.0 * SCALE);
+        let top = (height - pitch * 2.0) / 2.0;
+        let row = |c: f32| (top + c * pitch + pitch * 0.35) as u32;
+        let (first, second) = (warm_in_row(row(0.0)), warm_in_row(row(1.0)));
+        assert!(first > 0.0, "the first class has a bar");
+        assert!((second / first - 3.0).abs() < 0.1, "{first} {second}");
     }
 }

@@ -227,7 +227,7 @@ fn light_response_lamps(
 /// The dial bank's drawing: the faces for one view, and the faces with their needles.
 #[derive(Default)]
 struct DialCanvas {
-    faces: Option<((usize, usize, usize, Option<usize>), Raster)>,
+    faces: Option<(DialView, Raster)>,
     needles: Option<Raster>,
 }
 
@@ -247,6 +247,113 @@ fn full_scale(x: f32) -> f32 {
 }
 
 /// Redraws the selected R-unit's dials whenever a shaft turned.
+/// Which dials the bank shows: `count` from pot `first`, in rows of `columns`, one outlined.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct DialView {
+    first: usize,
+    count: usize,
+    columns: usize,
+    selected: Option<usize>,
+}
+
+impl DialView {
+    /// All the pots small, or (zoomed) the selected A-unit's block of `ZOOM_DIALS` large.
+    fn of(selection: &Selection, pots: usize) -> Self {
+        let (first, count, columns) = if selection.zoomed {
+            let block = selection.a_unit.unwrap_or(0) / ZOOM_DIALS * ZOOM_DIALS;
+            (block, ZOOM_DIALS.min(pots - block.min(pots)), ZOOM_COLUMNS)
+        } else {
+            (0, pots.min(DIAL_COLUMNS * 12), DIAL_COLUMNS)
+        };
+        Self {
+            first,
+            count,
+            columns,
+            selected: selection.a_unit,
+        }
+    }
+
+    fn pitch(&self) -> f32 {
+        DIALS_SIZE.x * DIALS_SCALE / self.columns as f32
+    }
+
+    fn radius(&self) -> f32 {
+        self.pitch() * 0.44
+    }
+
+    /// The centre of the `k`th dial shown, in raster pixels.
+    fn centre(&self, k: usize) -> Vec2 {
+        let pitch = self.pitch();
+        Vec2::new(
+            (k % self.columns) as f32 * pitch + pitch / 2.0,
+            (k / self.columns) as f32 * pitch + pitch / 2.0,
+        )
+    }
+}
+
+/// The dials' faces: disc, rim (the selected A-unit's outlined) and zero mark at twelve.
+fn paint_dial_faces(view: &DialView) -> Raster {
+    let mut faces = Raster::new(
+        (DIALS_SIZE.x * DIALS_SCALE) as u32,
+        (DIALS_SIZE.y * DIALS_SCALE) as u32,
+        rgba(PANEL),
+    );
+    let radius = view.radius();
+    for k in 0..view.count {
+        let centre = view.centre(k);
+        let selected = view.selected == Some(view.first + k);
+        faces.disc(centre.x, centre.y, radius, rgba(LAMP_OFF));
+        faces.ring(
+            centre.x,
+            centre.y,
+            radius,
+            (radius * 0.14).max(1.5),
+            rgba(if selected { SELECTED } else { LAMP_RIM }),
+        );
+        faces.line(
+            centre - Vec2::Y * radius * 0.95,
+            centre - Vec2::Y * radius * 0.75,
+            1.5,
+            rgba(DIM_TEXT),
+        );
+    }
+    faces
+}
+
+/// The needles over the faces: pot `w` turns its needle `w / scale` of a full swing from
+/// twelve o'clock, clockwise for a positive weight (amber), anticlockwise for a negative (cyan).
+fn paint_needles(canvas: &mut Raster, faces: &Raster, view: &DialView, shafts: &[f32], scale: f32) {
+    canvas.rgba.copy_from_slice(&faces.rgba);
+    let radius = view.radius();
+    for k in 0..view.count {
+        let centre = view.centre(k);
+        let w = shafts[view.first + k];
+        let angle = (w / scale).clamp(-1.0, 1.0) * NEEDLE_SWING;
+        let tip = centre + Vec2::new(angle.sin(), -angle.cos()) * radius * 0.8;
+        let color = if w > 0.0 {
+            LAMP_ON
+        } else if w < 0.0 {
+            COOL_LIGHT
+        } else {
+            DIM_TEXT
+        };
+        canvas.line(centre, tip, (radius * 0.22).max(1.5), rgba(color));
+    }
+}
+
+/// The shown R-unit's pot positions by A-unit, and the largest pot anywhere (for the scale).
+fn shafts_of(pots: &Query<&Potentiometer>, r_unit: usize, a_units: usize) -> (Vec<f32>, f32) {
+    let mut shafts = vec![0.0f32; a_units];
+    let mut largest = 0.0f32;
+    for pot in pots {
+        largest = largest.max(pot.shown.abs());
+        if pot.r_unit == r_unit && pot.a_unit < shafts.len() {
+            shafts[pot.a_unit] = pot.shown;
+        }
+    }
+    (shafts, largest)
+}
+
 fn draw_dials(
     bench: Res<Bench>,
     selection: Res<Selection>,
@@ -263,87 +370,25 @@ fn draw_dials(
     let Ok(node) = bank.single() else { return };
     let machine = bench.machine();
     let r = selection.r_unit.min(machine.r_units - 1);
-    let mut shafts = vec![0.0f32; machine.a_units()];
-    let mut largest = 0.0f32;
-    for pot in &pots {
-        largest = largest.max(pot.shown.abs());
-        if pot.r_unit == r && pot.a_unit < shafts.len() {
-            shafts[pot.a_unit] = pot.shown;
-        }
-    }
+    let (shafts, largest) = shafts_of(&pots, r, machine.a_units());
     let scale = full_scale(largest);
-    let (first, count, columns) = if selection.zoomed {
-        let block = selection.a_unit.unwrap_or(0) / ZOOM_DIALS * ZOOM_DIALS;
-        (
-            block,
-            ZOOM_DIALS.min(shafts.len() - block.min(shafts.len())),
-            ZOOM_COLUMNS,
-        )
-    } else {
-        (0, shafts.len().min(DIAL_COLUMNS * 12), DIAL_COLUMNS)
-    };
+    let view = DialView::of(&selection, shafts.len());
+    // the faces change only with the view: drawn once, then copied under the needles
     let canvas = &mut *canvas;
-    let pitch = DIALS_SIZE.x * DIALS_SCALE / columns as f32;
-    let radius = pitch * 0.44;
-    let centre_of = |k: usize| {
-        Vec2::new(
-            (k % columns) as f32 * pitch + pitch / 2.0,
-            (k / columns) as f32 * pitch + pitch / 2.0,
-        )
-    };
-    // The faces (disc, rim, zero mark) change only with the view: drawn once, then copied.
-    let view = (first, count, columns, selection.a_unit);
     if canvas.faces.as_ref().is_none_or(|(v, _)| *v != view) {
-        let mut faces = Raster::new(
-            (DIALS_SIZE.x * DIALS_SCALE) as u32,
-            (DIALS_SIZE.y * DIALS_SCALE) as u32,
-            rgba(PANEL),
-        );
-        for k in 0..count {
-            let centre = centre_of(k);
-            let selected = selection.a_unit == Some(first + k);
-            faces.disc(centre.x, centre.y, radius, rgba(LAMP_OFF));
-            faces.ring(
-                centre.x,
-                centre.y,
-                radius,
-                (radius * 0.14).max(1.5),
-                rgba(if selected { SELECTED } else { LAMP_RIM }),
-            );
-            // zero mark at twelve o'clock
-            faces.line(
-                centre - Vec2::Y * radius * 0.95,
-                centre - Vec2::Y * radius * 0.75,
-                1.5,
-                rgba(DIM_TEXT),
-            );
-        }
-        canvas.faces = Some((view, faces));
+        canvas.faces = Some((view, paint_dial_faces(&view)));
     }
     let faces = &canvas.faces.as_ref().expect("drawn above").1;
-    let canvas = canvas
+    let needles = canvas
         .needles
         .get_or_insert_with(|| Raster::new(faces.width, faces.height, rgba(PANEL)));
-    canvas.rgba.copy_from_slice(&faces.rgba);
-    for k in 0..count {
-        let centre = centre_of(k);
-        let w = shafts[first + k];
-        let angle = (w / scale).clamp(-1.0, 1.0) * NEEDLE_SWING;
-        let tip = centre + Vec2::new(angle.sin(), -angle.cos()) * radius * 0.8;
-        let color = if w > 0.0 {
-            LAMP_ON
-        } else if w < 0.0 {
-            COOL_LIGHT
-        } else {
-            DIM_TEXT
-        };
-        canvas.line(centre, tip, (radius * 0.22).max(1.5), rgba(color));
-    }
+    paint_needles(needles, faces, &view, &shafts, scale);
     if let Some(mut image) = images.get_mut(&node.image) {
-        canvas.store(&mut image);
+        needles.store(&mut image);
     }
     if let Ok(mut caption) = caption.single_mut() {
         let name = unit_name(machine, r);
+        let (first, count) = (view.first, view.count);
         caption.0 = if selection.zoomed {
             format!(
                 "{name}: pots {}-{} of {}, full scale \u{00B1}{scale}",
@@ -359,7 +404,35 @@ fn draw_dials(
 
 #[cfg(test)]
 mod tests {
-    use super::full_scale;
+    use super::*;
+
+    #[test]
+    fn a_positive_pot_turns_its_needle_clockwise_and_a_negative_one_anticlockwise() {
+        let selection = Selection {
+            zoomed: true,
+            ..Selection::default()
+        };
+        let view = DialView::of(&selection, 512);
+        assert_eq!((view.first, view.count), (0, ZOOM_DIALS));
+        let faces = paint_dial_faces(&view);
+        let mut canvas = Raster::new(faces.width, faces.height, rgba(PANEL));
+        let mut shafts = vec![0.0; 512];
+        shafts[0] = 10.0;
+        shafts[1] = -10.0;
+        paint_needles(&mut canvas, &faces, &view, &shafts, 10.0);
+        let colour_at = |p: Vec2| {
+            let at = ((p.y as u32 * canvas.width + p.x as u32) * 4) as usize;
+            canvas.rgba[at..at + 4].to_vec()
+        };
+        // at full scale a needle swings NEEDLE_SWING from twelve o'clock
+        let tip = |k: usize, sign: f32| {
+            let angle = sign * NEEDLE_SWING;
+            view.centre(k) + Vec2::new(angle.sin(), -angle.cos()) * view.radius() * 0.6
+        };
+        assert_eq!(colour_at(tip(0, 1.0)), rgba(LAMP_ON).to_vec());
+        assert_eq!(colour_at(tip(1, -1.0)), rgba(COOL_LIGHT).to_vec());
+        assert_ne!(colour_at(tip(0, -1.0)), rgba(LAMP_ON).to_vec());
+    }
 
     #[test]
     fn full_scale_rounds_up_to_a_meter_range() {
