@@ -23,8 +23,8 @@ use crate::files::{PNG, write_atomically};
 use crate::kiosk::{self, Exhibit};
 use crate::lesson_view::{self, ShownLesson};
 use crate::panel::{self, Selection};
+use crate::scene::Scene;
 use crate::scene::exhibit::ExhibitConfig;
-use crate::scene::{ModelConfig, Scene};
 use crate::sim::{self, Bench, MachineRequest, Speed};
 use crate::ui::{self, palette::DESIGN_SIZE};
 
@@ -122,18 +122,39 @@ pub fn run_soak(scene: Scene, soak: kiosk::soak::RenderedSoak) -> Result<()> {
 /// Opens the window and runs until it is closed (or the screenshot is saved).
 pub fn run(options: WindowOptions) -> Result<()> {
     // A lesson brings its own data: run it, then show what it found.
-    let lesson = match &options.scene.model {
-        ModelConfig::Lesson(lesson) => Some(ShownLesson {
-            report: lesson.run(options.scene.seed),
-            description: options.scene.description.clone(),
-        }),
-        _ => None,
-    };
+    let lesson = options.scene.model.lesson().map(|lesson| ShownLesson {
+        report: lesson.run(options.scene.seed),
+        description: options.scene.description.clone(),
+    });
     // Load the images and build the machines before a window exists: bad input is a message.
     let bench = match lesson {
         Some(_) => None,
         None => Some(Bench::prepare(options.scene.clone())?),
     };
+    check_there_is_somewhere_to_draw(&options)?;
+    let mut app = App::new();
+    add_window_plugins(&mut app, &options);
+    app.insert_resource(ClearColor(ui::palette::BACKGROUND))
+        .add_plugins(ui::plugin);
+    if let Some(lesson) = lesson {
+        app.insert_resource(lesson).add_plugins(lesson_view::plugin);
+    }
+    if let Some(bench) = bench {
+        app.insert_resource(bench)
+            .add_plugins((sim::plugin, panel::plugin));
+        start_machine(&mut app, options.scene.exhibit.clone(), &options);
+    }
+    if let Some((path, frames)) = options.screenshot.clone() {
+        plan_screenshot(&mut app, path, frames);
+    }
+    match app.run() {
+        AppExit::Success => Ok(()),
+        AppExit::Error(code) => bail!("the window closed with error code {code}"),
+    }
+}
+
+/// A window needs a display; an offscreen render needs a screenshot to be worth anything.
+fn check_there_is_somewhere_to_draw(options: &WindowOptions) -> Result<()> {
     if options.offscreen && options.screenshot.is_none() {
         bail!("--offscreen renders into an image, so it needs --screenshot PATH");
     }
@@ -146,16 +167,17 @@ pub fn run(options: WindowOptions) -> Result<()> {
             "no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset): run it on a desktop, under xvfb-run, or use the command line (`mark1 train`, `mark1 --help`)"
         );
     }
-    let title = format!("Mark I Perceptron: {}", options.scene.name);
-    let exhibit = options.scene.exhibit.clone();
-    // An exhibit fills its screen and hides the pointer; its screenshots keep the design size.
-    let full_screen =
-        exhibit.as_ref().is_some_and(|e| e.fullscreen) && options.screenshot.is_none();
+    Ok(())
+}
+
+/// Bevy's plugins for a window of the design size (an exhibit's fills its screen and hides
+/// the pointer; its screenshots keep the design size), or for an image on the GPU with no
+/// window at all (`--offscreen`).
+fn add_window_plugins(app: &mut App, options: &WindowOptions) {
     let plugins = DefaultPlugins.set(LogPlugin {
         filter: "warn,wgpu=error,naga=error".into(),
         ..default()
     });
-    let mut app = App::new();
     if options.offscreen {
         app.add_plugins((
             plugins
@@ -179,65 +201,56 @@ pub fn run(options: WindowOptions) -> Result<()> {
             PostUpdate,
             aim_cameras_offscreen.before(CameraUpdateSystems),
         );
-    } else {
-        let window = Window {
-            title,
-            resolution: WindowResolution::new(DESIGN_SIZE.x as u32, DESIGN_SIZE.y as u32),
-            mode: if full_screen {
-                WindowMode::BorderlessFullscreen(MonitorSelection::Primary)
-            } else {
-                WindowMode::Windowed
-            },
-            present_mode: if options.no_vsync {
-                PresentMode::AutoNoVsync
-            } else {
-                PresentMode::AutoVsync
-            },
+        return;
+    }
+    let full_screen = options.scene.exhibit.as_ref().is_some_and(|e| e.fullscreen)
+        && options.screenshot.is_none();
+    let window = Window {
+        title: format!("Mark I Perceptron: {}", options.scene.name),
+        resolution: WindowResolution::new(DESIGN_SIZE.x as u32, DESIGN_SIZE.y as u32),
+        mode: if full_screen {
+            WindowMode::BorderlessFullscreen(MonitorSelection::Primary)
+        } else {
+            WindowMode::Windowed
+        },
+        present_mode: if options.no_vsync {
+            PresentMode::AutoNoVsync
+        } else {
+            PresentMode::AutoVsync
+        },
+        ..default()
+    };
+    app.add_plugins(plugins.set(WindowPlugin {
+        primary_window: Some(window),
+        primary_cursor_options: Some(CursorOptions {
+            visible: !full_screen,
             ..default()
-        };
-        app.add_plugins(plugins.set(WindowPlugin {
-            primary_window: Some(window),
-            primary_cursor_options: Some(CursorOptions {
-                visible: !full_screen,
-                ..default()
-            }),
-            ..default()
-        }));
-    }
-    app.insert_resource(ClearColor(ui::palette::BACKGROUND))
-        .add_plugins(ui::plugin);
-    if let Some(lesson) = lesson {
-        app.insert_resource(lesson).add_plugins(lesson_view::plugin);
-    }
-    if let Some(bench) = bench {
-        app.insert_resource(bench)
-            .add_plugins((sim::plugin, panel::plugin));
-        start_machine(&mut app, exhibit, &options);
-    }
-    if let Some((path, frames)) = options.screenshot {
-        app.insert_resource(ScreenshotPlan {
-            path,
-            frames: frames.max(1),
-            frame: 0,
-            requested: false,
-            warm_since: None,
-            update_began: None,
-            update_seconds: 0.0,
-            frame_times: Vec::new(),
-            offscreen: app
-                .world()
-                .get_resource::<OffscreenTarget>()
-                .map(|target| target.0.clone()),
-        })
-        .add_systems(First, |mut plan: ResMut<ScreenshotPlan>| {
-            plan.update_began = Some(std::time::Instant::now());
-        })
-        .add_systems(Last, take_screenshot);
-    }
-    match app.run() {
-        AppExit::Success => Ok(()),
-        AppExit::Error(code) => bail!("the window closed with error code {code}"),
-    }
+        }),
+        ..default()
+    }));
+}
+
+/// Saves a PNG of the window after `frames` frames and reports the frame times.
+fn plan_screenshot(app: &mut App, path: PathBuf, frames: u32) {
+    let offscreen = app
+        .world()
+        .get_resource::<OffscreenTarget>()
+        .map(|target| target.0.clone());
+    app.insert_resource(ScreenshotPlan {
+        path,
+        frames: frames.max(1),
+        frame: 0,
+        requested: false,
+        warm_since: None,
+        update_began: None,
+        update_seconds: 0.0,
+        frame_times: Vec::new(),
+        offscreen,
+    })
+    .add_systems(First, |mut plan: ResMut<ScreenshotPlan>| {
+        plan.update_began = Some(std::time::Instant::now());
+    })
+    .add_systems(Last, take_screenshot);
 }
 
 /// The image the window's cameras render into when there is no window (`--offscreen`).

@@ -136,9 +136,94 @@ fn section(width: Val, height: Val) -> Node {
     }
 }
 
+/// An instrument's frame.
+fn framed() -> (BackgroundColor, BorderColor) {
+    (BackgroundColor(PANEL), BorderColor::all(PANEL_EDGE))
+}
+
+/// A column of instruments `width` wide (or growing into what is left).
+fn column(width: Option<f32>) -> Node {
+    Node {
+        width: width.map_or(auto(), px),
+        flex_grow: if width.is_none() { 1.0 } else { 0.0 },
+        flex_direction: FlexDirection::Column,
+        row_gap: px(6),
+        ..default()
+    }
+}
+
+/// The retina on the left.
+fn left_column() -> impl Bundle {
+    (
+        column(Some(296.0)),
+        children![(Slot::Retina, section(percent(100), percent(100)), framed())],
+    )
+}
+
+/// The A-units over the R-units and their pots.
+fn middle_column() -> impl Bundle {
+    (
+        column(Some(452.0)),
+        children![
+            (Slot::Association, section(percent(100), auto()), framed()),
+            (
+                Slot::Response,
+                Node {
+                    flex_grow: 1.0,
+                    ..section(percent(100), auto())
+                },
+                framed()
+            ),
+        ],
+    )
+}
+
+/// The plots over the confusion matrix and the MLP.
+fn right_column() -> impl Bundle {
+    (
+        Slot::RightColumn,
+        column(None),
+        children![
+            (Slot::Plots, section(percent(100), auto()), framed()),
+            (
+                Node {
+                    flex_grow: 1.0,
+                    column_gap: px(6),
+                    ..default()
+                },
+                children![
+                    (Slot::Confusion, section(auto(), percent(100)), framed()),
+                    (
+                        Slot::Modern,
+                        Node {
+                            flex_grow: 1.0,
+                            ..section(auto(), percent(100))
+                        },
+                        framed()
+                    ),
+                ],
+            ),
+        ],
+    )
+}
+
+/// Large-type guidance for visitors, hidden until a layout without the right column.
+fn guide_column() -> impl Bundle {
+    (
+        Slot::Guide,
+        Node {
+            display: Display::None,
+            flex_grow: 1.0,
+            ..section(auto(), percent(100))
+        },
+        framed(),
+    )
+}
+
+/// The frame of the panel: the header, three columns of instruments (or the guide in the
+/// third's place), the controls.
 fn spawn_layout(mut commands: Commands) {
     commands.spawn((Camera2d, Msaa::Off));
-    let framed = || (BackgroundColor(PANEL), BorderColor::all(PANEL_EDGE));
     commands.spawn((
         Node {
             width: px(DESIGN_SIZE.x),
@@ -169,73 +254,10 @@ fn spawn_layout(mut commands: Commands) {
                     ..default()
                 },
                 children![
-                    (
-                        Node {
-                            width: px(296),
-                            flex_direction: FlexDirection::Column,
-                            row_gap: px(6),
-                            ..default()
-                        },
-                        children![(Slot::Retina, section(percent(100), percent(100)), framed())],
-                    ),
-                    (
-                        Node {
-                            width: px(452),
-                            flex_direction: FlexDirection::Column,
-                            row_gap: px(6),
-                            ..default()
-                        },
-                        children![
-                            (Slot::Association, section(percent(100), auto()), framed()),
-                            (
-                                Slot::Response,
-                                Node {
-                                    flex_grow: 1.0,
-                                    ..section(percent(100), auto())
-                                },
-                                framed()
-                            ),
-                        ],
-                    ),
-                    (
-                        Slot::RightColumn,
-                        Node {
-                            flex_grow: 1.0,
-                            flex_direction: FlexDirection::Column,
-                            row_gap: px(6),
-                            ..default()
-                        },
-                        children![
-                            (Slot::Plots, section(percent(100), auto()), framed()),
-                            (
-                                Node {
-                                    flex_grow: 1.0,
-                                    column_gap: px(6),
-                                    ..default()
-                                },
-                                children![
-                                    (Slot::Confusion, section(auto(), percent(100)), framed()),
-                                    (
-                                        Slot::Modern,
-                                        Node {
-                                            flex_grow: 1.0,
-                                            ..section(auto(), percent(100))
-                                        },
-                                        framed()
-                                    ),
-                                ],
-                            ),
-                        ],
-                    ),
-                    (
-                        Slot::Guide,
-                        Node {
-                            display: Display::None,
-                            flex_grow: 1.0,
-                            ..section(auto(), percent(100))
-                        },
-                        framed()
-                    ),
+                    left_column(),
+                    middle_column(),
+                    right_column(),
+                    guide_column()
                 ],
             ),
             (
