@@ -89,6 +89,63 @@ fn show_lesson(
 }
 
 /// A chart's title, its picture with tick labels and axis names around it, and its legend.
+/// Where a chart's words go on its frame: each tick's value under or beside the plotting
+/// area, and the axes' names, as (text, absolutely placed box to align it in).
+fn axis_labels(chart: &Chart, plot: Vec2) -> Vec<(String, Node)> {
+    let place = |node: Node| Node {
+        position_type: PositionType::Absolute,
+        ..node
+    };
+    let mut labels = Vec::new();
+    for tick in chart.x.ticks(6) {
+        let at = chart.x.fraction(tick) as f32;
+        labels.push((
+            tick_label(tick, &chart.x),
+            place(Node {
+                left: px(MARGIN_LEFT + at * plot.x - 40.0),
+                top: px(MARGIN_TOP + plot.y + 3.0),
+                width: px(80),
+                justify_content: JustifyContent::Center,
+                ..default()
+            }),
+        ));
+    }
+    for tick in chart.y.ticks(5) {
+        let at = chart.y.fraction(tick) as f32;
+        labels.push((
+            tick_label(tick, &chart.y),
+            place(Node {
+                left: px(0),
+                top: px(MARGIN_TOP + (1.0 - at) * plot.y - 9.0),
+                width: px(MARGIN_LEFT - 6.0),
+                justify_content: JustifyContent::End,
+                ..default()
+            }),
+        ));
+    }
+    labels.push((
+        chart.x.label.clone(),
+        place(Node {
+            left: px(MARGIN_LEFT),
+            top: px(MARGIN_TOP + plot.y + 22.0),
+            width: px(plot.x),
+            justify_content: JustifyContent::Center,
+            ..default()
+        }),
+    ));
+    labels.push((
+        format!("↑ {}", chart.y.label),
+        place(Node {
+            left: px(MARGIN_LEFT),
+            top: px(0),
+            ..default()
+        }),
+    ));
+    labels
+}
+
+/// A chart on the page: its title, the rendered plotting area framed by its axis labels, and
+/// its legend.
 fn spawn_chart(
     parent: &mut ChildSpawnerCommands,
     chart: &Chart,
@@ -130,83 +187,69 @@ fn spawn_chart(
                             ..default()
                         },
                     ));
-                    // Each label sits in a box placed on the frame, aligned inside it.
-                    let mut label = |text: String, place: Node| {
-                        frame_node
-                            .spawn(Node {
-                                position_type: PositionType::Absolute,
-                                ..place
-                            })
-                            .with_child((
-                                Text::new(text),
-                                faces.face(false, TICK_SIZE),
-                                TextColor(DIM_TEXT),
-                                TextLayout::no_wrap(),
-                            ));
-                    };
-                    for tick in chart.x.ticks(6) {
-                        let at = chart.x.fraction(tick) as f32;
-                        label(
-                            tick_label(tick, &chart.x),
-                            Node {
-                                left: px(MARGIN_LEFT + at * plot.x - 40.0),
-                                top: px(MARGIN_TOP + plot.y + 3.0),
-                                width: px(80),
-                                justify_content: JustifyContent::Center,
-                                ..default()
-                            },
-                        );
-                    }
-                    for tick in chart.y.ticks(5) {
-                        let at = chart.y.fraction(tick) as f32;
-                        label(
-                            tick_label(tick, &chart.y),
-                            Node {
-                                left: px(0),
-                                top: px(MARGIN_TOP + (1.0 - at) * plot.y - 9.0),
-                                width: px(MARGIN_LEFT - 6.0),
-                                justify_content: JustifyContent::End,
-                                ..default()
-                            },
-                        );
-                    }
-                    label(
-                        chart.x.label.clone(),
-                        Node {
-                            left: px(MARGIN_LEFT),
-                            top: px(MARGIN_TOP + plot.y + 22.0),
-                            width: px(plot.x),
-                            justify_content: JustifyContent::Center,
-                            ..default()
-                        },
-                    );
-                    label(
-                        format!("↑ {}", chart.y.label),
-                        Node {
-                            left: px(MARGIN_LEFT),
-                            top: px(0),
-                            ..default()
-                        },
-                    );
-                });
-            column
-                .spawn(Node {
-                    column_gap: px(18),
-                    flex_wrap: FlexWrap::Wrap,
-                    max_width: px(frame.x),
-                    ..default()
-                })
-                .with_children(|legend| {
-                    for mark in chart.marks.iter().filter(|m| !m.label().is_empty()) {
-                        let (key, color) = legend_key(mark);
-                        legend
-                            .spawn((Text::new(key), faces.face(true, 16.0), TextColor(color)))
-                            .with_child((
-                                TextSpan::new(format!(" {}", mark.label())),
-                                faces.face(false, 16.0),
-                                TextColor(ENGRAVING),
-                            ));
+                    for (text, place) in axis_labels(chart, plot) {
+                        frame_node.spawn(place).with_child((
+                            Text::new(text),
+                            faces.face(false, TICK_SIZE),
+                            TextColor(DIM_TEXT),
+                            TextLayout::no_wrap(),
+                        ));
                     }
                 });
+            spawn_legend(column, chart, faces, frame.x);
         });
+}
+
+/// One entry per labelled mark: its line style or point shape in its colour, then its name.
+fn spawn_legend(column: &mut ChildSpawnerCommands, chart: &Chart, faces: &UiFonts, width: f32) {
+    column
+        .spawn(Node {
+            column_gap: px(18),
+            flex_wrap: FlexWrap::Wrap,
+            max_width: px(width),
+            ..default()
+        })
+        .with_children(|legend| {
+            for mark in chart.marks.iter().filter(|m| !m.label().is_empty()) {
+                let (key, color) = legend_key(mark);
+                legend
+                    .spawn((Text::new(key), faces.face(true, 16.0), TextColor(color)))
+                    .with_child((
+                        TextSpan::new(format!(" {}", mark.label())),
+                        faces.face(false, 16.0),
+                        TextColor(ENGRAVING),
+                    ));
+            }
+        });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chart::Axis;
+
+    #[test]
+    fn tick_labels_sit_at_their_ticks_and_the_axis_names_beside_the_area() {
+        let chart = Chart {
+            title: "t".into(),
+            x: Axis::linear("epochs", 0.0, 10.0),
+            y: Axis::linear("loss", 0.0, 1.0),
+            marks: Vec::new(),
+        };
+        let plot = Vec2::new(500.0, 300.0);
+        let labels = axis_labels(&chart, plot);
+        let at = |text: &str| {
+            let (_, node) = labels.iter().find(|(t, _)| t == text).expect(text);
+            (node.left, node.top)
+        };
+        // x = 10 is the right edge: its label box is centred there, under the area
+        assert_eq!(
+            at("10"),
+            (px(MARGIN_LEFT + 500.0 - 40.0), px(MARGIN_TOP + 303.0))
+        );
+        // y = 1 is the top edge: its label is level with it, left of the area
+        assert_eq!(at("1"), (px(0), px(MARGIN_TOP - 9.0)));
+        assert_eq!(at("epochs").1, px(MARGIN_TOP + 322.0));
+        assert_eq!(at("↑ loss").1, px(0));
+    }
 }

@@ -41,26 +41,33 @@ fn point_glyph(ink: Ink) -> &'static str {
     }
 }
 
+/// Data coordinates to raster pixels for a chart drawn `width` x `height`.
+struct Frame<'a> {
+    chart: &'a Chart,
+    width: f32,
+    height: f32,
+}
+
+impl Frame<'_> {
+    fn to_pixel(&self, p: [f64; 2]) -> Vec2 {
+        Vec2::new(
+            self.chart.x.fraction(p[0]) as f32 * self.width,
+            (1.0 - self.chart.y.fraction(p[1]) as f32) * self.height,
+        )
+    }
+}
+
 /// Draws a chart's plotting area (`plot` layout pixels) into a canvas: grid, field, bars,
 /// lines and points, each clipped to the area.
 pub fn render_chart(chart: &Chart, plot: Vec2) -> Raster {
     let (width, height) = (plot.x * RASTER_SCALE, plot.y * RASTER_SCALE);
     let mut canvas = Raster::new(width as u32, height as u32, rgba(LAMP_OFF));
-    let to_pixel = |p: [f64; 2]| {
-        Vec2::new(
-            chart.x.fraction(p[0]) as f32 * width,
-            (1.0 - chart.y.fraction(p[1]) as f32) * height,
-        )
+    let frame = Frame {
+        chart,
+        width,
+        height,
     };
-    let grid = rgba(PANEL_EDGE);
-    for tick in chart.x.ticks(6) {
-        let x = chart.x.fraction(tick) as f32 * width;
-        canvas.line(Vec2::new(x, 0.0), Vec2::new(x, height), 1.0, grid);
-    }
-    for tick in chart.y.ticks(5) {
-        let y = (1.0 - chart.y.fraction(tick) as f32) * height;
-        canvas.line(Vec2::new(0.0, y), Vec2::new(width, y), 1.0, grid);
-    }
+    draw_grid(&mut canvas, &frame);
     let has_field = chart.marks.iter().any(|m| matches!(m, Mark::Field { .. }));
     for mark in &chart.marks {
         match mark {
@@ -73,61 +80,19 @@ pub fn render_chart(chart: &Chart, plot: Vec2) -> Raster {
             Mark::Bars {
                 ink,
                 bars,
-                width: w,
+                width,
                 outline,
                 ..
-            } => {
-                let color = rgba(ink_color(*ink));
-                for bar in bars {
-                    if !bar[1].is_finite() || chart.y.fraction(bar[1]) <= 0.0 {
-                        continue;
-                    }
-                    let left = to_pixel([bar[0] - w / 2.0, bar[1]]);
-                    let right = to_pixel([bar[0] + w / 2.0, bar[1]]);
-                    let top = left.y.clamp(0.0, height);
-                    let (x, w, h) = (left.x, right.x - left.x, height - top);
-                    if *outline {
-                        // top and sides, so that a filled bar beside it stays the one to read
-                        let edge = 1.5 * RASTER_SCALE;
-                        canvas.fill_rect(x, top, w, edge, color);
-                        canvas.fill_rect(x, top, edge, h, color);
-                        canvas.fill_rect(x + w - edge, top, edge, h, color);
-                    } else {
-                        canvas.fill_rect(x, top, w, h, color);
-                    }
-                }
-            }
+            } => draw_bars(&mut canvas, &frame, *ink, bars, *width, *outline),
             Mark::Line {
                 ink,
                 dashed,
                 points,
                 ..
-            } => {
-                let (line_width, color) = match ink {
-                    Ink::Reference => (2.0 * RASTER_SCALE, rgba(ENGRAVING.with_alpha(0.8))),
-                    _ => (2.5 * RASTER_SCALE, rgba(ink_color(*ink))),
-                };
-                let dash = dashed.then_some(7.0 * RASTER_SCALE);
-                // Join the visible pieces into runs so that dashes flow along the curve.
-                let mut run: Vec<Vec2> = Vec::new();
-                for pair in points.windows(2) {
-                    let Some((a, b)) =
-                        clip_segment(to_pixel(pair[0]), to_pixel(pair[1]), width, height)
-                    else {
-                        continue;
-                    };
-                    if run.last().is_some_and(|last| last.distance(a) < 0.01) {
-                        run.push(b);
-                    } else {
-                        canvas.polyline(&run, line_width, color, dash);
-                        run = vec![a, b];
-                    }
-                }
-                canvas.polyline(&run, line_width, color, dash);
-            }
+            } => draw_line(&mut canvas, &frame, *ink, *dashed, points),
             Mark::Points { ink, points, .. } => {
                 for &p in points {
-                    let at = to_pixel(p);
+                    let at = frame.to_pixel(p);
                     if at.is_finite()
                         && at.x >= 0.0
                         && at.y >= 0.0
@@ -141,6 +106,74 @@ pub fn render_chart(chart: &Chart, plot: Vec2) -> Raster {
         }
     }
     canvas
+}
+
+/// A grid line at every tick of both axes.
+fn draw_grid(canvas: &mut Raster, frame: &Frame) {
+    let (chart, width, height) = (frame.chart, frame.width, frame.height);
+    let grid = rgba(PANEL_EDGE);
+    for tick in chart.x.ticks(6) {
+        let x = chart.x.fraction(tick) as f32 * width;
+        canvas.line(Vec2::new(x, 0.0), Vec2::new(x, height), 1.0, grid);
+    }
+    for tick in chart.y.ticks(5) {
+        let y = (1.0 - chart.y.fraction(tick) as f32) * height;
+        canvas.line(Vec2::new(0.0, y), Vec2::new(width, y), 1.0, grid);
+    }
+}
+
+/// Bars rising from the bottom, `bar_width` wide in data units; outlined ones show only their
+/// top and sides, so that a filled bar beside them stays the one to read.
+fn draw_bars(
+    canvas: &mut Raster,
+    frame: &Frame,
+    ink: Ink,
+    bars: &[[f64; 2]],
+    bar_width: f64,
+    outline: bool,
+) {
+    let color = rgba(ink_color(ink));
+    for bar in bars {
+        if !bar[1].is_finite() || frame.chart.y.fraction(bar[1]) <= 0.0 {
+            continue;
+        }
+        let left = frame.to_pixel([bar[0] - bar_width / 2.0, bar[1]]);
+        let right = frame.to_pixel([bar[0] + bar_width / 2.0, bar[1]]);
+        let top = left.y.clamp(0.0, frame.height);
+        let (x, w, h) = (left.x, right.x - left.x, frame.height - top);
+        if outline {
+            let edge = 1.5 * RASTER_SCALE;
+            canvas.fill_rect(x, top, w, edge, color);
+            canvas.fill_rect(x, top, edge, h, color);
+            canvas.fill_rect(x + w - edge, top, edge, h, color);
+        } else {
+            canvas.fill_rect(x, top, w, h, color);
+        }
+    }
+}
+
+/// A polyline through `points`, clipped to the area; the visible pieces are joined into runs
+/// so that dashes flow along the curve.
+fn draw_line(canvas: &mut Raster, frame: &Frame, ink: Ink, dashed: bool, points: &[[f64; 2]]) {
+    let (line_width, color) = match ink {
+        Ink::Reference => (2.0 * RASTER_SCALE, rgba(ENGRAVING.with_alpha(0.8))),
+        _ => (2.5 * RASTER_SCALE, rgba(ink_color(ink))),
+    };
+    let dash = dashed.then_some(7.0 * RASTER_SCALE);
+    let mut run: Vec<Vec2> = Vec::new();
+    for pair in points.windows(2) {
+        let (a, b) = (frame.to_pixel(pair[0]), frame.to_pixel(pair[1]));
+        let Some((a, b)) = clip_segment(a, b, frame.width, frame.height) else {
+            continue;
+        };
+        if run.last().is_some_and(|last| last.distance(a) < 0.01) {
+            run.push(b);
+        } else {
+            canvas.polyline(&run, line_width, color, dash);
+            run = vec![a, b];
+        }
+    }
+    canvas.polyline(&run, line_width, color, dash);
 }
 
 /// Shades the whole area from the cool ink (0) through the dark panel (1/2) to the warm
