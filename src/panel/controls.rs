@@ -7,7 +7,7 @@ use bevy::prelude::*;
 use super::retina::Sketch;
 use super::{Governs, LayoutSpawned, PanelAction, PanelDraw, Selection, Slot, button, slot_entity};
 use crate::data::builtin::BUILTIN_SETS;
-use crate::nn::rules::{Reinforcement, ValueSystem};
+use crate::nn::rules::{LearningConfig, Reinforcement, ValueSystem};
 use crate::scene::exhibit::ControlKind;
 use crate::sim::{Bench, MachineRequest, Notice, RunState, SPEEDS, Speed};
 use crate::ui::palette::*;
@@ -114,98 +114,97 @@ fn build_controls(mut commands: Commands, fonts: Res<UiFonts>, slots: Query<(Ent
         ..default()
     };
     commands.entity(slot).with_children(|parent| {
-        parent.spawn(row()).with_children(|row| {
-            row.spawn(button(&fonts, "run", PanelAction::ToggleRun, 76.0));
-            row.spawn(button(
-                &fonts,
-                "step",
-                PanelAction::Request(MachineRequest::Step),
-                64.0,
-            ));
-            row.spawn(button(
-                &fonts,
-                "epoch",
-                PanelAction::Request(MachineRequest::StepEpoch),
-                70.0,
-            ));
-            row.spawn(button(
-                &fonts,
-                "reset",
-                PanelAction::Request(MachineRequest::Reset),
-                70.0,
-            ));
-            row.spawn((
-                localized_text(&fonts, "speed", LABEL_SIZE, DIM_TEXT, true),
-                Governs(ControlKind::Speed),
-                TextLayout::no_wrap(),
-            ));
-            row.spawn(button(&fonts, "\u{2212}", PanelAction::SlowerSpeed, 44.0));
-            row.spawn((
-                Node {
-                    width: px(170),
-                    justify_content: JustifyContent::Center,
-                    ..default()
-                },
-                Governs(ControlKind::Speed),
-            ))
-            .with_child((
-                Readout::Speed,
-                text(&fonts, "", LABEL_SIZE, ENGRAVING, false),
-                TextLayout::no_wrap(),
-            ));
-            row.spawn(button(&fonts, "+", PanelAction::FasterSpeed, 44.0));
-            row.spawn(button(
-                &fonts,
-                "automatic",
-                PanelAction::ToggleTrainer,
-                140.0,
-            ));
-            row.spawn(button(
-                &fonts,
-                "Error correction",
-                PanelAction::NextRule,
-                190.0,
-            ));
-            row.spawn((
-                localized_text(&fonts, "step_size", LABEL_SIZE, DIM_TEXT, true),
-                Governs(ControlKind::StepSize),
-                TextLayout::no_wrap(),
-            ));
-            row.spawn(button(&fonts, "\u{2212}", PanelAction::LowerRate, 44.0));
-            row.spawn((
-                Readout::Rate,
-                text(&fonts, "", LABEL_SIZE, ENGRAVING, false),
-                Governs(ControlKind::StepSize),
-            ));
-            row.spawn(button(&fonts, "+", PanelAction::RaiseRate, 44.0));
-            row.spawn(button(&fonts, "save", PanelAction::Save, 60.0));
-            row.spawn(button(&fonts, "load", PanelAction::Load, 60.0));
-        });
-        parent.spawn(row()).with_children(|row| {
-            row.spawn((
-                localized_text(&fonts, "force", LABEL_SIZE, DIM_TEXT, true),
-                Governs(ControlKind::Force),
-                TextLayout::no_wrap(),
-            ));
-            row.spawn((TeachRow, row_node()));
-            row.spawn(button(
-                &fonts,
-                "alpha_system",
-                PanelAction::NextValueSystem,
-                130.0,
-            ));
-            row.spawn(button(&fonts, "images", PanelAction::NextImageSet, 150.0));
-            row.spawn((
-                Node {
-                    flex_shrink: 1.0,
-                    ..default()
-                },
-                Readout::Notice,
-                super::NoticeLine,
-                text(&fonts, "", SMALL_SIZE, ENGRAVING, false),
-            ));
-        });
+        parent
+            .spawn(row())
+            .with_children(|row| machine_controls(row, &fonts));
+        parent
+            .spawn(row())
+            .with_children(|row| teaching_controls(row, &fonts));
     });
+}
+
+/// A control's label ("Speed", "Step"): hidden with the control when a layout leaves it out.
+fn control_label(fonts: &UiFonts, key: &str, control: ControlKind) -> impl Bundle + use<> {
+    (
+        localized_text(fonts, key, LABEL_SIZE, DIM_TEXT, true),
+        Governs(control),
+        TextLayout::no_wrap(),
+    )
+}
+
+/// The first row: run, step, epoch, reset; the speed; the trainer, the rule and its step
+/// size; save and load.
+fn machine_controls(row: &mut ChildSpawnerCommands, fonts: &UiFonts) {
+    let request = |r| PanelAction::Request(r);
+    for (key, action, width) in [
+        ("run", PanelAction::ToggleRun, 76.0),
+        ("step", request(MachineRequest::Step), 64.0),
+        ("epoch", request(MachineRequest::StepEpoch), 70.0),
+        ("reset", request(MachineRequest::Reset), 70.0),
+    ] {
+        row.spawn(button(fonts, key, action, width));
+    }
+    row.spawn(control_label(fonts, "speed", ControlKind::Speed));
+    row.spawn(button(fonts, "\u{2212}", PanelAction::SlowerSpeed, 44.0));
+    row.spawn((
+        Node {
+            width: px(170),
+            justify_content: JustifyContent::Center,
+            ..default()
+        },
+        Governs(ControlKind::Speed),
+    ))
+    .with_child((
+        Readout::Speed,
+        text(fonts, "", LABEL_SIZE, ENGRAVING, false),
+        TextLayout::no_wrap(),
+    ));
+    row.spawn(button(fonts, "+", PanelAction::FasterSpeed, 44.0));
+    row.spawn(button(
+        fonts,
+        "automatic",
+        PanelAction::ToggleTrainer,
+        140.0,
+    ));
+    row.spawn(button(
+        fonts,
+        "Error correction",
+        PanelAction::NextRule,
+        190.0,
+    ));
+    row.spawn(control_label(fonts, "step_size", ControlKind::StepSize));
+    row.spawn(button(fonts, "\u{2212}", PanelAction::LowerRate, 44.0));
+    row.spawn((
+        Readout::Rate,
+        text(fonts, "", LABEL_SIZE, ENGRAVING, false),
+        Governs(ControlKind::StepSize),
+    ));
+    row.spawn(button(fonts, "+", PanelAction::RaiseRate, 44.0));
+    row.spawn(button(fonts, "save", PanelAction::Save, 60.0));
+    row.spawn(button(fonts, "load", PanelAction::Load, 60.0));
+}
+
+/// The second row: the trainer's force buttons (one per class, filled in later), the value
+/// system, the image set, and the message line.
+fn teaching_controls(row: &mut ChildSpawnerCommands, fonts: &UiFonts) {
+    row.spawn(control_label(fonts, "force", ControlKind::Force));
+    row.spawn((TeachRow, row_node()));
+    row.spawn(button(
+        fonts,
+        "alpha_system",
+        PanelAction::NextValueSystem,
+        130.0,
+    ));
+    row.spawn(button(fonts, "images", PanelAction::NextImageSet, 150.0));
+    row.spawn((
+        Node {
+            flex_shrink: 1.0,
+            ..default()
+        },
+        Readout::Notice,
+        super::NoticeLine,
+        text(fonts, "", SMALL_SIZE, ENGRAVING, false),
+    ));
 }
 
 fn row_node() -> Node {
@@ -251,6 +250,69 @@ fn rebuild_teach_buttons(
 }
 
 /// Carries out a panel button's action when it is clicked or tapped.
+/// What the machine is doing, as far as its buttons need to know.
+struct Dashboard<'a> {
+    running: bool,
+    speed: Speed,
+    auto_learn: bool,
+    learning: LearningConfig,
+    /// The image set on the bench.
+    source: &'a str,
+}
+
+/// The machine request a button makes, given what the machine is doing; `None` for the
+/// buttons that act on the panel itself.
+fn request_for(action: &PanelAction, now: &Dashboard) -> Option<MachineRequest> {
+    Some(match action {
+        PanelAction::Request(request) => request.clone(),
+        PanelAction::ToggleRun if now.running => MachineRequest::Pause,
+        PanelAction::ToggleRun => MachineRequest::Run,
+        PanelAction::SlowerSpeed | PanelAction::FasterSpeed => {
+            let at = SPEEDS.iter().position(|s| *s == now.speed).unwrap_or(1);
+            let next = if matches!(action, PanelAction::FasterSpeed) {
+                (at + 1).min(SPEEDS.len() - 1)
+            } else {
+                at.saturating_sub(1)
+            };
+            MachineRequest::SetSpeed(SPEEDS[next])
+        }
+        PanelAction::ToggleTrainer => MachineRequest::SetAutoLearn(!now.auto_learn),
+        PanelAction::NextRule => {
+            let at = RULES
+                .iter()
+                .position(|r| *r == now.learning.rule)
+                .unwrap_or(0);
+            MachineRequest::SetRule(RULES[(at + 1) % RULES.len()])
+        }
+        PanelAction::NextValueSystem => MachineRequest::SetValueSystem(match now.learning.system {
+            ValueSystem::Alpha => ValueSystem::Gamma,
+            ValueSystem::Gamma => ValueSystem::Alpha,
+        }),
+        PanelAction::NextImageSet => {
+            // the built-in sets in turn, from the one on the bench (or the first)
+            let at = BUILTIN_SETS
+                .iter()
+                .position(|set| now.source == format!("builtin:{}", set.name));
+            let next = at.map_or(0, |k| (k + 1) % BUILTIN_SETS.len());
+            MachineRequest::LoadImages(format!("builtin:{}", BUILTIN_SETS[next].name))
+        }
+        PanelAction::LowerRate | PanelAction::RaiseRate => {
+            let rate = now.learning.rate;
+            let next = if matches!(action, PanelAction::RaiseRate) {
+                RATES.iter().copied().find(|&r| r > rate + 1e-6)
+            } else {
+                RATES.iter().rev().copied().find(|&r| r < rate - 1e-6)
+            };
+            MachineRequest::SetRate(next.unwrap_or(rate))
+        }
+        PanelAction::Save
+        | PanelAction::Load
+        | PanelAction::ClearSketch
+        | PanelAction::ToggleZoom
+        | PanelAction::SelectBank(_) => return None,
+    })
+}
+
 fn press_panel_button(
     click: On<Pointer<Click>>,
     actions: Query<&PanelAction>,
@@ -265,75 +327,18 @@ fn press_panel_button(
     let Ok(action) = actions.get(click.entity) else {
         return;
     };
-    let machine = bench.machine();
+    let now = Dashboard {
+        running: *state.get() == RunState::Running,
+        speed: *speed,
+        auto_learn: bench.auto_learn,
+        learning: bench.machine().learning,
+        source: &bench.experiment.scene.data.source,
+    };
+    if let Some(request) = request_for(action, &now) {
+        requests.write(request);
+        return;
+    }
     match action {
-        PanelAction::Request(request) => {
-            requests.write(request.clone());
-        }
-        PanelAction::ToggleRun => {
-            requests.write(if *state.get() == RunState::Running {
-                MachineRequest::Pause
-            } else {
-                MachineRequest::Run
-            });
-        }
-        PanelAction::SlowerSpeed | PanelAction::FasterSpeed => {
-            let at = SPEEDS.iter().position(|s| s == &*speed).unwrap_or(1);
-            let next = if matches!(action, PanelAction::FasterSpeed) {
-                (at + 1).min(SPEEDS.len() - 1)
-            } else {
-                at.saturating_sub(1)
-            };
-            requests.write(MachineRequest::SetSpeed(SPEEDS[next]));
-        }
-        PanelAction::ToggleTrainer => {
-            requests.write(MachineRequest::SetAutoLearn(!bench.auto_learn));
-        }
-        PanelAction::NextRule => {
-            let at = RULES
-                .iter()
-                .position(|r| *r == machine.learning.rule)
-                .unwrap_or(0);
-            requests.write(MachineRequest::SetRule(RULES[(at + 1) % RULES.len()]));
-        }
-        PanelAction::NextValueSystem => {
-            requests.write(MachineRequest::SetValueSystem(
-                match machine.learning.system {
-                    ValueSystem::Alpha => ValueSystem::Gamma,
-                    ValueSystem::Gamma => ValueSystem::Alpha,
-                },
-            ));
-        }
-        PanelAction::NextImageSet => {
-            // the built-in sets in turn, from the one on the bench (or the first)
-            let source = &bench.experiment.scene.data.source;
-            let at = BUILTIN_SETS
-                .iter()
-                .position(|set| source == &format!("builtin:{}", set.name));
-            let next = at.map_or(0, |k| (k + 1) % BUILTIN_SETS.len());
-            requests.write(MachineRequest::LoadImages(format!(
-                "builtin:{}",
-                BUILTIN_SETS[next].name
-            )));
-        }
-        PanelAction::LowerRate | PanelAction::RaiseRate => {
-            let rate = machine.learning.rate;
-            let next = if matches!(action, PanelAction::RaiseRate) {
-                RATES
-                    .iter()
-                    .copied()
-                    .find(|&r| r > rate + 1e-6)
-                    .unwrap_or(rate)
-            } else {
-                RATES
-                    .iter()
-                    .rev()
-                    .copied()
-                    .find(|&r| r < rate - 1e-6)
-                    .unwrap_or(rate)
-            };
-            requests.write(MachineRequest::SetRate(next));
-        }
         PanelAction::Save => {
             files.write(FileRequest::Save);
         }
@@ -348,6 +353,7 @@ fn press_panel_button(
         }
         PanelAction::ToggleZoom => selection.zoomed = !selection.zoomed,
         PanelAction::SelectBank(j) => selection.r_unit = *j,
+        _ => {}
     }
 }
 
@@ -477,5 +483,57 @@ fn keyboard_shortcuts(
     }
     if keys.just_pressed(KeyCode::KeyE) {
         requests.write(MachineRequest::StepEpoch);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now(source: &str) -> Dashboard<'_> {
+        Dashboard {
+            running: true,
+            speed: SPEEDS[SPEEDS.len() - 1],
+            auto_learn: true,
+            learning: LearningConfig {
+                rate: 4.0,
+                ..LearningConfig::default()
+            },
+            source,
+        }
+    }
+
+    #[test]
+    fn buttons_ask_for_the_next_setting_and_stop_at_the_ends() {
+        let last = format!("builtin:{}", BUILTIN_SETS[BUILTIN_SETS.len() - 1].name);
+        let now = now(&last);
+        let ask = |action| request_for(&action, &now);
+        assert!(matches!(
+            ask(PanelAction::ToggleRun),
+            Some(MachineRequest::Pause)
+        ));
+        let fastest = SPEEDS[SPEEDS.len() - 1];
+        assert!(
+            matches!(ask(PanelAction::FasterSpeed), Some(MachineRequest::SetSpeed(s)) if s == fastest)
+        );
+        let slower = SPEEDS[SPEEDS.len() - 2];
+        assert!(
+            matches!(ask(PanelAction::SlowerSpeed), Some(MachineRequest::SetSpeed(s)) if s == slower)
+        );
+        assert!(
+            matches!(ask(PanelAction::RaiseRate), Some(MachineRequest::SetRate(r)) if r == 4.0)
+        );
+        assert!(
+            matches!(ask(PanelAction::LowerRate), Some(MachineRequest::SetRate(r)) if r == 2.0)
+        );
+        assert!(matches!(
+            ask(PanelAction::ToggleTrainer),
+            Some(MachineRequest::SetAutoLearn(false))
+        ));
+        let first = format!("builtin:{}", BUILTIN_SETS[0].name);
+        assert!(
+            matches!(ask(PanelAction::NextImageSet), Some(MachineRequest::LoadImages(s)) if s == first)
+        );
+        assert!(ask(PanelAction::Save).is_none() && ask(PanelAction::ToggleZoom).is_none());
     }
 }
