@@ -73,54 +73,58 @@ fn gaussian_points(per_class: usize, rng: &mut MachineRng) -> (Vec<f32>, Vec<u16
     (points, labels)
 }
 
+/// LDA in closed form on two classes of 2-D points: class means, pooled covariance `S`,
+/// `w = S^-1 (m1 - m0)`, `b = (m0^T S^-1 m0 - m1^T S^-1 m1) / 2 + ln(p1 / p0)`.
+fn fit_lda(train: &[f32], train_labels: &[u16]) -> ([f64; 2], f64) {
+    let mut means = [[0.0f64; 2]; 2];
+    let mut counts = [0.0f64; 2];
+    for (x, &y) in train.chunks_exact(2).zip(train_labels) {
+        means[y as usize][0] += x[0] as f64;
+        means[y as usize][1] += x[1] as f64;
+        counts[y as usize] += 1.0;
+    }
+    for c in 0..2 {
+        means[c][0] /= counts[c];
+        means[c][1] /= counts[c];
+    }
+    let mut s = [[0.0f64; 2]; 2];
+    for (x, &y) in train.chunks_exact(2).zip(train_labels) {
+        let d = [
+            x[0] as f64 - means[y as usize][0],
+            x[1] as f64 - means[y as usize][1],
+        ];
+        for i in 0..2 {
+            for j in 0..2 {
+                s[i][j] += d[i] * d[j];
+            }
+        }
+    }
+    let n = counts[0] + counts[1] - 2.0;
+    let s = s.map(|row| row.map(|v| v / n));
+    let det = s[0][0] * s[1][1] - s[0][1] * s[1][0];
+    let inv = [
+        [s[1][1] / det, -s[0][1] / det],
+        [-s[1][0] / det, s[0][0] / det],
+    ];
+    let apply = |m: &[f64; 2]| {
+        [
+            inv[0][0] * m[0] + inv[0][1] * m[1],
+            inv[1][0] * m[0] + inv[1][1] * m[1],
+        ]
+    };
+    let (a0, a1) = (apply(&means[0]), apply(&means[1]));
+    let lda_w = [a1[0] - a0[0], a1[1] - a0[1]];
+    let quad = |m: &[f64; 2], a: &[f64; 2]| m[0] * a[0] + m[1] * a[1];
+    let lda_b = 0.5 * (quad(&means[0], &a0) - quad(&means[1], &a1)) + (counts[1] / counts[0]).ln();
+    (lda_w, lda_b)
+}
+
 impl LdaLesson {
     pub fn run(&self, seed: u64) -> LdaComparison {
         let mut rng = rng_for(seed, Stream::Generator);
         let (train, train_labels) = gaussian_points(self.samples_per_class, &mut rng);
         let (test, test_labels) = gaussian_points(self.samples_per_class, &mut rng);
-        // LDA: class means, pooled covariance, w = S^-1 (m1 - m0),
-        // b = (m0^T S^-1 m0 - m1^T S^-1 m1) / 2 + ln(p1 / p0) (equal priors here).
-        let mut means = [[0.0f64; 2]; 2];
-        let mut counts = [0.0f64; 2];
-        for (x, &y) in train.chunks_exact(2).zip(&train_labels) {
-            means[y as usize][0] += x[0] as f64;
-            means[y as usize][1] += x[1] as f64;
-            counts[y as usize] += 1.0;
-        }
-        for c in 0..2 {
-            means[c][0] /= counts[c];
-            means[c][1] /= counts[c];
-        }
-        let mut s = [[0.0f64; 2]; 2];
-        for (x, &y) in train.chunks_exact(2).zip(&train_labels) {
-            let d = [
-                x[0] as f64 - means[y as usize][0],
-                x[1] as f64 - means[y as usize][1],
-            ];
-            for i in 0..2 {
-                for j in 0..2 {
-                    s[i][j] += d[i] * d[j];
-                }
-            }
-        }
-        let n = counts[0] + counts[1] - 2.0;
-        let s = s.map(|row| row.map(|v| v / n));
-        let det = s[0][0] * s[1][1] - s[0][1] * s[1][0];
-        let inv = [
-            [s[1][1] / det, -s[0][1] / det],
-            [-s[1][0] / det, s[0][0] / det],
-        ];
-        let apply = |m: &[f64; 2]| {
-            [
-                inv[0][0] * m[0] + inv[0][1] * m[1],
-                inv[1][0] * m[0] + inv[1][1] * m[1],
-            ]
-        };
-        let (a0, a1) = (apply(&means[0]), apply(&means[1]));
-        let lda_w = [a1[0] - a0[0], a1[1] - a0[1]];
-        let quad = |m: &[f64; 2], a: &[f64; 2]| m[0] * a[0] + m[1] * a[1];
-        let lda_b =
-            0.5 * (quad(&means[0], &a0) - quad(&means[1], &a1)) + (counts[1] / counts[0]).ln();
+        let (lda_w, lda_b) = fit_lda(&train, &train_labels);
 
         // Logistic regression: no hidden layer, one sigmoid output, batch gradient descent.
         let mut network = Network::new(
@@ -276,6 +280,20 @@ impl Teach for LdaLesson {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lda_in_closed_form_matches_the_arithmetic() {
+        // Class 0 around (0, 0), class 1 the same shifted to (2, 0): each class's scatter is
+        // 2I, pooled over 8 - 2 = 6 degrees of freedom S = (2/3) I, so S^-1 = 1.5 I,
+        // w = 1.5 (2, 0) = (3, 0) and b = (0 - (2, 0).(3, 0)) / 2 + ln 1 = -3: the line x = 1.
+        let points = [-1.0, 0.0, 1.0, 0.0, 0.0, -1.0, 0.0, 1.0];
+        let shifted: Vec<f32> = points.chunks(2).flat_map(|p| [p[0] + 2.0, p[1]]).collect();
+        let train: Vec<f32> = points.iter().copied().chain(shifted).collect();
+        let labels = [0, 0, 0, 0, 1, 1, 1, 1];
+        let (w, b) = fit_lda(&train, &labels);
+        assert!((w[0] - 3.0).abs() < 1e-9 && w[1].abs() < 1e-9, "{w:?}");
+        assert!((b + 3.0).abs() < 1e-9, "{b}");
+    }
 
     #[test]
     fn lda_and_logistic_regression_find_the_same_rule() {

@@ -131,80 +131,92 @@ impl PotBank<'_> {
         active: &[u16],
         active_in_set: &[usize],
     ) {
-        let r_units = self.r_units;
-        let (low, high) = self
-            .end_stop
-            .map_or((f32::NEG_INFINITY, f32::INFINITY), |e| (-e, e));
-        match system {
-            ValueSystem::Alpha => match self.owner {
-                None => {
-                    // The hot path of training. Error correction usually moves only one or two
-                    // R-units: then walk just those columns; otherwise whole rows.
-                    let moved = d.iter().filter(|&&dj| dj != 0.0).count();
-                    if moved * 4 <= r_units {
-                        for (j, &dj) in d.iter().enumerate() {
-                            if dj == 0.0 {
-                                continue;
-                            }
-                            let s = eta * dj;
-                            for &i in active {
-                                let w = &mut self.weights[i as usize * r_units + j];
-                                *w = (*w + s).clamp(low, high);
-                            }
-                        }
-                        return;
-                    }
-                    let mut step = [0.0f32; 16];
-                    if r_units <= step.len() {
-                        for (s, &dj) in step.iter_mut().zip(d) {
-                            *s = eta * dj;
-                        }
-                        let step = &step[..r_units];
-                        for &i in active {
-                            let row =
-                                &mut self.weights[i as usize * r_units..(i as usize + 1) * r_units];
-                            for (w, &s) in row.iter_mut().zip(step) {
-                                *w = (*w + s).clamp(low, high);
-                            }
-                        }
-                    } else {
-                        for &i in active {
-                            let row =
-                                &mut self.weights[i as usize * r_units..(i as usize + 1) * r_units];
-                            for (w, &dj) in row.iter_mut().zip(d) {
-                                *w = (*w + eta * dj).clamp(low, high);
-                            }
-                        }
-                    }
-                }
-                Some(owner) => {
-                    for &i in active {
-                        let j = owner[i as usize] as usize;
-                        let w = &mut self.weights[i as usize * r_units + j];
-                        *w = (*w + eta * d[j]).clamp(low, high);
-                    }
-                }
-            },
-            ValueSystem::Gamma => {
-                let a_units = self.weights.len() / r_units;
-                let mut is_active = vec![false; a_units];
+        match (system, self.owner) {
+            (ValueSystem::Alpha, None) => self.reinforce_alpha(eta, d, active),
+            (ValueSystem::Alpha, Some(owner)) => {
+                let (low, high) = self.stops();
+                let r_units = self.r_units;
                 for &i in active {
-                    is_active[i as usize] = true;
+                    let j = owner[i as usize] as usize;
+                    let w = &mut self.weights[i as usize * r_units + j];
+                    *w = (*w + eta * d[j]).clamp(low, high);
                 }
-                for (j, &dj) in d.iter().enumerate() {
-                    if dj == 0.0 || self.set_sizes[j] == 0 {
-                        continue;
-                    }
-                    let mean = active_in_set[j] as f32 / self.set_sizes[j] as f32;
-                    for (i, &on) in is_active.iter().enumerate() {
-                        if self.owner.is_some_and(|o| o[i] as usize != j) {
-                            continue;
-                        }
-                        let a = if on { 1.0 } else { 0.0 };
-                        let w = &mut self.weights[i * r_units + j];
-                        *w = (*w + eta * dj * (a - mean)).clamp(low, high);
-                    }
+            }
+            (ValueSystem::Gamma, _) => self.reinforce_gamma(eta, d, active, active_in_set),
+        }
+    }
+
+    /// The end stops as a clamp range (unbounded for continuous pots).
+    fn stops(&self) -> (f32, f32) {
+        self.end_stop
+            .map_or((f32::NEG_INFINITY, f32::INFINITY), |e| (-e, e))
+    }
+
+    /// The alpha system with every A-unit feeding every R-unit: `w_ij += eta d_j` for each
+    /// active A-unit i. The hot path of training: error correction usually moves only one or
+    /// two R-units, and then only those columns are walked; otherwise whole rows.
+    fn reinforce_alpha(&mut self, eta: f32, d: &[f32], active: &[u16]) {
+        let r_units = self.r_units;
+        let (low, high) = self.stops();
+        let moved = d.iter().filter(|&&dj| dj != 0.0).count();
+        if moved * 4 <= r_units {
+            for (j, &dj) in d.iter().enumerate() {
+                if dj == 0.0 {
+                    continue;
                 }
+                let s = eta * dj;
+                for &i in active {
+                    let w = &mut self.weights[i as usize * r_units + j];
+                    *w = (*w + s).clamp(low, high);
+                }
+            }
+            return;
+        }
+        let mut step = [0.0f32; 16];
+        if r_units <= step.len() {
+            for (s, &dj) in step.iter_mut().zip(d) {
+                *s = eta * dj;
+            }
+            let step = &step[..r_units];
+            for &i in active {
+                let row = &mut self.weights[i as usize * r_units..(i as usize + 1) * r_units];
+                for (w, &s) in row.iter_mut().zip(step) {
+                    *w = (*w + s).clamp(low, high);
+                }
+            }
+        } else {
+            for &i in active {
+                let row = &mut self.weights[i as usize * r_units..(i as usize + 1) * r_units];
+                for (w, &dj) in row.iter_mut().zip(d) {
+                    *w = (*w + eta * dj).clamp(low, high);
+                }
+            }
+        }
+    }
+
+    /// The gamma system: `w_ij += eta d_j (a_i - mean_j)`, every pot of a moved R-unit's set
+    /// shares the change, the active ones gaining what the inactive lose (mean_j is the
+    /// fraction of set j that fired).
+    fn reinforce_gamma(&mut self, eta: f32, d: &[f32], active: &[u16], active_in_set: &[usize]) {
+        let r_units = self.r_units;
+        let (low, high) = self.stops();
+        let a_units = self.weights.len() / r_units;
+        let mut is_active = vec![false; a_units];
+        for &i in active {
+            is_active[i as usize] = true;
+        }
+        for (j, &dj) in d.iter().enumerate() {
+            if dj == 0.0 || self.set_sizes[j] == 0 {
+                continue;
+            }
+            let mean = active_in_set[j] as f32 / self.set_sizes[j] as f32;
+            for (i, &on) in is_active.iter().enumerate() {
+                if self.owner.is_some_and(|o| o[i] as usize != j) {
+                    continue;
+                }
+                let a = if on { 1.0 } else { 0.0 };
+                let w = &mut self.weights[i * r_units + j];
+                *w = (*w + eta * dj * (a - mean)).clamp(low, high);
             }
         }
     }

@@ -3,6 +3,7 @@
 use bevy::prelude::*;
 
 use super::{LayoutSpawned, PanelDraw, Slot, slot_entity};
+use crate::data::GrayImage;
 use crate::ui::palette::*;
 use crate::ui::raster::picture_image;
 use crate::ui::{UiFonts, heading, localized_text, text};
@@ -108,49 +109,77 @@ fn fill_confusion_grid(
             100.0 * view.confusion.accuracy()
         );
     }
-    let rows = view.confusion.rows();
     let pictured = k <= MAX_PICTURED;
-    for (truth, row) in rows.iter().enumerate() {
+    for (truth, row) in view.confusion.rows().iter().enumerate() {
         let total = row.iter().sum::<u64>().max(1) as f32;
         for (answer, &count) in row.iter().enumerate() {
-            let share = count as f32 / total;
-            let diagonal = truth == answer;
-            let mut cell = commands.spawn((
-                Node {
-                    border: UiRect::all(px(if diagonal { 2 } else { 0 })),
-                    justify_content: JustifyContent::End,
-                    align_items: AlignItems::End,
-                    ..default()
-                },
-                BackgroundColor(LAMP_OFF.mix(if diagonal { &COOL } else { &WARM }, share)),
-                BorderColor::all(COOL_LIGHT),
-                ChildOf(grid),
-            ));
-            if !pictured || count == 0 {
-                continue;
-            }
-            if let Some(example) = &view.examples[truth * k + answer] {
-                let picture = images.add(picture_image(example));
-                cell.with_child((
-                    ImageNode::new(picture).with_color(Color::srgba(1.0, 1.0, 1.0, 0.55)),
-                    Node {
-                        position_type: PositionType::Absolute,
-                        left: percent(12),
-                        top: percent(12),
-                        width: percent(76),
-                        height: percent(76),
-                        ..default()
-                    },
-                ));
-            }
-            cell.with_child((
-                text(&fonts, count.to_string(), SMALL_SIZE, ENGRAVING, true),
-                Node {
-                    margin: UiRect::all(px(2)),
-                    ..default()
-                },
-                TextShadow::default(),
-            ));
+            let example = view.examples[truth * k + answer].as_ref();
+            let cell = Cell {
+                count,
+                share: count as f32 / total,
+                diagonal: truth == answer,
+                example,
+                pictured,
+            };
+            spawn_cell(&mut commands, grid, &cell, &fonts, &mut images);
         }
     }
+}
+
+/// One cell of the matrix: how many images of a true class got an answer, their share of
+/// the class, and the first of them.
+struct Cell<'a> {
+    count: u64,
+    share: f32,
+    diagonal: bool,
+    example: Option<&'a GrayImage>,
+    /// Whether the matrix is small enough for pictures and counts in its cells.
+    pictured: bool,
+}
+
+/// A cell shaded by its share (cool on the diagonal, warm off it), its first image faint
+/// behind its count.
+fn spawn_cell(
+    commands: &mut Commands,
+    grid: Entity,
+    cell: &Cell,
+    fonts: &UiFonts,
+    images: &mut Assets<Image>,
+) {
+    let mut node = commands.spawn((
+        Node {
+            border: UiRect::all(px(if cell.diagonal { 2 } else { 0 })),
+            justify_content: JustifyContent::End,
+            align_items: AlignItems::End,
+            ..default()
+        },
+        BackgroundColor(LAMP_OFF.mix(if cell.diagonal { &COOL } else { &WARM }, cell.share)),
+        BorderColor::all(COOL_LIGHT),
+        ChildOf(grid),
+    ));
+    if !cell.pictured || cell.count == 0 {
+        return;
+    }
+    if let Some(example) = cell.example {
+        let picture = images.add(picture_image(example));
+        node.with_child((
+            ImageNode::new(picture).with_color(Color::srgba(1.0, 1.0, 1.0, 0.55)),
+            Node {
+                position_type: PositionType::Absolute,
+                left: percent(12),
+                top: percent(12),
+                width: percent(76),
+                height: percent(76),
+                ..default()
+            },
+        ));
+    }
+    node.with_child((
+        text(fonts, cell.count.to_string(), SMALL_SIZE, ENGRAVING, true),
+        Node {
+            margin: UiRect::all(px(2)),
+            ..default()
+        },
+        TextShadow::default(),
+    ));
 }
