@@ -1,20 +1,24 @@
 //! mark1: a simulator of Frank Rosenblatt's Mark I Perceptron (Cornell Aeronautical Laboratory,
 //! 1958-60), with the modern multi-layer perceptron beside it.
 //!
-//! - [`nn`]: the Bevy-free numeric core (retina, plugboard, R-units, reinforcement rules, metrics).
+//! The core, without Bevy:
+//! - [`nn`]: the machine contract ([`nn::Machine`], [`nn::Classifier`]) and the two machines
+//!   that keep it: the Mark I (retina, plugboard, R-units, reinforcement) and the MLP.
 //! - [`data`]: image folders, IDX files and the generated historical sets.
+//! - [`lessons`]: the lecture's demonstrations, one per file.
+//! - [`chart`]: a chart as data; [`fields`]: validation errors with a field path.
 //! - [`scene`]: the typed `scenes/*.ron` configuration, one seed for every random choice.
-//! - [`exhibit`]: the exhibit's settings, visitor sessions, strings and log, without Bevy.
-//! - [`kiosk`]: museum mode in the window: attract loop, idle countdown, operator exit.
-//! - [`experiment`]: data + model + training loop, shared by the command line and the tests.
-//! - [`lessons`]: the lecture's demonstrations (LDA vs logistic regression, XOR, universal
-//!   approximation, gradient descent, vanishing gradients).
-//! - [`files`]: reads capped in size; atomic saves that replace only their own kind of file.
-//! - [`model_file`]: saving and loading a trained machine (RON, atomic, versioned).
-//! - [`cli`]: the headless command line (`train`, `eval`, `classify`, `bench`).
+//! - [`experiment`]: data + machine + training loop, for any machine; the live experiment.
+//! - [`model_file`], [`files`], [`seeds`]: machine files, capped reads and atomic saves, the
+//!   named random streams.
+//!
+//! The front ends:
+//! - [`args`] and [`cli`]: the command line's grammar, and its headless subcommands.
 //! - [`sim`]: the machine as an ECS simulation (units as entities, the cycle as system sets).
-//! - [`panel`]: the rendered control panel that decorates the simulation with lamps and dials.
-//! - [`app`]: the window: the simulation, the panel, screenshots.
+//! - [`ui`]: the one look: palette, fonts, raster, text, widgets, the one chart renderer.
+//! - [`panel`]: the rendered control panel; [`lesson_view`]: a lesson as a projector page;
+//!   [`kiosk`]: museum mode.
+//! - [`app`]: the window: Bevy's plugins, the pages, screenshots.
 
 pub mod app;
 pub mod args;
