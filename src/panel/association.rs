@@ -87,18 +87,7 @@ fn fit_lamp_to_association_unit(
     let Ok(bank) = bank.single() else { return };
     commands
         .entity(add.entity)
-        .insert((
-            Node {
-                width: px(A_LAMP),
-                height: px(A_LAMP),
-                border: UiRect::all(px(1)),
-                border_radius: BorderRadius::MAX,
-                ..default()
-            },
-            BackgroundColor(LAMP_OFF),
-            BorderColor::all(LAMP_RIM),
-            ChildOf(bank),
-        ))
+        .insert((crate::ui::lamp(Some(A_LAMP), 1.0), ChildOf(bank)))
         .observe(select_unit);
 }
 

@@ -135,17 +135,7 @@ fn fit_lamp_to_response_unit(
         .with_children(|column| {
             column.spawn((
                 ResponseLamp(j),
-                Node {
-                    width: px(lamp),
-                    height: px(lamp),
-                    border: UiRect::all(px(2)),
-                    border_radius: BorderRadius::MAX,
-                    justify_content: JustifyContent::Center,
-                    align_items: AlignItems::Center,
-                    ..default()
-                },
-                BackgroundColor(LAMP_OFF),
-                BorderColor::all(LAMP_RIM),
+                crate::ui::lamp(Some(lamp), 2.0),
                 children![(CorrectionMark(j), text(&fonts, " ", SMALL_SIZE, WARM, true))],
             ));
             column.spawn(text(

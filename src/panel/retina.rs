@@ -171,18 +171,7 @@ fn fit_lamp_to_photocell(
     let cell = unit.index;
     commands
         .entity(add.entity)
-        .insert((
-            Node {
-                border: UiRect::all(px(1)),
-                border_radius: BorderRadius::MAX,
-                justify_content: JustifyContent::Center,
-                align_items: AlignItems::Center,
-                ..default()
-            },
-            BackgroundColor(LAMP_OFF),
-            BorderColor::all(LAMP_RIM),
-            ChildOf(board),
-        ))
+        .insert((crate::ui::lamp(None, 1.0), ChildOf(board)))
         .with_children(|lamp| {
             for vertical in [false, true] {
                 lamp.spawn((

@@ -1,4 +1,4 @@
-//! Small named widgets shared by every page: push buttons in two styles.
+//! Small named widgets shared by every page: lamps, and push buttons in two styles.
 
 use bevy::prelude::*;
 
@@ -55,5 +55,24 @@ pub fn styled_button<A: Component>(
             localized_text(fonts, label, style.font_size, ENGRAVING, true),
             TextLayout::no_wrap()
         )],
+    )
+}
+
+/// A lamp: a round light in its rim, dark until lit (set its `BackgroundColor`), its
+/// contents centred; `size` layout pixels across, or as large as its grid cell.
+pub fn lamp(size: Option<f32>, rim: f32) -> (Node, BackgroundColor, BorderColor) {
+    let (width, height) = size.map_or((auto(), auto()), |s| (px(s), px(s)));
+    (
+        Node {
+            width,
+            height,
+            border: UiRect::all(px(rim)),
+            border_radius: BorderRadius::MAX,
+            justify_content: JustifyContent::Center,
+            align_items: AlignItems::Center,
+            ..default()
+        },
+        BackgroundColor(LAMP_OFF),
+        BorderColor::all(LAMP_RIM),
     )
 }
