@@ -6,6 +6,8 @@ use bevy::prelude::*;
 use super::{LayoutSpawned, PanelAction, PanelDraw, Selection, Slot, button, slot_entity};
 use crate::nn::mark1::Coding;
 use crate::sim::{Bench, Potentiometer, ResponseUnit};
+use crate::ui::chart::RASTER_SCALE;
+use crate::ui::dials::Dials;
 use crate::ui::palette::*;
 use crate::ui::raster::Raster;
 use crate::ui::{UiFonts, heading, text};
@@ -30,13 +32,10 @@ struct DialCaption;
 
 /// Size of the dial bank's texture (drawn at twice its on-screen size for smooth edges).
 const DIALS_SIZE: Vec2 = Vec2::new(436.0, 124.0);
-const DIALS_SCALE: f32 = 2.0;
 /// Columns of dials: all of a bank at once, or a zoomed block of 64.
 const DIAL_COLUMNS: usize = 43;
 const ZOOM_COLUMNS: usize = 16;
 const ZOOM_DIALS: usize = 64;
-/// A needle at an end stop has turned this far from twelve o'clock.
-const NEEDLE_SWING: f32 = 0.75 * std::f32::consts::PI;
 
 pub(super) fn plugin(app: &mut App) {
     app.add_systems(PreStartup, build_response_section.after(LayoutSpawned))
@@ -55,8 +54,8 @@ fn build_response_section(
     };
     let texture = images.add(
         Raster::new(
-            (DIALS_SIZE.x * DIALS_SCALE) as u32,
-            (DIALS_SIZE.y * DIALS_SCALE) as u32,
+            (DIALS_SIZE.x * RASTER_SCALE) as u32,
+            (DIALS_SIZE.y * RASTER_SCALE) as u32,
             rgba(PANEL),
         )
         .to_image(),
@@ -237,17 +236,16 @@ fn full_scale(x: f32) -> f32 {
 }
 
 /// Redraws the selected R-unit's dials whenever a shaft turned.
-/// Which dials the bank shows: `count` from pot `first`, in rows of `columns`, one outlined.
+/// Which pots the dial bank shows: `bank.count` from pot `first`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct DialView {
     first: usize,
-    count: usize,
-    columns: usize,
-    selected: Option<usize>,
+    bank: Dials,
 }
 
 impl DialView {
-    /// All the pots small, or (zoomed) the selected A-unit's block of `ZOOM_DIALS` large.
+    /// All the pots small, or (zoomed) the selected A-unit's block of `ZOOM_DIALS` large;
+    /// the selected A-unit's dial outlined.
     fn of(selection: &Selection, pots: usize) -> Self {
         let (first, count, columns) = if selection.zoomed {
             let block = selection.a_unit.unwrap_or(0) / ZOOM_DIALS * ZOOM_DIALS;
@@ -255,79 +253,27 @@ impl DialView {
         } else {
             (0, pots.min(DIAL_COLUMNS * 12), DIAL_COLUMNS)
         };
+        let outlined = selection
+            .a_unit
+            .and_then(|a| a.checked_sub(first))
+            .filter(|&k| k < count);
         Self {
             first,
-            count,
-            columns,
-            selected: selection.a_unit,
+            bank: Dials {
+                size: DIALS_SIZE,
+                columns,
+                count,
+                outlined,
+            },
         }
     }
 
-    fn pitch(&self) -> f32 {
-        DIALS_SIZE.x * DIALS_SCALE / self.columns as f32
-    }
-
-    fn radius(&self) -> f32 {
-        self.pitch() * 0.44
-    }
-
-    /// The centre of the `k`th dial shown, in raster pixels.
-    fn centre(&self, k: usize) -> Vec2 {
-        let pitch = self.pitch();
-        Vec2::new(
-            (k % self.columns) as f32 * pitch + pitch / 2.0,
-            (k / self.columns) as f32 * pitch + pitch / 2.0,
-        )
-    }
-}
-
-/// The dials' faces: disc, rim (the selected A-unit's outlined) and zero mark at twelve.
-fn paint_dial_faces(view: &DialView) -> Raster {
-    let mut faces = Raster::new(
-        (DIALS_SIZE.x * DIALS_SCALE) as u32,
-        (DIALS_SIZE.y * DIALS_SCALE) as u32,
-        rgba(PANEL),
-    );
-    let radius = view.radius();
-    for k in 0..view.count {
-        let centre = view.centre(k);
-        let selected = view.selected == Some(view.first + k);
-        faces.disc(centre.x, centre.y, radius, rgba(LAMP_OFF));
-        faces.ring(
-            centre.x,
-            centre.y,
-            radius,
-            (radius * 0.14).max(1.5),
-            rgba(if selected { SELECTED } else { LAMP_RIM }),
-        );
-        faces.line(
-            centre - Vec2::Y * radius * 0.95,
-            centre - Vec2::Y * radius * 0.75,
-            1.5,
-            rgba(DIM_TEXT),
-        );
-    }
-    faces
-}
-
-/// The needles over the faces: pot `w` turns its needle `w / scale` of a full swing from
-/// twelve o'clock, clockwise for a positive weight (amber), anticlockwise for a negative (cyan).
-fn paint_needles(canvas: &mut Raster, faces: &Raster, view: &DialView, shafts: &[f32], scale: f32) {
-    canvas.rgba.copy_from_slice(&faces.rgba);
-    let radius = view.radius();
-    for k in 0..view.count {
-        let centre = view.centre(k);
-        let w = shafts[view.first + k];
-        let angle = (w / scale).clamp(-1.0, 1.0) * NEEDLE_SWING;
-        let tip = centre + Vec2::new(angle.sin(), -angle.cos()) * radius * 0.8;
-        let color = if w > 0.0 {
-            LAMP_ON
-        } else if w < 0.0 {
-            COOL_LIGHT
-        } else {
-            DIM_TEXT
-        };
-        canvas.line(centre, tip, (radius * 0.22).max(1.5), rgba(color));
+    /// The shown pots' positions as fractions of full scale.
+    fn readings(&self, shafts: &[f32], scale: f32) -> Vec<f32> {
+        shafts[self.first..self.first + self.bank.count]
+            .iter()
+            .map(|w| w / scale)
+            .collect()
     }
 }
 
@@ -366,19 +312,20 @@ fn draw_dials(
     // the faces change only with the view: drawn once, then copied under the needles
     let canvas = &mut *canvas;
     if canvas.faces.as_ref().is_none_or(|(v, _)| *v != view) {
-        canvas.faces = Some((view, paint_dial_faces(&view)));
+        canvas.faces = Some((view, view.bank.paint_faces()));
     }
     let faces = &canvas.faces.as_ref().expect("drawn above").1;
     let needles = canvas
         .needles
         .get_or_insert_with(|| Raster::new(faces.width, faces.height, rgba(PANEL)));
-    paint_needles(needles, faces, &view, &shafts, scale);
+    view.bank
+        .paint_needles(needles, faces, &view.readings(&shafts, scale));
     if let Some(mut image) = images.get_mut(&node.image) {
         needles.store(&mut image);
     }
     if let Ok(mut caption) = caption.single_mut() {
         let name = unit_name(machine, r);
-        let (first, count) = (view.first, view.count);
+        let (first, count) = (view.first, view.bank.count);
         caption.0 = if selection.zoomed {
             format!(
                 "{name}: pots {}-{} of {}, full scale \u{00B1}{scale}",
@@ -397,31 +344,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_positive_pot_turns_its_needle_clockwise_and_a_negative_one_anticlockwise() {
+    fn zoomed_the_bank_shows_the_selected_units_block_with_it_outlined() {
         let selection = Selection {
+            a_unit: Some(70),
             zoomed: true,
             ..Selection::default()
         };
         let view = DialView::of(&selection, 512);
-        assert_eq!((view.first, view.count), (0, ZOOM_DIALS));
-        let faces = paint_dial_faces(&view);
-        let mut canvas = Raster::new(faces.width, faces.height, rgba(PANEL));
+        assert_eq!((view.first, view.bank.count), (64, ZOOM_DIALS));
+        assert_eq!(view.bank.outlined, Some(6));
         let mut shafts = vec![0.0; 512];
-        shafts[0] = 10.0;
-        shafts[1] = -10.0;
-        paint_needles(&mut canvas, &faces, &view, &shafts, 10.0);
-        let colour_at = |p: Vec2| {
-            let at = ((p.y as u32 * canvas.width + p.x as u32) * 4) as usize;
-            canvas.rgba[at..at + 4].to_vec()
-        };
-        // at full scale a needle swings NEEDLE_SWING from twelve o'clock
-        let tip = |k: usize, sign: f32| {
-            let angle = sign * NEEDLE_SWING;
-            view.centre(k) + Vec2::new(angle.sin(), -angle.cos()) * view.radius() * 0.6
-        };
-        assert_eq!(colour_at(tip(0, 1.0)), rgba(LAMP_ON).to_vec());
-        assert_eq!(colour_at(tip(1, -1.0)), rgba(COOL_LIGHT).to_vec());
-        assert_ne!(colour_at(tip(0, -1.0)), rgba(LAMP_ON).to_vec());
+        shafts[70] = 5.0;
+        assert_eq!(view.readings(&shafts, 10.0)[6], 0.5);
+        let all = DialView::of(&Selection::default(), 512);
+        assert_eq!(
+            (all.first, all.bank.count, all.bank.outlined),
+            (0, 512, None)
+        );
     }
 
     #[test]
