@@ -157,7 +157,7 @@ impl<M: SceneMachine> Experiment<M> {
     pub fn prepare(scene: Scene) -> Result<Self> {
         let config = match M::config_in(&scene.model) {
             Some(config) => config.clone(),
-            None if matches!(scene.model, ModelConfig::Lesson(_)) => {
+            None if scene.model.lesson().is_some() => {
                 return Err(lesson_has_no_machine());
             }
             None => bail!("{}: the scene's model is not a {}", scene.name, M::KIND),

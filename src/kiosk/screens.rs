@@ -230,11 +230,6 @@ fn build_screens(
         });
 }
 
-/// Text in the kiosk's face whose words come from the strings file by `key`.
-fn words(fonts: &UiFonts, key: &str, size: f32, color: Color, bold: bool) -> impl Bundle + use<> {
-    localized_text(fonts, key, size, color, bold)
-}
-
 /// A language button per language offered, and "about", in the header, for every exhibit.
 fn header_buttons(row: &mut ChildSpawnerCommands, fonts: &UiFonts, languages: &[String]) {
     for code in languages {
@@ -267,10 +262,16 @@ fn header_buttons(row: &mut ChildSpawnerCommands, fonts: &UiFonts, languages: &[
 
 /// The guide: large type where the plots would be.
 fn guide(column: &mut ChildSpawnerCommands, fonts: &UiFonts) {
-    column.spawn(words(fonts, "attract_title", 30.0, ENGRAVING, true));
+    column.spawn(localized_text(
+        fonts,
+        "attract_title",
+        30.0,
+        ENGRAVING,
+        true,
+    ));
     column.spawn((
         Live::GuideInstruction,
-        words(fonts, "attract_subtitle", 22.0, ENGRAVING, false),
+        localized_text(fonts, "attract_subtitle", 22.0, ENGRAVING, false),
     ));
     column.spawn((Live::GuideAnswer, text(fonts, "", 34.0, LAMP_ON, true)));
 }
@@ -288,7 +289,13 @@ fn invitation(root: &mut ChildSpawnerCommands, fonts: &UiFonts) {
         },
         BackgroundColor(BUTTON_ACTIVE.with_alpha(0.92)),
         Visibility::Hidden,
-        children![words(fonts, "touch_to_start", 30.0, ENGRAVING, true)],
+        children![localized_text(
+            fonts,
+            "touch_to_start",
+            30.0,
+            ENGRAVING,
+            true
+        )],
     ));
 }
 
@@ -326,7 +333,7 @@ fn about(panel: &mut ChildSpawnerCommands, fonts: &UiFonts) {
 
 /// The operator's PIN pad: digits in a 3 x 4 grid, cancel and OK.
 fn pin_pad(panel: &mut ChildSpawnerCommands, fonts: &UiFonts) {
-    panel.spawn(words(fonts, "enter_pin", 20.0, ENGRAVING, true));
+    panel.spawn(localized_text(fonts, "enter_pin", 20.0, ENGRAVING, true));
     panel.spawn((Live::PinDisplay, text(fonts, "", 28.0, LAMP_ON, true)));
     panel
         .spawn(Node {
@@ -351,7 +358,7 @@ fn pin_pad(panel: &mut ChildSpawnerCommands, fonts: &UiFonts) {
 
 /// The operator's menu: the language, a fresh machine, leaving the exhibit.
 fn operator_menu(panel: &mut ChildSpawnerCommands, fonts: &UiFonts, languages: &[String]) {
-    panel.spawn(words(fonts, "operator", 24.0, ENGRAVING, true));
+    panel.spawn(localized_text(fonts, "operator", 24.0, ENGRAVING, true));
     panel
         .spawn(Node {
             column_gap: px(10),

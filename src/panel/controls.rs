@@ -135,7 +135,7 @@ fn control_label(fonts: &UiFonts, key: &str, control: ControlKind) -> impl Bundl
 /// The first row: run, step, epoch, reset; the speed; the trainer, the rule and its step
 /// size; save and load.
 fn machine_controls(row: &mut ChildSpawnerCommands, fonts: &UiFonts) {
-    let request = |r| PanelAction::Request(r);
+    let request = PanelAction::Request;
     for (key, action, width) in [
         ("run", PanelAction::ToggleRun, 76.0),
         ("step", request(MachineRequest::Step), 64.0),

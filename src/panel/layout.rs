@@ -10,15 +10,15 @@ use crate::sim::{AssociationUnit, MachineRequest};
 use crate::ui::{PanelLayout, PanelSlots};
 
 pub(super) fn plugin(app: &mut App) {
-    app.add_systems(PostStartup, show_the_layouts_instruments)
-        .add_systems(
-            Update,
-            (
-                show_the_layouts_instruments.run_if(resource_changed::<PanelLayout>),
-                hide_controls_not_offered,
-            )
-                .in_set(PanelDraw),
-        );
+    // the first update sees the layout as changed, so it is applied before the first frame
+    app.add_systems(
+        Update,
+        (
+            show_the_layouts_instruments.run_if(resource_changed::<PanelLayout>),
+            hide_controls_not_offered,
+        )
+            .in_set(PanelDraw),
+    );
 }
 
 /// Tells other pages where the header and the guide column are.

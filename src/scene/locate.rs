@@ -35,6 +35,11 @@ fn outline(text: &str) -> Outline {
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
                 i = text[i..].find('\n').map_or(bytes.len(), |n| i + n)
             }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = text[i + 2..]
+                    .find("*/")
+                    .map_or(bytes.len(), |n| i + 2 + n + 1)
+            }
             b'(' | b'{' => depth += 1,
             b'[' => {
                 depth += 1;
@@ -174,6 +179,19 @@ mod tests {
         assert_eq!(line(MLP, "model.optimizer.momentum"), Some(12));
         assert_eq!(line(MLP, "model.hidden[5].units"), Some(5));
         assert_eq!(line(MLP, "retina.width"), None);
+    }
+
+    #[test]
+    fn comments_strings_and_a_huge_list_do_not_mislead_or_stall_it() {
+        let text = "(\n  /* units: 1 in a block comment */ name: \"é units: ü\",\n  model: Mlp(\n    hidden: [(units: 0)],\n  ),\n)\n";
+        assert_eq!(line(text, "model.hidden[0].units"), Some(4));
+        // 200,000 elements: linear, and the last one is found
+        let list: Vec<String> = (0..200_000).map(|k| format!("(units: {k})")).collect();
+        let text = format!(
+            "(\n  model: Mlp(\n    hidden: [\n{}\n],\n  ),\n)\n",
+            list.join(",\n")
+        );
+        assert_eq!(line(&text, "model.hidden[199999].units"), Some(200_003));
     }
 
     #[test]
