@@ -856,27 +856,39 @@ fn wait_for(seconds: u64, mut ready: impl FnMut() -> bool) -> bool {
     ready()
 }
 
-#[test]
-#[ignore = "needs a display and xdotool: .ci/run runs it under xvfb-run"]
-fn window_a_quick_swipe_lights_every_cell_from_the_press_point() {
+/// Opens `scene` (in `scenes/`) to take a screenshot at frame 400 (well after a visitor's
+/// touches: frames take 60-100 ms on a software renderer), running in `dir` (an exhibit
+/// writes its log there), and waits until the window is up.
+fn window_for_touches(dir: &Path, scene: &str) -> (std::process::Child, PathBuf) {
     assert!(display_available(), "{NEEDS_DISPLAY}");
-    let dir = scratch("window-swipe");
-    let shot = dir.join("swipe.png");
-    // the screenshot comes at frame 400, well after the swipe below (frames take 60-100 ms on
-    // a software renderer)
-    let mut window = Command::new(env!("CARGO_BIN_EXE_mark1"))
+    let shot = dir.join("touched.png");
+    let scene = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenes")
+        .join(scene);
+    let window = Command::new(env!("CARGO_BIN_EXE_mark1"))
+        .args(["--scene", scene.to_str().unwrap()])
         .args(["--screenshot", shot.to_str().unwrap(), "--frames", "400"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(dir)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let xdotool = |args: &[&str]| Command::new("xdotool").args(args).output();
     let shown = wait_for(60, || {
         xdotool(&["search", "--name", "Mark I"]).is_ok_and(|o| o.status.success())
     });
     assert!(shown, "no window (is xdotool installed?)");
     std::thread::sleep(std::time::Duration::from_secs(3));
+    (window, shot)
+}
+
+fn xdotool(args: &[&str]) -> std::io::Result<std::process::Output> {
+    Command::new("xdotool").args(args).output()
+}
+
+#[test]
+#[ignore = "needs a display and xdotool: .ci/run runs it under xvfb-run"]
+fn window_a_quick_swipe_lights_every_cell_from_the_press_point() {
+    let (mut window, shot) = window_for_touches(&scratch("window-swipe"), "default.ron");
     // press on the retina's second column, jump to its eighteenth in one go, release: under
     // a slow renderer all of it lands in one frame
     let swipe = xdotool(&[
@@ -911,6 +923,82 @@ fn window_a_quick_swipe_lights_every_cell_from_the_press_point() {
     // and nothing else is drawn (the machine paused at the touch and shows the drawing)
     let elsewhere = count_colour(&image, (15, 80, 280, 180), lit, 12);
     assert!(elsewhere < 20, "lit pixels above the swipe: {elsewhere}");
+}
+
+#[test]
+#[ignore = "needs a display and xdotool: .ci/run runs it under xvfb-run"]
+fn window_a_touch_between_two_lamps_draws_too() {
+    let (mut window, shot) = window_for_touches(&scratch("window-gap-touch"), "default.ron");
+    // fourteen taps, each a pixel to the right of the last (one lamp's pitch in all, so one
+    // of them lands in the gap between two columns, others on a round lamp's corner), each
+    // in a lower row of the retina
+    let taps: Vec<(u32, u32)> = (0..14).map(|i| (60 + i, 92 + i * 18)).collect();
+    for &(x, y) in &taps {
+        let tap = xdotool(&[
+            "mousemove",
+            &x.to_string(),
+            &y.to_string(),
+            "click",
+            "1",
+            "sleep",
+            "0.4",
+        ])
+        .unwrap();
+        assert!(tap.status.success());
+    }
+    let status = window.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let image = image::open(&shot).unwrap().to_rgb8();
+    let lit = [255, 235, 158];
+    // every tap lit the lamp under it or the one beside the gap it fell in
+    let lit_near_taps: Vec<usize> = taps
+        .iter()
+        .map(|&(x, y)| count_colour(&image, (x - 9, y - 9, x + 10, y + 10), lit, 12))
+        .collect();
+    assert!(
+        lit_near_taps.iter().all(|&n| n > 20),
+        "lit pixels around each tap: {lit_near_taps:?}"
+    );
+}
+
+#[test]
+#[ignore = "needs a display and xdotool: .ci/run runs it under xvfb-run"]
+fn window_a_museum_visitor_draws_from_the_first_touch() {
+    let (mut window, shot) = window_for_touches(&scratch("window-museum-visit"), "museum.ron");
+    // the visitor's first touch, on a photocell, starts their visit (a fresh machine) and
+    // their drawing at once; then a swipe along a lower row adds to it
+    let touches = xdotool(&[
+        "mousemove",
+        "150",
+        "200",
+        "click",
+        "1",
+        "sleep",
+        "1",
+        "mousemove",
+        "40",
+        "300",
+        "mousedown",
+        "1",
+        "mousemove",
+        "250",
+        "300",
+        "mouseup",
+        "1",
+    ])
+    .unwrap();
+    assert!(touches.status.success());
+    let status = window.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let image = image::open(&shot).unwrap().to_rgb8();
+    let lit = [255, 235, 158];
+    let tapped = count_colour(&image, (141, 191, 160, 210), lit, 12);
+    assert!(tapped > 20, "lit pixels at the first touch: {tapped}");
+    let row = count_colour(&image, (34, 290, 255, 310), lit, 12);
+    assert!(row > 17 * 40, "lit pixels along the swipe: {row}");
+    // and the attract loop's letter is gone: above the first touch nothing is lit
+    let above = count_colour(&image, (15, 80, 280, 185), lit, 12);
+    assert!(above < 20, "lit pixels above the drawing: {above}");
 }
 
 #[cfg(target_os = "linux")]

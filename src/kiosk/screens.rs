@@ -4,7 +4,7 @@
 use bevy::prelude::*;
 use bevy::window::PrimaryWindow;
 
-use super::session::{Exhibit, LanguageChosen, VisitorTouched};
+use super::session::{Exhibit, LanguageChosen};
 use super::visit::Phase;
 use crate::sim::{Bench, MachineRequest, Origin};
 use crate::ui::palette::*;
@@ -90,7 +90,7 @@ pub(super) fn plugin(app: &mut App) {
         )
         // after the panel has built its sections, so the header's buttons come last
         .add_systems(Startup, build_screens)
-        .add_observer(count_touches)
+        .add_observer(count_corner_presses)
         .add_observer(press_kiosk_button)
         .add_systems(
             Update,
@@ -383,20 +383,15 @@ fn operator_menu(panel: &mut ChildSpawnerCommands, fonts: &UiFonts, languages: &
     }
 }
 
-/// Every press anywhere is a visitor's touch; five quick ones in the top-left corner open the
-/// operator's PIN pad.
-fn count_touches(
+/// Five quick presses in the top-left corner open the operator's PIN pad (the session hears
+/// every press as a visitor's touch on its own).
+fn count_corner_presses(
     press: On<Pointer<Press>>,
-    mut touches: MessageWriter<VisitorTouched>,
     mut screen: ResMut<KioskScreen>,
     windows: Query<&Window, With<PrimaryWindow>>,
     time: Res<Time<Real>>,
 ) {
     // one press reaches every entity up the tree: count it once, at the window
-    if windows.get(press.entity).is_err() {
-        return;
-    }
-    touches.write(VisitorTouched);
     let Ok(window) = windows.get(press.entity) else {
         return;
     };

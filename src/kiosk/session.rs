@@ -9,7 +9,8 @@ use super::visit::{Change, Phase, Session};
 use crate::scene::exhibit::ExhibitConfig;
 use crate::sim::{Bench, MachineCycle, MachineRequest, Notice, Speed};
 
-/// Somebody touched the screen (anywhere: a control, a lamp, the background).
+/// Somebody touched the screen (anywhere: a control, a lamp, the background) as the soak
+/// test simulates it; a real press reaches the session directly, see [`greet_each_press`].
 #[derive(Message, Clone, Copy, Debug, Default)]
 pub struct VisitorTouched;
 
@@ -67,6 +68,7 @@ pub(super) fn plugin(app: &mut App) {
     app.add_message::<VisitorTouched>()
         .add_message::<LanguageChosen>()
         .add_systems(Startup, start_attract_loop)
+        .add_observer(greet_each_press)
         .add_systems(
             Update,
             (
@@ -93,7 +95,24 @@ fn start_attract_loop(exhibit: Res<Exhibit>, mut requests: MessageWriter<Machine
     requests.write_batch(attract_requests(&exhibit.config));
 }
 
-/// Touches and the clock move the session; its changes become machine requests.
+/// A press anywhere is a visitor's touch, and the session hears it at once: the machine a
+/// visit starts with is set up before the press does anything else (the stroke it begins on
+/// the retina, or the button it releases), so a visitor's first touch is not lost to it.
+fn greet_each_press(
+    press: On<Pointer<Press>>,
+    windows: Query<(), With<Window>>,
+    mut exhibit: ResMut<Exhibit>,
+    mut requests: MessageWriter<MachineRequest>,
+    bench: Res<Bench>,
+) {
+    // one press reaches every entity up the tree: count it once, at the window
+    if windows.get(press.entity).is_ok() {
+        let change = exhibit.session.touch();
+        carry_out(change, &mut exhibit, &mut requests, &bench);
+    }
+}
+
+/// Simulated touches and the clock move the session; its changes become machine requests.
 fn follow_visitor(
     mut touches: MessageReader<VisitorTouched>,
     mut exhibit: ResMut<Exhibit>,
@@ -101,32 +120,40 @@ fn follow_visitor(
     bench: Res<Bench>,
     time: Res<Time>,
 ) {
-    let mut changes = Vec::new();
     for _ in touches.read() {
-        changes.push(exhibit.session.touch());
+        let change = exhibit.session.touch();
+        carry_out(change, &mut exhibit, &mut requests, &bench);
     }
-    changes.push(exhibit.session.tick(time.delta_secs()));
-    for change in changes {
-        match change {
-            Change::VisitStarted => {
-                let visits = exhibit.session.visits;
-                exhibit.log.line(&format!("visit {visits} started"));
-                requests.write(MachineRequest::Pause);
-                if exhibit.config.visitor_starts_fresh {
-                    requests.write(MachineRequest::Reset);
-                }
-                // the visitor is the trainer: nothing is learned unless they teach it
-                requests.write(MachineRequest::SetAutoLearn(false));
+    let change = exhibit.session.tick(time.delta_secs());
+    carry_out(change, &mut exhibit, &mut requests, &bench);
+}
+
+/// What a change in the session asks of the machine (and the log).
+fn carry_out(
+    change: Change,
+    exhibit: &mut Exhibit,
+    requests: &mut MessageWriter<MachineRequest>,
+    bench: &Bench,
+) {
+    match change {
+        Change::VisitStarted => {
+            let visits = exhibit.session.visits;
+            exhibit.log.line(&format!("visit {visits} started"));
+            requests.write(MachineRequest::Pause);
+            if exhibit.config.visitor_starts_fresh {
+                requests.write(MachineRequest::Reset);
             }
-            Change::AttractResumed => {
-                exhibit.log.line("back to the attract loop");
-                exhibit.settings.visits += 1;
-                exhibit.save_settings();
-                exhibit.attract_started_at_epoch = bench.epoch();
-                requests.write_batch(attract_requests(&exhibit.config));
-            }
-            Change::CountdownStarted | Change::CountdownCancelled | Change::None => {}
+            // the visitor is the trainer: nothing is learned unless they teach it
+            requests.write(MachineRequest::SetAutoLearn(false));
         }
+        Change::AttractResumed => {
+            exhibit.log.line("back to the attract loop");
+            exhibit.settings.visits += 1;
+            exhibit.save_settings();
+            exhibit.attract_started_at_epoch = bench.epoch();
+            requests.write_batch(attract_requests(&exhibit.config));
+        }
+        Change::CountdownStarted | Change::CountdownCancelled | Change::None => {}
     }
 }
 

@@ -44,9 +44,16 @@ pub struct Sketch {
     pub cells: Vec<bool>,
     pub width: usize,
     stroke: Option<Stroke>,
-    /// The lamp a press reached this frame, as picking saw it (so a press on an overlay
-    /// above the retina draws nothing); the window's own events then say where it began.
-    pressed_lamp: Option<usize>,
+    /// A press reached the board this frame, as picking saw it (so a press on an overlay
+    /// above the retina draws nothing), with the lamp it landed on, if any: a finger between
+    /// two lamps draws too. The window's own events then say where it began.
+    pressed: Option<BoardPress>,
+}
+
+/// A press picking delivered to the retina board: on one of its lamps, or between them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct BoardPress {
+    lamp: Option<usize>,
 }
 
 impl Sketch {
@@ -88,17 +95,19 @@ fn build_retina_board(mut commands: Commands, fonts: Res<UiFonts>, slots: Query<
     };
     commands.entity(slot).with_children(|parent| {
         parent.spawn(heading(&fonts, "heading_retina"));
-        parent.spawn((
-            RetinaBoard,
-            Node {
-                width: px(RETINA_BOARD),
-                height: px(RETINA_BOARD),
-                display: Display::Grid,
-                column_gap: px(1),
-                row_gap: px(1),
-                ..default()
-            },
-        ));
+        parent
+            .spawn((
+                RetinaBoard,
+                Node {
+                    width: px(RETINA_BOARD),
+                    height: px(RETINA_BOARD),
+                    display: Display::Grid,
+                    column_gap: px(1),
+                    row_gap: px(1),
+                    ..default()
+                },
+            ))
+            .observe(note_board_press);
         parent
             .spawn(Node {
                 column_gap: px(8),
@@ -187,8 +196,7 @@ fn fit_lamp_to_photocell(
                     Pickable::IGNORE,
                 ));
             }
-        })
-        .observe(note_pressed_lamp);
+        });
 }
 
 fn light_retina_lamps(
@@ -295,16 +303,18 @@ fn mark_wiring_of_selected_unit(
     }
 }
 
-/// A press on a photocell lamp, as picking saw it: the stroke itself is traced from the
-/// window's events by [`trace_strokes`].
-fn note_pressed_lamp(
+/// A press on the retina board, on a photocell lamp or in the gap beside one, as picking saw
+/// it (it bubbles up from the lamp): the stroke itself is traced from the window's events by
+/// [`trace_strokes`].
+fn note_board_press(
     press: On<Pointer<Press>>,
     units: Query<&SensoryUnit>,
     mut sketch: ResMut<Sketch>,
 ) {
-    if let Ok(unit) = units.get(press.entity) {
-        sketch.pressed_lamp = Some(unit.index);
-    }
+    let lamp = units.get(press.original_event_target()).ok();
+    sketch.pressed = Some(BoardPress {
+        lamp: lamp.map(|unit| unit.index),
+    });
 }
 
 /// One pointer event from the window, in the order the system sent them (positions logical).
@@ -375,7 +385,7 @@ fn trace_strokes(
     for event in events.read() {
         match pen_event(event, &mut cursor) {
             Some(PenEvent::Down(pen, at)) if sketch.stroke.is_none() => {
-                let Some(lamp) = sketch.pressed_lamp.take() else {
+                let Some(press) = sketch.pressed.take() else {
                     continue;
                 };
                 if *state.get() == RunState::Running {
@@ -385,7 +395,7 @@ fn trace_strokes(
                     .current
                     .as_ref()
                     .is_some_and(|c| c.origin == Origin::Visitor);
-                changed |= begin_stroke(&mut sketch, pen, on_grid(at), lamp, retina, drawing);
+                changed |= begin_stroke(&mut sketch, pen, on_grid(at), press, retina, drawing);
             }
             Some(PenEvent::Move(pen, at)) => {
                 let width = sketch.width;
@@ -402,20 +412,20 @@ fn trace_strokes(
             _ => {}
         }
     }
-    sketch.pressed_lamp = None;
+    sketch.pressed = None;
     if changed {
         requests.write(MachineRequest::ShowImage(sketch.picture()));
     }
 }
 
 /// Starts a stroke of `pen` at `at` (in cells; None off the board) or else at the centre of
-/// the `lamp` picking saw pressed, on a fresh sketch unless the visitor's drawing is showing.
+/// the lamp picking saw pressed, on a fresh sketch unless the visitor's drawing is showing.
 /// Returns whether a cell changed.
 fn begin_stroke(
     sketch: &mut Sketch,
     pen: Pen,
     at: Option<Vec2>,
-    lamp: usize,
+    press: BoardPress,
     retina: &RetinaConfig,
     drawing: bool,
 ) -> bool {
@@ -424,10 +434,12 @@ fn begin_stroke(
         sketch.width = retina.width as usize;
     }
     let width = sketch.width;
-    let lamp_centre = Vec2::new((lamp % width) as f32 + 0.5, (lamp / width) as f32 + 0.5);
+    let lamp_centre = press
+        .lamp
+        .map(|lamp| Vec2::new((lamp % width) as f32 + 0.5, (lamp / width) as f32 + 0.5));
     sketch.stroke = at
         .and_then(|g| Stroke::begin(pen, g, &mut sketch.cells, width))
-        .or_else(|| Stroke::begin(pen, lamp_centre, &mut sketch.cells, width));
+        .or_else(|| Stroke::begin(pen, lamp_centre?, &mut sketch.cells, width));
     sketch.stroke.is_some()
 }
 

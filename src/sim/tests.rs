@@ -135,6 +135,53 @@ fn a_drawing_that_pauses_a_running_machine_stays_on_its_retina() {
 }
 
 #[test]
+fn a_body_grown_again_after_a_reset_shows_the_drawing_on_the_retina() {
+    // a museum visitor's first touch resets the machine and begins a drawing in one update:
+    // the units grown again for the fresh machine must light as the drawing does
+    let mut app = app_for(scene());
+    let mut drawing = crate::data::GrayImage::filled(20, 20, 255);
+    for (x, y) in [(3, 4), (4, 4), (5, 5), (12, 17)] {
+        drawing.set(x, y, 0);
+    }
+    app.world_mut().write_message(MachineRequest::Reset);
+    request(&mut app, MachineRequest::ShowImage(drawing));
+    for _ in 0..2 {
+        app.update();
+    }
+    let world = app.world_mut();
+    let bench = world.resource::<Bench>();
+    let current = bench.current.clone().expect("the drawing is on the retina");
+    assert_eq!(current.origin, Origin::Visitor);
+    let mut lit: Vec<usize> = world
+        .query::<&SensoryUnit>()
+        .iter(world)
+        .filter(|u| u.excitation > 0.0)
+        .map(|u| u.index)
+        .collect();
+    lit.sort();
+    assert_eq!(lit, vec![4 * 20 + 3, 4 * 20 + 4, 5 * 20 + 5, 17 * 20 + 12]);
+    let mut firing: Vec<usize> = world
+        .query::<&AssociationUnit>()
+        .iter(world)
+        .filter(|u| u.firing)
+        .map(|u| u.index)
+        .collect();
+    firing.sort();
+    let mut expected: Vec<usize> = current.active.iter().map(|&a| a as usize).collect();
+    expected.sort();
+    assert!(!expected.is_empty(), "four dots fire some A-units");
+    assert_eq!(firing, expected);
+    let mut responses: Vec<(usize, f32)> = world
+        .query::<&ResponseUnit>()
+        .iter(world)
+        .map(|u| (u.index, u.response))
+        .collect();
+    responses.sort_by_key(|&(index, _)| index);
+    let responses: Vec<f32> = responses.into_iter().map(|(_, r)| r).collect();
+    assert_eq!(responses, current.responses);
+}
+
+#[test]
 fn a_mark1_whose_pots_diverge_stops_learning_and_says_why() {
     use crate::nn::mark1::Potentiometers;
     use crate::nn::rules::Reinforcement;

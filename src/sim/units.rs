@@ -41,23 +41,39 @@ pub(super) fn plugin(app: &mut App) {
         .add_systems(PreUpdate, regrow_units_after_rebuild);
 }
 
-/// Spawns one entity per unit and potentiometer of the machine on the bench.
+/// Spawns one entity per unit and potentiometer of the machine on the bench, each in the state
+/// of the pattern on the retina (a body grown again after a reset shows what the machine shows).
 fn grow_units(mut commands: Commands, bench: Res<Bench>) {
     let machine = bench.machine();
-    let cells = machine.retina.cells();
-    commands.spawn_batch((0..cells).map(|index| SensoryUnit {
+    let current = bench.current.as_ref();
+    let cells = current.map(|c| c.cells.clone()).unwrap_or_default();
+    commands.spawn_batch((0..machine.retina.cells()).map(move |index| SensoryUnit {
         index,
-        excitation: 0.0,
+        excitation: cells.get(index).copied().unwrap_or(0.0),
     }));
-    commands.spawn_batch((0..machine.a_units()).map(|index| AssociationUnit {
-        index,
-        firing: false,
-    }));
-    commands.spawn_batch((0..machine.r_units).map(|index| ResponseUnit {
-        index,
-        response: 0.0,
-        correction: 0.0,
-    }));
+    let mut firing = vec![false; machine.a_units()];
+    for &a in current.map_or(&[][..], |c| &c.active[..]) {
+        if let Some(unit) = firing.get_mut(a as usize) {
+            *unit = true;
+        }
+    }
+    commands.spawn_batch(
+        firing
+            .into_iter()
+            .enumerate()
+            .map(|(index, firing)| AssociationUnit { index, firing }),
+    );
+    let reading = |values: Option<&Vec<f32>>, index: usize| {
+        values.and_then(|v| v.get(index)).copied().unwrap_or(0.0)
+    };
+    let responses: Vec<ResponseUnit> = (0..machine.r_units)
+        .map(|index| ResponseUnit {
+            index,
+            response: reading(current.map(|c| &c.responses), index),
+            correction: reading(current.map(|c| &c.corrections), index),
+        })
+        .collect();
+    commands.spawn_batch(responses);
     let r_units = machine.r_units;
     let weights = machine.weights.clone();
     commands.spawn_batch((0..weights.len()).map(move |k| Potentiometer {
