@@ -4,8 +4,11 @@
 //! The core, without Bevy:
 //! - [`nn`]: the machine contract ([`nn::Machine`], [`nn::Classifier`]) and the two machines
 //!   that keep it: the Mark I (retina, plugboard, R-units, reinforcement) and the MLP.
-//! - [`data`]: image folders, IDX files and the generated historical sets.
+//! - [`data`]: image folders, IDX files and the generated historical sets; points in the
+//!   plane for the playground.
 //! - [`lessons`]: the lecture's demonstrations, one per file.
+//! - [`playground`]: a small network on points in the plane, trained a batch at a time, with
+//!   its decision surface and hidden units' maps (the window's page for it is to come).
 //! - [`chart`]: a chart as data; [`fields`]: validation errors with a field path.
 //! - [`scene`]: the typed `scenes/*.ron` configuration, one seed for every random choice.
 //! - [`experiment`]: data + machine + training loop, for any machine; the live experiment.
@@ -34,6 +37,7 @@ pub mod lessons;
 pub mod model_file;
 pub mod nn;
 pub mod panel;
+pub mod playground;
 pub mod scene;
 pub mod seeds;
 pub mod sim;
@@ -113,6 +117,7 @@ mod layering {
         "nn",
         "data",
         "lessons",
+        "playground",
         "chart",
         "seeds",
         "fields",
@@ -164,7 +169,7 @@ mod layering {
             "crate::cli",
             "crate::args",
         ];
-        let found = mentions(&["nn", "data", "lessons"], &above);
+        let found = mentions(&["nn", "data", "lessons", "playground"], &above);
         assert!(
             found.is_empty(),
             "the core uses a room above it:\n{}",

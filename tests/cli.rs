@@ -149,6 +149,11 @@ fn bench_reports_its_throughputs() {
         );
     }
     assert_eq!(value["images"], 3000);
+    // the playground's live page needs ten redraws a second; the core gives far more
+    let surfaces = value["playground_surfaces_per_second"].as_f64().unwrap();
+    assert!(surfaces > 10.0, "surfaces per second: {surfaces}");
+    let accuracy = value["playground_train_accuracy_after_bench"].as_f64().unwrap();
+    assert!(accuracy > 0.6 && accuracy <= 1.0, "{accuracy}");
 }
 
 #[test]

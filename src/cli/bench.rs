@@ -14,6 +14,7 @@ use crate::nn::mark1::{Mark1, Mark1Config};
 use crate::nn::mlp::MlpConfig;
 use crate::nn::mlp_model::{MlpModel, MlpTrainer};
 use crate::nn::retina::{Excitation, RetinaConfig};
+use crate::playground::{Playground, PlaygroundConfig};
 use crate::seeds::{Stream, rng_for};
 
 pub(super) fn bench(args: BenchArgs) -> Result<ExitCode> {
@@ -50,6 +51,7 @@ pub(super) fn bench(args: BenchArgs) -> Result<ExitCode> {
     });
     let mark1_lines = bench_mark1(&set, &order, args.epochs, &mut value)?;
     let mlp_lines = bench_mlp(&set, &order, &mut value)?;
+    let playground_lines = bench_playground(&mut value)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
@@ -59,7 +61,11 @@ pub(super) fn bench(args: BenchArgs) -> Result<ExitCode> {
             value["data"].as_str().unwrap_or(""),
             rayon::current_num_threads()
         );
-        for line in mark1_lines.iter().chain(&mlp_lines) {
+        for line in mark1_lines
+            .iter()
+            .chain(&mlp_lines)
+            .chain(&playground_lines)
+        {
             println!("{line}");
         }
     }
@@ -213,4 +219,43 @@ fn bench_mlp(
         ));
     }
     Ok(lines)
+}
+
+/// The side of the playground's decision surface, in samples.
+const SURFACE_SIDE: usize = 100;
+
+/// Times the playground's default network (2 x 8 ReLU on the spiral): training batches, and
+/// the decision surface with every hidden unit's map on a 100 x 100 grid, as the page redraws.
+fn bench_playground(value: &mut serde_json::Value) -> Result<Vec<String>> {
+    let mut playground =
+        Playground::new(PlaygroundConfig::default(), 1960).map_err(|e| anyhow!("{e}"))?;
+    let steps = 20_000;
+    let started = Instant::now();
+    for _ in 0..steps {
+        playground.step().map_err(|d| anyhow!("bench: {d}"))?;
+    }
+    let step_seconds = started.elapsed().as_secs_f64() / steps as f64;
+    let surfaces = 50;
+    let started = Instant::now();
+    for _ in 0..surfaces {
+        std::hint::black_box(playground.maps(SURFACE_SIDE));
+    }
+    let surface_seconds = started.elapsed().as_secs_f64() / surfaces as f64;
+    let accuracy = playground.measure().train_accuracy;
+    value["playground_batches_per_second"] = json!(1.0 / step_seconds);
+    value["playground_surfaces_per_second"] = json!(1.0 / surface_seconds);
+    value["playground_train_accuracy_after_bench"] = json!(accuracy);
+    Ok(vec![
+        "playground (2 x 8 ReLU on the spiral, batch 10, one thread)".into(),
+        format!(
+            "  training:                         {:>10.0} batches/s  ({} epochs, train accuracy {accuracy:.3})",
+            1.0 / step_seconds,
+            playground.epoch
+        ),
+        format!(
+            "  surface + hidden maps {SURFACE_SIDE}x{SURFACE_SIDE}:    {:>10.0} redraws/s  ({:.2} ms each)",
+            1.0 / surface_seconds,
+            surface_seconds * 1e3
+        ),
+    ])
 }

@@ -4,6 +4,7 @@ pub mod builtin;
 pub mod draw;
 pub mod folder;
 pub mod idx;
+pub mod plane;
 
 use anyhow::{Result, bail};
 use rand::seq::SliceRandom;

@@ -338,6 +338,12 @@ impl Workspace {
         &mut self.input[..batch * p]
     }
 
+    /// Layer `k`'s outputs `h_k` of the last forward pass (`batch` rows).
+    pub fn layer_outputs(&self, k: usize, batch: usize) -> &[f32] {
+        let width = self.h[k].len() / self.capacity.max(1);
+        &self.h[k][..batch * width]
+    }
+
     /// The logits of the last forward pass (`batch` rows).
     pub fn logits(&self, batch: usize, outputs: usize) -> &[f32] {
         &self.z.last().expect("a network has layers")[..batch * outputs]

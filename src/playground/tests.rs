@@ -1,0 +1,251 @@
+//! The playground driven headless: the same weights as the core, the lecture's results, and
+//! divergence caught.
+
+use super::*;
+use crate::data::plane::Arrangement;
+
+fn config(arrangement: Arrangement, hidden: Vec<LayerConfig>) -> PlaygroundConfig {
+    PlaygroundConfig {
+        data: PlaneData {
+            arrangement,
+            ..PlaneData::default()
+        },
+        hidden,
+        ..PlaygroundConfig::default()
+    }
+}
+
+fn layer(units: usize, activation: Activation) -> LayerConfig {
+    LayerConfig { units, activation }
+}
+
+#[test]
+fn n_steps_give_the_weights_of_n_direct_core_updates() {
+    let setup = PlaygroundConfig {
+        l2: 0.001,
+        ..PlaygroundConfig::default()
+    };
+    let mut playground = Playground::new(setup.clone(), 11).unwrap();
+    // the core by hand: the same points, first weights and shuffled order
+    let (train, _) = setup.data.generate(11);
+    let mut network = fresh_network(&setup, 11);
+    assert_eq!(network, playground.network);
+    let mut sgd = SgdState::new(&network);
+    let mut order: Vec<usize> = (0..train.len()).collect();
+    order.shuffle(&mut rng_for(11, Stream::TrainingOrder));
+    let steps = 25; // an epoch of 20 batches and 5 of the next (shuffled again)
+    let mut rng = rng_for(11, Stream::TrainingOrder);
+    let mut position = 0;
+    for _ in 0..steps {
+        if position == 0 {
+            order = (0..train.len()).collect();
+            order.shuffle(&mut rng);
+        }
+        let batch = &order[position..position + setup.batch_size];
+        let points: Vec<[f32; 2]> = batch.iter().map(|&k| train.points[k]).collect();
+        let labels: Vec<u16> = batch.iter().map(|&k| train.labels[k]).collect();
+        let mut ws = Workspace::new(&network, batch.len());
+        ws.input_mut(batch.len())
+            .copy_from_slice(&feature_rows(&points, &setup.features));
+        network.forward(&mut ws, batch.len(), 1);
+        let mut grads = network.zero_gradients();
+        network.backward(
+            &mut ws,
+            batch.len(),
+            Targets::Classes(&labels),
+            &mut grads,
+            1,
+        );
+        sgd.step_combined(
+            &mut network,
+            &[(&grads, 1.0)],
+            &setup.sgd(),
+            Penalty::L2Squared(0.001),
+        );
+        position = (position + setup.batch_size) % train.len();
+    }
+    for _ in 0..steps {
+        playground.step().unwrap();
+    }
+    assert_eq!(playground.epoch, 1);
+    assert_eq!(playground.history.len(), 1);
+    assert_eq!(playground.network, network);
+}
+
+#[test]
+fn one_hidden_layer_of_four_tanh_units_learns_xor() {
+    let setup = config(Arrangement::Xor, vec![layer(4, Activation::Tanh)]);
+    let mut playground = Playground::new(setup, 1960).unwrap();
+    for _ in 0..300 {
+        playground.run_epoch().unwrap();
+    }
+    // every training point right at some epoch (constant-rate SGD then wanders by a point
+    // or two near the origin, where the quadrants meet), and test points nearly all right
+    let perfect = playground.history.iter().find(|r| r.train_accuracy == 1.0);
+    assert!(perfect.is_some(), "never 100%: {:?}", playground.measure());
+    let record = playground.measure();
+    assert!(record.train_accuracy >= 0.99, "{record:?}");
+    assert!(record.test_accuracy >= 0.97, "{record:?}");
+    // and no hidden layer cannot: a line leaves about half the quadrants wrong
+    let mut linear = Playground::new(config(Arrangement::Xor, vec![]), 1960).unwrap();
+    for _ in 0..100 {
+        linear.run_epoch().unwrap();
+    }
+    let record = linear.measure();
+    assert!(record.train_accuracy < 0.75, "{record:?}");
+}
+
+#[test]
+fn two_layers_of_eight_relu_units_learn_the_spiral() {
+    let setup = config(
+        Arrangement::Spiral,
+        vec![layer(8, Activation::Relu), layer(8, Activation::Relu)],
+    );
+    let mut playground = Playground::new(setup, 1960).unwrap();
+    for _ in 0..600 {
+        playground.run_epoch().unwrap();
+    }
+    let record = playground.measure();
+    assert!(record.train_accuracy >= 0.95, "{record:?}");
+    let first = playground.history[0];
+    assert!(
+        record.train_loss < first.train_loss / 4.0,
+        "{first:?} -> {record:?}"
+    );
+}
+
+#[test]
+fn a_learning_rate_too_large_is_caught_and_named_and_a_reset_clears_it() {
+    let setup = PlaygroundConfig {
+        learning_rate: 1e6,
+        ..config(Arrangement::Gaussians, vec![layer(8, Activation::Relu)])
+    };
+    let mut playground = Playground::new(setup, 3).unwrap();
+    let mut diverged = None;
+    for _ in 0..2000 {
+        if let Err(e) = playground.step() {
+            diverged = Some(e);
+            break;
+        }
+    }
+    let diverged = diverged.expect("a learning rate of a million diverges");
+    assert!(diverged.to_string().contains("1000000"), "{diverged}");
+    let named = playground.diverged.as_ref().map(|d| d.to_string());
+    assert_eq!(named, Some(diverged.to_string()));
+    assert!(playground.step().is_err(), "stays stopped until reset");
+    let maps = playground.maps(10);
+    assert!(
+        maps.probability.iter().all(|p| p.is_finite()),
+        "never a NaN surface"
+    );
+    playground.reset();
+    assert!(playground.diverged.is_none());
+    assert_eq!(playground.epoch, 0);
+    assert!(playground.step().is_ok());
+}
+
+#[test]
+fn the_maps_are_the_network_at_each_grid_point() {
+    let mut playground = Playground::new(PlaygroundConfig::default(), 5).unwrap();
+    playground.run_epoch().unwrap();
+    let side = 7;
+    let maps = playground.maps(side);
+    assert_eq!(maps.probability.len(), side * side);
+    assert_eq!(maps.hidden.len(), 2);
+    assert!(maps.hidden.iter().all(|layer| layer.len() == 8));
+    let points = grid_points(side);
+    for k in [0, 24, 48] {
+        let activations = playground.network.activations(&feature_rows(
+            &points[k..k + 1],
+            &playground.config.features,
+        ));
+        assert!((activations[2][1] - maps.probability[k]).abs() < 1e-5);
+        for (unit, &value) in activations[1].iter().enumerate() {
+            assert!((value - maps.hidden[1][unit][k]).abs() < 1e-5);
+        }
+    }
+}
+
+#[test]
+fn each_setting_out_of_range_is_refused_by_name() {
+    let good = PlaygroundConfig::default();
+    let cases: Vec<(PlaygroundConfig, &str)> = vec![
+        (
+            PlaygroundConfig {
+                hidden: vec![layer(8, Activation::Relu); 7],
+                ..good.clone()
+            },
+            "hidden",
+        ),
+        (
+            PlaygroundConfig {
+                hidden: vec![layer(8, Activation::Relu), layer(33, Activation::Relu)],
+                ..good.clone()
+            },
+            "hidden[1].units",
+        ),
+        (
+            PlaygroundConfig {
+                hidden: vec![layer(4, Activation::Step)],
+                ..good.clone()
+            },
+            "hidden[0].activation",
+        ),
+        (
+            PlaygroundConfig {
+                features: vec![],
+                ..good.clone()
+            },
+            "features",
+        ),
+        (
+            PlaygroundConfig {
+                learning_rate: -1.0,
+                ..good.clone()
+            },
+            "learning_rate",
+        ),
+        (
+            PlaygroundConfig {
+                batch_size: 0,
+                ..good.clone()
+            },
+            "batch_size",
+        ),
+        (
+            PlaygroundConfig {
+                momentum: 1.0,
+                ..good.clone()
+            },
+            "momentum",
+        ),
+        (
+            PlaygroundConfig {
+                l2: f32::INFINITY,
+                ..good.clone()
+            },
+            "l2",
+        ),
+        (
+            PlaygroundConfig {
+                loss: Loss::MeanSquaredError,
+                ..good.clone()
+            },
+            "loss",
+        ),
+        (
+            PlaygroundConfig {
+                data: PlaneData {
+                    points: 1,
+                    ..PlaneData::default()
+                },
+                ..good.clone()
+            },
+            "data.points",
+        ),
+    ];
+    for (setup, field) in cases {
+        let error = Playground::new(setup, 1).err().expect(field);
+        assert_eq!(error.dotted(), field, "{error:?}");
+    }
+}
