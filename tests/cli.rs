@@ -152,8 +152,70 @@ fn bench_reports_its_throughputs() {
     // the playground's live page needs ten redraws a second; the core gives far more
     let surfaces = value["playground_surfaces_per_second"].as_f64().unwrap();
     assert!(surfaces > 10.0, "surfaces per second: {surfaces}");
-    let accuracy = value["playground_train_accuracy_after_bench"].as_f64().unwrap();
+    let accuracy = value["playground_train_accuracy_after_bench"]
+        .as_f64()
+        .unwrap();
     assert!(accuracy > 0.6 && accuracy <= 1.0, "{accuracy}");
+}
+
+#[test]
+fn a_playground_scene_trains_on_points_in_the_plane() {
+    let spiral = json_of(&mark1(&[
+        "train",
+        "--scene",
+        "scenes/playground.ron",
+        "--data",
+        "builtin:spiral",
+        "--json",
+    ]));
+    assert_eq!(spiral["kind"], "playground");
+    assert_eq!(spiral["epochs"], 600);
+    assert_eq!(spiral["train_points"], 200);
+    let accuracy = spiral["train_accuracy"].as_f64().unwrap();
+    assert!(accuracy >= 0.95, "2 x 8 ReLU on the spiral: {accuracy}");
+    assert_eq!(spiral["history"].as_array().unwrap().len(), 600);
+    // the flags it takes: other points, epochs, learning rate
+    let xor = json_of(&mark1(&[
+        "train",
+        "--scene",
+        "scenes/playground.ron",
+        "--data",
+        "builtin:xor-plane",
+        "--epochs",
+        "50",
+        "--learning-rate",
+        "0.01",
+        "--json",
+    ]));
+    assert_eq!(xor["data"], "builtin:xor-plane");
+    assert_eq!(xor["epochs"], 50);
+    assert!(xor["train_accuracy"].as_f64().unwrap() >= 0.97, "{xor}");
+    // and the ones it cannot take are refused by name, as are images for it and it for images
+    for (args, expected) in [
+        (
+            &["--data", "builtin:letters"][..],
+            "a playground trains on points in the plane",
+        ),
+        (&["--a-units", "64"][..], "--a-units"),
+        (&["--save", "m.ron"][..], "--save writes machines"),
+        (&["--learning-rate=-1"][..], "learning_rate"),
+    ] {
+        let mut all = vec!["train", "--scene", "scenes/playground.ron"];
+        all.extend_from_slice(args);
+        let stderr = failure(&mark1(&all));
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+    let stderr = failure(&mark1(&["train", "--data", "builtin:spiral"]));
+    assert!(
+        stderr.contains("train them with a playground scene"),
+        "{stderr}"
+    );
+    let list = mark1(&["list"]);
+    let listed = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        listed.contains("spiral") && listed.contains("xor-plane"),
+        "{listed}"
+    );
 }
 
 #[test]

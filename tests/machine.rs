@@ -86,13 +86,24 @@ fn every_shipped_scene_loads_builds_and_trains() {
                 assert!(!report.lines.is_empty(), "{}", path.display());
                 continue;
             }
+            if let ModelConfig::Playground(config) = &scene.model {
+                let mut playground = mark1::playground::Playground::new(config.clone(), scene.seed)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                playground.run_epoch().unwrap();
+                assert!(
+                    playground.measure().train_accuracy > 0.0,
+                    "{}",
+                    path.display()
+                );
+                continue;
+            }
             let (train_accuracy, counted) = experiment::with_machine(scene, OneEpoch)
                 .unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
             assert!(train_accuracy > 0.0, "{}", path.display());
             assert!(counted, "{}", path.display());
         }
     }
-    assert!(seen >= 11, "found {seen} scenes");
+    assert!(seen >= 12, "found {seen} scenes");
 }
 
 /// IBM 704, July 1958: "marked on the left" vs "marked on the right" learned in about 50 trials.

@@ -3,6 +3,7 @@
 
 mod bench;
 mod machine_files;
+mod playground;
 mod sets;
 mod train;
 

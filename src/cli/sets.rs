@@ -5,6 +5,7 @@ use anyhow::Result;
 use std::process::ExitCode;
 
 use crate::args::ExportArgs;
+use crate::data::plane::Arrangement;
 use crate::data::{self, LoadOptions, builtin, folder};
 
 pub(super) fn list() {
@@ -13,6 +14,15 @@ pub(super) fn list() {
         println!(
             "  {:<16} {} ({} per class)",
             set.name, set.summary, set.default_per_class
+        );
+    }
+    println!("points in the plane (for a playground scene, e.g. scenes/playground.ron):");
+    for arrangement in Arrangement::ALL {
+        let [a, b] = arrangement.classes();
+        println!(
+            "  {:<16} {} ({a} / {b})",
+            arrangement.name(),
+            arrangement.summary()
         );
     }
 }

@@ -1,5 +1,5 @@
-//! `mark1 train`: a scene's machine trained on its images with a table per epoch, or a
-//! lesson run from its seed; the report as text or JSON, the machine optionally saved.
+//! `mark1 train`: a scene's machine trained on its images with a table per epoch, a lesson
+//! run from its seed, or a playground (see `playground.rs`); the report as text or JSON, the machine optionally saved.
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -15,7 +15,7 @@ use crate::lessons::Lesson;
 use crate::model_file::{MACHINE_FILE, MachineFile, SavedModel};
 use crate::nn::Machine;
 use crate::nn::metrics::{EpochRecord, fmt_accuracy};
-use crate::scene::Scene;
+use crate::scene::{ModelConfig, Scene};
 
 pub(super) fn train(args: TrainArgs) -> Result<ExitCode> {
     // a typo in --save costs a second, not the training
@@ -28,6 +28,9 @@ pub(super) fn train(args: TrainArgs) -> Result<ExitCode> {
         .with_context(|| scene_name.clone())?;
     if let Some(lesson) = scene.model.lesson() {
         return run_lesson(&scene, lesson, args.json);
+    }
+    if let ModelConfig::Playground(config) = &scene.model {
+        return super::playground::train(&scene, config, &scene_name, &args);
     }
     experiment::with_machine(scene, Training { args, scene_name })
 }

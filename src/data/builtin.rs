@@ -144,6 +144,11 @@ pub fn generate(
     per_class: Option<usize>,
 ) -> Result<(ImageSet, Option<ImageSet>)> {
     let Some(spec) = BUILTIN_SETS.iter().find(|s| s.name == name) else {
+        if super::plane::Arrangement::named(name).is_some() {
+            bail!(
+                "builtin:{name}: points in the plane, not images: train them with a playground scene (mark1 train --scene scenes/playground.ron --data builtin:{name})"
+            );
+        }
         bail!("builtin:{name}: no such built-in set (have: {})", names());
     };
     let n = per_class.unwrap_or(spec.default_per_class);

@@ -45,6 +45,16 @@ impl Arrangement {
         }
     }
 
+    /// What `mark1 list` says of it.
+    pub fn summary(self) -> &'static str {
+        match self {
+            Arrangement::Gaussians => "two round clouds: a line separates them",
+            Arrangement::Circles => "a disc inside a ring: no line does",
+            Arrangement::Xor => "XOR in the plane: the four quadrants, same sign against opposite",
+            Arrangement::Spiral => "two arms winding about each other, 1.75 turns",
+        }
+    }
+
     /// What the two classes are called.
     pub fn classes(self) -> [&'static str; 2] {
         match self {

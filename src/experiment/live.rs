@@ -202,10 +202,8 @@ impl LiveExperiment {
             ModelConfig::Mark1(config) => (config.clone(), Companion::panel_config()),
             // the panel's Mark I is the default one; the scene's MLP trains beside it
             ModelConfig::Mlp(config) => (Mark1Config::default(), config.clone()),
-            ModelConfig::Lesson(_) => {
-                return Err(anyhow!(
-                    "a lesson scene brings its own data and has no machine to show: run it with `mark1 train --scene`"
-                ));
+            ModelConfig::Lesson(_) | ModelConfig::Playground(_) => {
+                return Err(super::brings_its_own_data(&scene));
             }
         };
         let companion = Companion::build(&companion_config, &scene, &train, test.as_ref())?;

@@ -102,12 +102,17 @@ pub fn with_machine<T: MachineTask>(scene: Scene, task: T) -> Result<T::Output> 
         ModelConfig::Mlp(config) => task.run(Experiment::<MlpModel>::build(
             scene, &config, train, test, notes,
         )?),
-        ModelConfig::Lesson(_) => Err(lesson_has_no_machine()),
+        ModelConfig::Lesson(_) | ModelConfig::Playground(_) => Err(brings_its_own_data(&scene)),
     }
 }
 
-fn lesson_has_no_machine() -> anyhow::Error {
-    anyhow!("a lesson scene brings its own data: run it with `mark1 train --scene`")
+/// The error for a lesson or playground scene where a machine on images is needed.
+pub fn brings_its_own_data(scene: &Scene) -> anyhow::Error {
+    let kind = scene.model.brings_its_own_data().unwrap_or("machine");
+    anyhow!(
+        "{}: a {kind} scene brings its own data and has no machine on images: run it with `mark1 train --scene`",
+        scene.name
+    )
 }
 
 /// The scene's training and test images, and notes about skipped files.
@@ -157,8 +162,8 @@ impl<M: SceneMachine> Experiment<M> {
     pub fn prepare(scene: Scene) -> Result<Self> {
         let config = match M::config_in(&scene.model) {
             Some(config) => config.clone(),
-            None if scene.model.lesson().is_some() => {
-                return Err(lesson_has_no_machine());
+            None if scene.model.brings_its_own_data().is_some() => {
+                return Err(brings_its_own_data(&scene));
             }
             None => bail!("{}: the scene's model is not a {}", scene.name, M::KIND),
         };

@@ -2,6 +2,8 @@
 
 use anyhow::{Result, anyhow, bail};
 
+use crate::data::plane::Arrangement;
+use crate::playground::PlaygroundConfig;
 use crate::scene::{ModelConfig, Scene};
 
 /// Command-line changes to a scene; `None` keeps the scene's value.
@@ -57,6 +59,7 @@ impl Overrides {
                 }
             }
             ModelConfig::Lesson(_) => {}
+            ModelConfig::Playground(config) => self.apply_to_playground(config)?,
             ModelConfig::Mlp(config) => {
                 if self.a_units.is_some() {
                     bail!("--a-units applies to Mark I scenes, not an MLP");
@@ -74,5 +77,43 @@ impl Overrides {
         }
         scene.validate().map_err(|error| anyhow!("{error}"))?;
         Ok(scene)
+    }
+
+    /// The flags a playground takes: its points (`builtin:spiral` and the like), how many and
+    /// how they split, its learning rate and batch; the rest are refused by name.
+    fn apply_to_playground(&self, config: &mut PlaygroundConfig) -> Result<()> {
+        if self.test.is_some() || self.a_units.is_some() || self.threads.is_some() {
+            bail!(
+                "--test, --a-units and --threads do not apply to a playground scene (it makes its own test points, has no A-units, and trains on one thread)"
+            );
+        }
+        if let Some(source) = &self.data {
+            config.data.arrangement = source
+                .strip_prefix("builtin:")
+                .and_then(Arrangement::named)
+                .ok_or_else(|| {
+                    let names: Vec<String> = Arrangement::ALL
+                        .iter()
+                        .map(|a| format!("builtin:{}", a.name()))
+                        .collect();
+                    anyhow!(
+                        "{source}: a playground trains on points in the plane: give one of {}",
+                        names.join(", ")
+                    )
+                })?;
+        }
+        if let Some(fraction) = self.test_fraction {
+            config.data.test_fraction = fraction;
+        }
+        if let Some(n) = self.samples_per_class {
+            config.data.points = n.saturating_mul(2);
+        }
+        if let Some(rate) = self.learning_rate {
+            config.learning_rate = rate;
+        }
+        if let Some(batch) = self.batch_size {
+            config.batch_size = batch;
+        }
+        Ok(())
     }
 }

@@ -14,6 +14,7 @@ use crate::nn::mark1::{Mark1, Mark1Config};
 use crate::nn::mlp::MlpConfig;
 use crate::nn::mlp_model::MlpModel;
 use crate::nn::retina::RetinaConfig;
+use crate::playground::PlaygroundConfig;
 use exhibit::ExhibitConfig;
 
 /// The scene `train` uses when none is named: the default machine, for any image set.
@@ -87,6 +88,8 @@ pub enum ModelConfig {
     Mlp(MlpConfig),
     /// One of the lecture's demonstrations, on its own generated data.
     Lesson(Lesson),
+    /// A small network on points in the plane, edited and trained live.
+    Playground(PlaygroundConfig),
 }
 
 impl ModelConfig {
@@ -95,6 +98,16 @@ impl ModelConfig {
         match self {
             ModelConfig::Lesson(lesson) => Some(lesson),
             _ => None,
+        }
+    }
+
+    /// What the scene is when it is not a machine trained on images (a lesson, the
+    /// playground), for messages; `None` for the Mark I and the MLP.
+    pub fn brings_its_own_data(&self) -> Option<&'static str> {
+        match self {
+            ModelConfig::Lesson(_) => Some("lesson"),
+            ModelConfig::Playground(_) => Some("playground"),
+            ModelConfig::Mark1(_) | ModelConfig::Mlp(_) => None,
         }
     }
 }
@@ -233,6 +246,7 @@ impl Scene {
                 .validate()
                 .and_then(|()| config.check_size(self.retina.cells(), 1)),
             ModelConfig::Lesson(lesson) => lesson.validate(),
+            ModelConfig::Playground(config) => config.validate(),
         };
         model.map_err(|e| e.under("model"))
     }
