@@ -226,7 +226,10 @@ impl Playground {
             self.order = (0..self.train.len()).collect();
             self.order.shuffle(&mut self.order_rng);
         }
-        let end = (self.cursor + self.config.batch_size).min(self.order.len());
+        let end = self
+            .cursor
+            .saturating_add(self.config.batch_size)
+            .min(self.order.len());
         let batch: Vec<usize> = self.order[self.cursor..end].to_vec();
         let report = self.learn_from(&batch)?;
         self.cursor = end;

@@ -145,6 +145,17 @@ fn a_learning_rate_too_large_is_caught_and_named_and_a_reset_clears_it() {
 }
 
 #[test]
+fn a_batch_larger_than_the_points_is_the_whole_set() {
+    let setup = PlaygroundConfig {
+        batch_size: usize::MAX,
+        ..PlaygroundConfig::default()
+    };
+    let mut playground = Playground::new(setup, 2).unwrap();
+    playground.step().unwrap();
+    assert_eq!((playground.epoch, playground.updates), (1, 1));
+}
+
+#[test]
 fn the_maps_are_the_network_at_each_grid_point() {
     let mut playground = Playground::new(PlaygroundConfig::default(), 5).unwrap();
     playground.run_epoch().unwrap();
