@@ -219,6 +219,57 @@ fn a_playground_scene_trains_on_points_in_the_plane() {
 }
 
 #[test]
+fn a_lesson_takes_the_flags_it_has_a_setting_for_and_refuses_the_rest() {
+    let xor = |extra: &[&str]| {
+        let mut args = vec!["train", "--scene", "scenes/lesson-xor.ron", "--json"];
+        args.extend_from_slice(extra);
+        json_of(&mark1(&args))["figures"].clone()
+    };
+    assert_eq!(xor(&[])["mlp_accuracy"], 1.0);
+    // three epochs are too few to learn XOR: the flag reached the lesson
+    let short = xor(&["--epochs", "3"]);
+    assert!(short["mlp_accuracy"].as_f64().unwrap() < 1.0, "{short}");
+    for (scene, args, expected) in [
+        (
+            "lesson-vanishing.ron",
+            &["--epochs", "3"][..],
+            "--epochs does not apply",
+        ),
+        (
+            "lesson-descent.ron",
+            &["--learning-rate", "0.1"][..],
+            "--learning-rate does not apply",
+        ),
+        (
+            "lesson-xor.ron",
+            &["--data", "builtin:xor"][..],
+            "--data does not apply",
+        ),
+        (
+            "lesson-xor.ron",
+            &["--a-units", "8"][..],
+            "--a-units does not apply",
+        ),
+        (
+            "lesson-xor.ron",
+            &["--samples-per-class", "8"][..],
+            "--samples-per-class",
+        ),
+        (
+            "lesson-xor.ron",
+            &["--save", "x.ron"][..],
+            "--save writes machines",
+        ),
+    ] {
+        let path = format!("scenes/{scene}");
+        let mut all = vec!["train", "--scene", path.as_str()];
+        all.extend_from_slice(args);
+        let stderr = failure(&mark1(&all));
+        assert!(stderr.contains(expected), "{scene} {args:?}: {stderr}");
+    }
+}
+
+#[test]
 fn corrupt_images_are_skipped_with_a_warning_naming_them() {
     let dir = scratch("corrupt");
     write_cards(&dir, 10, 3);

@@ -27,6 +27,9 @@ pub(super) fn train(args: TrainArgs) -> Result<ExitCode> {
         .apply(scene)
         .with_context(|| scene_name.clone())?;
     if let Some(lesson) = scene.model.lesson() {
+        if args.save.is_some() {
+            bail!("{scene_name}: --save writes machines trained on images; a lesson has none");
+        }
         return run_lesson(&scene, lesson, args.json);
     }
     if let ModelConfig::Playground(config) = &scene.model {

@@ -3,6 +3,7 @@
 use anyhow::{Result, anyhow, bail};
 
 use crate::data::plane::Arrangement;
+use crate::lessons::{Lesson, Tuning};
 use crate::playground::PlaygroundConfig;
 use crate::scene::{ModelConfig, Scene};
 
@@ -58,7 +59,7 @@ impl Overrides {
                     );
                 }
             }
-            ModelConfig::Lesson(_) => {}
+            ModelConfig::Lesson(lesson) => self.apply_to_lesson(lesson)?,
             ModelConfig::Playground(config) => self.apply_to_playground(config)?,
             ModelConfig::Mlp(config) => {
                 if self.a_units.is_some() {
@@ -77,6 +78,30 @@ impl Overrides {
         }
         scene.validate().map_err(|error| anyhow!("{error}"))?;
         Ok(scene)
+    }
+
+    /// The flags a lesson takes where it has such a setting (see [`Lesson::tune`]); the
+    /// machine's and the data's are refused by name.
+    fn apply_to_lesson(&self, lesson: &mut Lesson) -> Result<()> {
+        let machine_flags = [
+            ("--data", self.data.is_some()),
+            ("--test", self.test.is_some()),
+            ("--test-fraction", self.test_fraction.is_some()),
+            ("--a-units", self.a_units.is_some()),
+            ("--batch-size", self.batch_size.is_some()),
+            ("--threads", self.threads.is_some()),
+        ];
+        if let Some((flag, _)) = machine_flags.iter().find(|(_, given)| *given) {
+            bail!(
+                "{flag} does not apply to a lesson scene: it brings its own data and has no machine"
+            );
+        }
+        let tuning = Tuning {
+            epochs: self.epochs,
+            learning_rate: self.learning_rate,
+            samples_per_class: self.samples_per_class,
+        };
+        lesson.tune(&tuning).map_err(|message| anyhow!("{message}"))
     }
 
     /// The flags a playground takes: its points (`builtin:spiral` and the like), how many and

@@ -70,6 +70,64 @@ impl Lesson {
     pub fn validate(&self) -> Result<(), FieldError> {
         self.lesson().validate()
     }
+
+    /// The command line's changes, where the lesson has such a setting; otherwise the flag it
+    /// has no use for, named (a flag is never silently ignored).
+    pub fn tune(&mut self, tuning: &Tuning) -> Result<(), String> {
+        let refuse =
+            |flag: &str, why: &str| Err(format!("{flag} does not apply to this lesson: {why}"));
+        let Tuning {
+            epochs,
+            learning_rate,
+            samples_per_class,
+        } = *tuning;
+        match self {
+            Lesson::LogisticVsLda(l) => {
+                l.epochs = epochs.unwrap_or(l.epochs);
+                l.learning_rate = learning_rate.unwrap_or(l.learning_rate);
+                l.samples_per_class = samples_per_class.unwrap_or(l.samples_per_class);
+                return Ok(());
+            }
+            Lesson::Xor(l) => {
+                l.epochs = epochs.unwrap_or(l.epochs);
+                l.learning_rate = learning_rate.unwrap_or(l.learning_rate);
+            }
+            Lesson::GradientDescent(l) => {
+                l.steps = epochs.unwrap_or(l.steps);
+                if learning_rate.is_some() {
+                    return refuse(
+                        "--learning-rate",
+                        "each descent has its own rate (one of them too large on purpose): set them in the scene's runs",
+                    );
+                }
+            }
+            Lesson::UniversalApproximation(_) | Lesson::VanishingGradients(_) => {
+                if epochs.is_some() || learning_rate.is_some() {
+                    return refuse(
+                        if epochs.is_some() {
+                            "--epochs"
+                        } else {
+                            "--learning-rate"
+                        },
+                        "it trains nothing (it fits in closed form or measures gradients at initialisation)",
+                    );
+                }
+            }
+        }
+        if samples_per_class.is_some() {
+            return refuse("--samples-per-class", "it makes its own fixed data");
+        }
+        Ok(())
+    }
+}
+
+/// What the command line may change in a lesson: `--epochs` (a descent's steps),
+/// `--learning-rate`, `--samples-per-class`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Tuning {
+    pub epochs: Option<usize>,
+    pub learning_rate: Option<f32>,
+    pub samples_per_class: Option<usize>,
 }
 
 /// `Ok` when `v` is a positive number, else a message naming the field.
