@@ -158,6 +158,15 @@ fn bench_reports_its_throughputs() {
     assert!(accuracy > 0.6 && accuracy <= 1.0, "{accuracy}");
 }
 
+/// `mark1 train --scene scenes/SCENE ARGS` fails with one line that contains `expected`.
+fn assert_train_refuses(scene: &str, args: &[&str], expected: &str) {
+    let path = format!("scenes/{scene}");
+    let mut all = vec!["train", "--scene", path.as_str()];
+    all.extend_from_slice(args);
+    let stderr = failure(&mark1(&all));
+    assert!(stderr.contains(expected), "{scene} {args:?}: {stderr}");
+}
+
 #[test]
 fn a_playground_scene_trains_on_points_in_the_plane() {
     let spiral = json_of(&mark1(&[
@@ -200,10 +209,7 @@ fn a_playground_scene_trains_on_points_in_the_plane() {
         (&["--save", "m.ron"][..], "--save writes machines"),
         (&["--learning-rate=-1"][..], "learning_rate"),
     ] {
-        let mut all = vec!["train", "--scene", "scenes/playground.ron"];
-        all.extend_from_slice(args);
-        let stderr = failure(&mark1(&all));
-        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert_train_refuses("playground.ron", args, expected);
     }
     let stderr = failure(&mark1(&["train", "--data", "builtin:spiral"]));
     assert!(
@@ -261,11 +267,7 @@ fn a_lesson_takes_the_flags_it_has_a_setting_for_and_refuses_the_rest() {
             "--save writes machines",
         ),
     ] {
-        let path = format!("scenes/{scene}");
-        let mut all = vec!["train", "--scene", path.as_str()];
-        all.extend_from_slice(args);
-        let stderr = failure(&mark1(&all));
-        assert!(stderr.contains(expected), "{scene} {args:?}: {stderr}");
+        assert_train_refuses(scene, args, expected);
     }
 }
 

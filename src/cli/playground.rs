@@ -44,7 +44,7 @@ pub(super) fn train(
     let seconds = started.elapsed().as_secs_f64();
     let last = playground.measure();
     if args.json {
-        let value = report(scene, &playground, &last, seconds);
+        let value = report(scene, &playground, &last, seconds)?;
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         println!(
@@ -117,21 +117,9 @@ fn report(
     playground: &Playground,
     last: &EpochRecord,
     seconds: f64,
-) -> serde_json::Value {
-    let history: Vec<serde_json::Value> = playground
-        .history
-        .iter()
-        .map(|r| {
-            json!({
-                "epoch": r.epoch,
-                "train_loss": r.train_loss,
-                "test_loss": r.test_loss,
-                "train_accuracy": r.train_accuracy,
-                "test_accuracy": r.test_accuracy,
-            })
-        })
-        .collect();
-    json!({
+) -> Result<serde_json::Value> {
+    let history = serde_json::to_value(&playground.history)?;
+    Ok(json!({
         "scene": scene.name,
         "kind": "playground",
         "seed": scene.seed,
@@ -147,5 +135,5 @@ fn report(
         "train_loss": last.train_loss,
         "test_loss": last.test_loss,
         "history": history,
-    })
+    }))
 }

@@ -114,12 +114,25 @@ pub struct DataSplit {
 /// Splits `set` into (train, test) with about `test_fraction` of each class in the test part,
 /// shuffled by `seed`; every class keeps at least one training image.
 pub fn split_by_class(set: &ImageSet, test_fraction: f32, seed: u64) -> (ImageSet, ImageSet) {
+    let (train, test) = split_indices_by_class(&set.labels, set.classes.len(), test_fraction, seed);
+    (set.subset(&train), set.subset(&test))
+}
+
+/// The indices of (train, test) for samples labelled `labels` in `classes` classes: about
+/// `test_fraction` of each class tested, shuffled by `seed`, every class keeping at least one
+/// training sample; both lists ascending.
+pub fn split_indices_by_class(
+    labels: &[u16],
+    classes: usize,
+    test_fraction: f32,
+    seed: u64,
+) -> (Vec<usize>, Vec<usize>) {
     let mut rng = rng_for(seed, Stream::DataSplit);
     let mut train = Vec::new();
     let mut test = Vec::new();
-    for class in 0..set.classes.len() {
-        let mut members: Vec<usize> = (0..set.len())
-            .filter(|&k| set.labels[k] as usize == class)
+    for class in 0..classes {
+        let mut members: Vec<usize> = (0..labels.len())
+            .filter(|&k| labels[k] as usize == class)
             .collect();
         members.shuffle(&mut rng);
         let wanted = (members.len() as f32 * test_fraction).round() as usize;
@@ -129,7 +142,7 @@ pub fn split_by_class(set: &ImageSet, test_fraction: f32, seed: u64) -> (ImageSe
     }
     train.sort_unstable();
     test.sort_unstable();
-    (set.subset(&train), set.subset(&test))
+    (train, test)
 }
 
 /// Options that shape how a data source is read.

@@ -2,7 +2,6 @@
 //! the two-class spiral, with noise and a train/test split, and their input features; no Bevy.
 
 use rand::Rng;
-use rand::seq::SliceRandom;
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
@@ -157,20 +156,8 @@ impl PlaneSet {
 
     /// (train, test) with about `fraction` of each class in the test part, chosen by `seed`.
     pub fn split(&self, fraction: f32, seed: u64) -> (PlaneSet, PlaneSet) {
-        let mut rng = rng_for(seed, Stream::DataSplit);
-        let (mut train, mut test) = (Vec::new(), Vec::new());
-        for class in 0..self.classes.len() as u16 {
-            let mut members: Vec<usize> = (0..self.len())
-                .filter(|&k| self.labels[k] == class)
-                .collect();
-            members.shuffle(&mut rng);
-            let held = ((members.len() as f32 * fraction).round() as usize)
-                .min(members.len().saturating_sub(1));
-            test.extend_from_slice(&members[..held]);
-            train.extend_from_slice(&members[held..]);
-        }
-        train.sort_unstable();
-        test.sort_unstable();
+        let (train, test) =
+            super::split_indices_by_class(&self.labels, self.classes.len(), fraction, seed);
         (self.subset(&train), self.subset(&test))
     }
 }

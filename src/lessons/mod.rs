@@ -182,14 +182,7 @@ fn gradient_descent(
 
 /// Fraction of rows whose predicted class matches `labels`.
 fn accuracy(network: &Network, inputs: &[f32], labels: &[u16]) -> f64 {
-    let q = network.output_size();
-    let logits = network.logits_of(inputs, labels.len(), 1);
-    let right = logits
-        .chunks_exact(q)
-        .zip(labels)
-        .filter(|(z, l)| network.loss.predict(z) == **l as usize)
-        .count();
-    right as f64 / labels.len() as f64
+    network.accuracy(inputs, labels, 1)
 }
 
 #[cfg(test)]

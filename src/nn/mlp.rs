@@ -518,6 +518,21 @@ impl Network {
         loss
     }
 
+    /// Fraction of input rows whose predicted class matches `labels` (0 for no rows).
+    pub fn accuracy(&self, inputs: &[f32], labels: &[u16], threads: usize) -> f64 {
+        if labels.is_empty() {
+            return 0.0;
+        }
+        let outputs = self.output_size();
+        let logits = self.logits_of(inputs, labels.len(), threads);
+        let right = logits
+            .chunks_exact(outputs)
+            .zip(labels)
+            .filter(|(z, label)| self.loss.predict(z) == **label as usize)
+            .count();
+        right as f64 / labels.len() as f64
+    }
+
     /// Zeroed gradients shaped like this network.
     pub fn zero_gradients(&self) -> Gradients {
         Gradients {

@@ -143,7 +143,7 @@ fn validate_learning(config: &PlaygroundConfig) -> Result<(), FieldError> {
 }
 
 /// Loss and accuracy on both parts of the points after an epoch.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct EpochRecord {
     pub epoch: usize,
     pub train_loss: f64,
@@ -323,14 +323,7 @@ impl Playground {
         }
         let network = &self.network;
         let loss = network.loss_on(rows, labels.len(), Targets::Classes(labels), Penalty::None);
-        let outputs = network.output_size();
-        let logits = network.logits_of(rows, labels.len(), 1);
-        let right = logits
-            .chunks_exact(outputs)
-            .zip(labels)
-            .filter(|(z, label)| network.loss.predict(z) == **label as usize)
-            .count();
-        (loss, right as f64 / labels.len() as f64)
+        (loss, network.accuracy(rows, labels, 1))
     }
 
     /// What the network makes of a `side` x `side` grid over the plane, top row first: the

@@ -177,83 +177,33 @@ fn the_maps_are_the_network_at_each_grid_point() {
     }
 }
 
+/// The default set-up with one change.
+fn changed(change: impl Fn(&mut PlaygroundConfig)) -> PlaygroundConfig {
+    let mut setup = PlaygroundConfig::default();
+    change(&mut setup);
+    setup
+}
+
 #[test]
 fn each_setting_out_of_range_is_refused_by_name() {
-    let good = PlaygroundConfig::default();
+    let relu = |units| layer(units, Activation::Relu);
     let cases: Vec<(PlaygroundConfig, &str)> = vec![
+        (changed(|c| c.hidden = vec![relu(8); 7]), "hidden"),
         (
-            PlaygroundConfig {
-                hidden: vec![layer(8, Activation::Relu); 7],
-                ..good.clone()
-            },
-            "hidden",
-        ),
-        (
-            PlaygroundConfig {
-                hidden: vec![layer(8, Activation::Relu), layer(33, Activation::Relu)],
-                ..good.clone()
-            },
+            changed(|c| c.hidden = vec![relu(8), relu(33)]),
             "hidden[1].units",
         ),
         (
-            PlaygroundConfig {
-                hidden: vec![layer(4, Activation::Step)],
-                ..good.clone()
-            },
+            changed(|c| c.hidden = vec![layer(4, Activation::Step)]),
             "hidden[0].activation",
         ),
-        (
-            PlaygroundConfig {
-                features: vec![],
-                ..good.clone()
-            },
-            "features",
-        ),
-        (
-            PlaygroundConfig {
-                learning_rate: -1.0,
-                ..good.clone()
-            },
-            "learning_rate",
-        ),
-        (
-            PlaygroundConfig {
-                batch_size: 0,
-                ..good.clone()
-            },
-            "batch_size",
-        ),
-        (
-            PlaygroundConfig {
-                momentum: 1.0,
-                ..good.clone()
-            },
-            "momentum",
-        ),
-        (
-            PlaygroundConfig {
-                l2: f32::INFINITY,
-                ..good.clone()
-            },
-            "l2",
-        ),
-        (
-            PlaygroundConfig {
-                loss: Loss::MeanSquaredError,
-                ..good.clone()
-            },
-            "loss",
-        ),
-        (
-            PlaygroundConfig {
-                data: PlaneData {
-                    points: 1,
-                    ..PlaneData::default()
-                },
-                ..good.clone()
-            },
-            "data.points",
-        ),
+        (changed(|c| c.features = vec![]), "features"),
+        (changed(|c| c.learning_rate = -1.0), "learning_rate"),
+        (changed(|c| c.batch_size = 0), "batch_size"),
+        (changed(|c| c.momentum = 1.0), "momentum"),
+        (changed(|c| c.l2 = f32::INFINITY), "l2"),
+        (changed(|c| c.loss = Loss::MeanSquaredError), "loss"),
+        (changed(|c| c.data.points = 1), "data.points"),
     ];
     for (setup, field) in cases {
         let error = Playground::new(setup, 1).err().expect(field);
