@@ -21,8 +21,9 @@ use bevy::winit::WinitPlugin;
 use crate::args::WindowArgs;
 use crate::files::{PNG, write_atomically};
 use crate::kiosk::{self, Exhibit};
-use crate::lesson_view::{self, ShownLesson};
+use crate::lesson_view::{self, LivePlayground, ShownLesson};
 use crate::panel::{self, Selection};
+use crate::playground::Playground;
 use crate::scene::Scene;
 use crate::scene::exhibit::ExhibitConfig;
 use crate::sim::{self, Bench, MachineRequest, Speed};
@@ -126,10 +127,18 @@ pub fn run(options: WindowOptions) -> Result<()> {
         report: lesson.run(options.scene.seed),
         description: options.scene.description.clone(),
     });
+    let playground = match &options.scene.model {
+        crate::scene::ModelConfig::Playground(config) => Some(LivePlayground::new(
+            Playground::new(config.clone(), options.scene.seed)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", options.scene.name))?,
+            options.scene.clone(),
+        )),
+        _ => None,
+    };
     // Load the images and build the machines before a window exists: bad input is a message.
-    let bench = match lesson {
-        Some(_) => None,
-        None => Some(Bench::prepare(options.scene.clone())?),
+    let bench = match (&lesson, &playground) {
+        (None, None) => Some(Bench::prepare(options.scene.clone())?),
+        _ => None,
     };
     check_there_is_somewhere_to_draw(&options)?;
     let mut app = App::new();
@@ -137,7 +146,13 @@ pub fn run(options: WindowOptions) -> Result<()> {
     app.insert_resource(ClearColor(ui::palette::BACKGROUND))
         .add_plugins(ui::plugin);
     if let Some(lesson) = lesson {
-        app.insert_resource(lesson).add_plugins(lesson_view::plugin);
+        app.insert_resource(lesson)
+            .add_plugins(lesson_view::lesson_plugin);
+    }
+    if let Some(mut playground) = playground {
+        playground.running = options.flat_out;
+        app.insert_resource(playground)
+            .add_plugins(lesson_view::playground_plugin);
     }
     if let Some(bench) = bench {
         app.insert_resource(bench)

@@ -35,7 +35,8 @@ pub struct WindowArgs {
     /// Start with the dial bank zoomed on the selected A-unit's block of 64 pots.
     #[arg(long)]
     pub zoom_dials: bool,
-    /// Start training flat out: as many patterns as fit in each frame's training budget.
+    /// Start training flat out: as many patterns as fit in each frame's training budget (a
+    /// playground starts running, up to an epoch a frame).
     #[arg(long, conflicts_with = "patterns_per_frame")]
     pub flat_out: bool,
     /// Draw frames as fast as they come, not at the display's refresh (to measure headroom).

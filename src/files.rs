@@ -179,6 +179,43 @@ fn write_through_rename(path: &Path, bytes: &[u8], kind: &FileKind, durable: boo
     Ok(())
 }
 
+/// Writes `bytes` as a new file at `path`, never replacing anything: a temporary file beside
+/// it, flushed, then linked in under its name (which fails if the name was taken meanwhile),
+/// so the file appears whole or not at all. `Ok(false)` when `path` already exists.
+pub fn write_new_atomically(path: &Path, bytes: &[u8]) -> Result<bool> {
+    let name = path.display();
+    if std::fs::symlink_metadata(path).is_ok() {
+        return Ok(false);
+    }
+    let temporary = temporary_path(path)?;
+    let written = (|| -> std::io::Result<bool> {
+        let mut file = create_new(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        let linked = match std::fs::hard_link(&temporary, path) {
+            Ok(()) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
+            // a file system without hard links: create the name itself, never replacing it
+            Err(_) => match create_new(path) {
+                Ok(mut file) => {
+                    file.write_all(bytes)?;
+                    file.sync_all()?;
+                    true
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
+                Err(e) => return Err(e),
+            },
+        };
+        std::fs::remove_file(&temporary)?;
+        File::open(folder_of(path))?.sync_all()?;
+        Ok(linked)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written.with_context(|| format!("{name}: cannot save"))
+}
+
 /// Refuses a target that exists and is not a regular file of `kind`.
 fn check_replaceable(path: &Path, kind: &FileKind) -> Result<()> {
     let name = path.display();

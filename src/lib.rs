@@ -19,8 +19,8 @@
 //! - [`args`] and [`cli`]: the command line's grammar, and its headless subcommands.
 //! - [`sim`]: the machine as an ECS simulation (units as entities, the cycle as system sets).
 //! - [`ui`]: the one look: palette, fonts, raster, text, widgets, the one chart renderer.
-//! - [`panel`]: the rendered control panel; [`lesson_view`]: a lesson as a projector page;
-//!   [`kiosk`]: museum mode.
+//! - [`panel`]: the rendered control panel; [`lesson_view`]: a lesson as a projector page,
+//!   and the playground live; [`kiosk`]: museum mode.
 //! - [`app`]: the window: Bevy's plugins, the pages, screenshots.
 
 pub mod app;

@@ -726,6 +726,16 @@ fn lesson_scenes_print_their_figures() {
 const NEEDS_DISPLAY: &str =
     "this test opens a window: run it where there is a display, as .ci/run does with xvfb-run";
 
+/// Holds the display for one window test at a time: the test harness runs tests in
+/// parallel, and a window opened by another test may lie over this one's (no window manager
+/// under xvfb-run) and take its taps, or cover its screenshot.
+fn one_window_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static DISPLAY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    DISPLAY
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Whether a display is there to open windows on (`.ci/run` provides one with xvfb-run).
 fn display_available() -> bool {
     std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some()
@@ -769,6 +779,7 @@ fn screenshot(dir: &Path, name: &str, extra: &[&str]) -> image::RgbImage {
 #[test]
 #[ignore = "needs a display: .ci/run runs it under xvfb-run"]
 fn window_screenshots_show_the_panel_and_change_while_it_trains() {
+    let _display = one_window_at_a_time();
     assert!(display_available(), "{NEEDS_DISPLAY}");
     let dir = scratch("window");
     let early = screenshot(&dir, "early.png", &["--frames", "6"]);
@@ -876,6 +887,7 @@ fn a_soaked_exhibit_keeps_its_memory_entities_and_pace() {
 #[test]
 #[ignore = "needs a display: .ci/run runs it under xvfb-run"]
 fn window_a_lesson_scene_draws_its_charts() {
+    let _display = one_window_at_a_time();
     assert!(display_available(), "{NEEDS_DISPLAY}");
     let dir = scratch("window-lesson");
     let scene = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes/lesson-xor.ron");
@@ -899,6 +911,120 @@ fn window_a_lesson_scene_draws_its_charts() {
     );
     let left_shaded = count_colour(&image, left, warm, 30) + count_colour(&image, left, cool, 30);
     assert!(left_shaded < 5_000, "{left_shaded}");
+}
+
+#[test]
+#[ignore = "needs a display: .ci/run runs it under xvfb-run"]
+fn window_the_playground_surface_learns_the_two_clouds() {
+    let _display = one_window_at_a_time();
+    assert!(display_available(), "{NEEDS_DISPLAY}");
+    let dir = scratch("window-playground");
+    // the shipped playground on the two Gaussian clouds (the first class up and right)
+    let shipped = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes/playground.ron"),
+    )
+    .unwrap();
+    let scene = dir.join("clouds.ron");
+    std::fs::write(
+        &scene,
+        shipped.replace("arrangement: Spiral", "arrangement: Gaussians"),
+    )
+    .unwrap();
+    let scene = scene.to_str().unwrap();
+    let before = screenshot(&dir, "before.png", &["--scene", scene, "--frames", "15"]);
+    let after_path = dir.join("after.png");
+    let output = mark1(&[
+        "--scene",
+        scene,
+        "--flat-out",
+        "--screenshot",
+        after_path.to_str().unwrap(),
+        "--frames",
+        "120",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let after = image::open(&after_path).unwrap().to_rgb8();
+    // the surface's far corners, where no point is drawn: (x, y) from its top left, 40 px square
+    let surface = (856, 66);
+    let corner = |dx: u32, dy: u32| {
+        (
+            surface.0 + dx,
+            surface.1 + dy,
+            surface.0 + dx + 40,
+            surface.1 + dy + 40,
+        )
+    };
+    let (upper_right, lower_left) = (corner(250, 10), corner(10, 250));
+    let share = |image: &image::RgbImage, area: (u32, u32, u32, u32), warm: bool| {
+        let (x0, y0, x1, y1) = area;
+        let hits = (y0..y1)
+            .flat_map(|y| (x0..x1).map(move |x| (x, y)))
+            .filter(|&(x, y)| {
+                let [r, _, b] = image.get_pixel(x, y).0.map(i32::from);
+                if warm { r > b + 60 } else { b > r + 60 }
+            })
+            .count();
+        hits as f64 / ((x1 - x0) * (y1 - y0)) as f64
+    };
+    // untrained, from the scene's seed, the network gives the whole plane to the second class
+    assert!(
+        share(&before, upper_right, true) < 0.1,
+        "{}",
+        share(&before, upper_right, true)
+    );
+    assert!(share(&before, lower_left, false) > 0.9);
+    // trained: the first class's side is warm, the second's cool
+    assert!(
+        share(&after, upper_right, true) > 0.9,
+        "{}",
+        share(&after, upper_right, true)
+    );
+    assert!(
+        share(&after, lower_left, false) > 0.9,
+        "{}",
+        share(&after, lower_left, false)
+    );
+}
+
+#[test]
+#[ignore = "needs a display and xdotool: .ci/run runs it under xvfb-run"]
+fn window_instant_taps_on_the_playground_buttons_act_and_save_the_set_up() {
+    let _display = one_window_at_a_time();
+    let dir = scratch("window-playground-taps");
+    let (mut window, _) = window_for_touches(&dir, "playground.ron");
+    // each tap moves and presses in one go, as a touch screen sending mouse events does:
+    // the XOR points, one more hidden layer (five columns now: the first hidden one is
+    // centred 150 px into the diagram), one more unit in it, then Save
+    for (x, y) in [(470, 33), (491, 89), (430, 143), (472, 685)] {
+        let tap = xdotool(&[
+            "mousemove",
+            &x.to_string(),
+            &y.to_string(),
+            "click",
+            "1",
+            "sleep",
+            "0.5",
+        ])
+        .unwrap();
+        assert!(tap.status.success());
+    }
+    let status = window.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let saved = dir.join("playground-xor-plane-1.ron");
+    let scene = mark1::scene::Scene::load(&saved).expect("the set-up was saved");
+    let mark1::scene::ModelConfig::Playground(config) = scene.model else {
+        panic!("{saved:?} is not a playground scene");
+    };
+    assert_eq!(
+        config.data.arrangement,
+        mark1::data::plane::Arrangement::Xor
+    );
+    let units: Vec<usize> = config.hidden.iter().map(|l| l.units).collect();
+    assert_eq!(units, [9, 8, 4]);
 }
 
 /// A process's state letter and parent id, from /proc (None once it is gone).
@@ -926,6 +1052,7 @@ fn children_of(parent: u32) -> Vec<u32> {
 #[test]
 #[ignore = "needs a display: .ci/run runs it under xvfb-run"]
 fn window_an_exhibit_closes_when_its_supervisor_is_killed() {
+    let _display = one_window_at_a_time();
     assert!(display_available(), "{NEEDS_DISPLAY}");
     let dir = scratch("window-supervisor");
     let scene = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes/museum.ron");
@@ -1008,6 +1135,7 @@ fn xdotool(args: &[&str]) -> std::io::Result<std::process::Output> {
 #[test]
 #[ignore = "needs a display and xdotool: .ci/run runs it under xvfb-run"]
 fn window_a_quick_swipe_lights_every_cell_from_the_press_point() {
+    let _display = one_window_at_a_time();
     let (mut window, shot) = window_for_touches(&scratch("window-swipe"), "default.ron");
     // press on the retina's second column, jump to its eighteenth in one go, release: under
     // a slow renderer all of it lands in one frame
@@ -1048,6 +1176,7 @@ fn window_a_quick_swipe_lights_every_cell_from_the_press_point() {
 #[test]
 #[ignore = "needs a display and xdotool: .ci/run runs it under xvfb-run"]
 fn window_a_touch_between_two_lamps_draws_too() {
+    let _display = one_window_at_a_time();
     let (mut window, shot) = window_for_touches(&scratch("window-gap-touch"), "default.ron");
     // fourteen taps, each a pixel to the right of the last (one lamp's pitch in all, so one
     // of them lands in the gap between two columns, others on a round lamp's corner), each
@@ -1084,6 +1213,7 @@ fn window_a_touch_between_two_lamps_draws_too() {
 #[test]
 #[ignore = "needs a display and xdotool: .ci/run runs it under xvfb-run"]
 fn window_a_museum_visitor_draws_from_the_first_touch() {
+    let _display = one_window_at_a_time();
     let (mut window, shot) = window_for_touches(&scratch("window-museum-visit"), "museum.ron");
     // the visitor's first touch, on a photocell, starts their visit (a fresh machine) and
     // their drawing at once; then a swipe along a lower row adds to it
@@ -1125,6 +1255,7 @@ fn window_a_museum_visitor_draws_from_the_first_touch() {
 #[test]
 #[ignore = "needs a display: .ci/run runs it under xvfb-run"]
 fn window_a_hung_exhibit_is_ended_and_started_again_by_its_supervisor() {
+    let _display = one_window_at_a_time();
     assert!(display_available(), "{NEEDS_DISPLAY}");
     let dir = scratch("window-hang");
     let museum = std::fs::read_to_string("scenes/museum.ron").unwrap();
@@ -1186,6 +1317,7 @@ fn window_a_hung_exhibit_is_ended_and_started_again_by_its_supervisor() {
 #[test]
 #[ignore = "needs a display: .ci/run runs it under xvfb-run"]
 fn window_a_rendered_soak_keeps_its_memory_and_frame_time() {
+    let _display = one_window_at_a_time();
     assert!(display_available(), "{NEEDS_DISPLAY}");
     let output = mark1(&[
         "soak",
@@ -1220,6 +1352,7 @@ fn window_a_rendered_soak_keeps_its_memory_and_frame_time() {
 #[test]
 #[ignore = "needs a display: .ci/run runs it under xvfb-run"]
 fn window_the_museum_exhibit_invites_a_touch_in_large_type() {
+    let _display = one_window_at_a_time();
     assert!(display_available(), "{NEEDS_DISPLAY}");
     let dir = scratch("window-museum");
     let scene = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes/museum.ron");

@@ -91,10 +91,15 @@ pub(super) fn plugin(app: &mut App) {
         // after the panel has built its sections, so the header's buttons come last
         .add_systems(Startup, build_screens)
         .add_observer(count_corner_presses)
-        .add_observer(press_kiosk_button)
         .add_systems(
             Update,
-            (switch_language, show_overlays, update_live_texts).in_set(PanelDraw),
+            (
+                press_kiosk_buttons,
+                switch_language,
+                show_overlays,
+                update_live_texts,
+            )
+                .in_set(PanelDraw),
         );
 }
 
@@ -156,6 +161,8 @@ fn overlay_layer(which: Overlay) -> impl Bundle {
             ..default()
         },
         BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.45)),
+        // buttons act on bevy_ui's focus, which a shown overlay must stop too
+        bevy::ui::FocusPolicy::Block,
         Visibility::Hidden,
     )
 }
@@ -411,18 +418,38 @@ fn count_corner_presses(
     }
 }
 
-fn press_kiosk_button(
-    click: On<Pointer<Click>>,
-    actions: Query<&KioskAction>,
+/// Carries out each exhibit button that went down this frame (on bevy_ui's focus, as the
+/// panel's buttons do, so a tap that moves and presses at once is not lost).
+fn press_kiosk_buttons(
+    pressed: Query<(&Interaction, &KioskAction), Changed<Interaction>>,
     mut screen: ResMut<KioskScreen>,
     mut exhibit: ResMut<Exhibit>,
     mut languages: MessageWriter<LanguageChosen>,
     mut requests: MessageWriter<MachineRequest>,
     mut exit: MessageWriter<AppExit>,
 ) {
-    let Ok(action) = actions.get(click.entity) else {
-        return;
-    };
+    for (interaction, action) in &pressed {
+        if *interaction == Interaction::Pressed {
+            carry_out_kiosk_action(
+                action,
+                &mut screen,
+                &mut exhibit,
+                &mut languages,
+                &mut requests,
+                &mut exit,
+            );
+        }
+    }
+}
+
+fn carry_out_kiosk_action(
+    action: &KioskAction,
+    screen: &mut KioskScreen,
+    exhibit: &mut Exhibit,
+    languages: &mut MessageWriter<LanguageChosen>,
+    requests: &mut MessageWriter<MachineRequest>,
+    exit: &mut MessageWriter<AppExit>,
+) {
     match action {
         KioskAction::Language(code) => {
             languages.write(LanguageChosen(code.clone()));

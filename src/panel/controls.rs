@@ -47,10 +47,10 @@ pub(super) fn plugin(app: &mut App) {
             PreStartup,
             (build_header, build_controls).after(LayoutSpawned),
         )
-        .add_observer(press_panel_button)
         .add_systems(
             Update,
             (
+                press_panel_buttons,
                 shade_buttons,
                 label_buttons,
                 update_readouts,
@@ -313,9 +313,17 @@ fn request_for(action: &PanelAction, now: &Dashboard) -> Option<MachineRequest> 
     })
 }
 
-fn press_panel_button(
-    click: On<Pointer<Click>>,
-    actions: Query<&PanelAction>,
+/// Carries out each panel button that went down this frame. It acts on bevy_ui's
+/// `Interaction`, which places the press where the cursor is in the same frame: a tap that
+/// moves and presses at once (a touch screen sending mouse events, a quick click) lands on the
+/// button under it. Picking's `Click` needs the pointer to hover the button a frame first, and
+/// lost such taps.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a system: the machine's state, the panel's selection and sketch, and two outboxes"
+)]
+fn press_panel_buttons(
+    pressed: Query<(&Interaction, &PanelAction), Changed<Interaction>>,
     bench: Res<Bench>,
     state: Res<State<RunState>>,
     speed: Res<Speed>,
@@ -324,12 +332,39 @@ fn press_panel_button(
     mut requests: MessageWriter<MachineRequest>,
     mut files: MessageWriter<FileRequest>,
 ) {
-    let Ok(action) = actions.get(click.entity) else {
-        return;
-    };
+    for (interaction, action) in &pressed {
+        if *interaction == Interaction::Pressed {
+            carry_out_action(
+                action,
+                &bench,
+                &state,
+                *speed,
+                &mut selection,
+                &mut sketch,
+                &mut requests,
+                &mut files,
+            );
+        }
+    }
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "what a panel button may read or change, passed on from its system"
+)]
+fn carry_out_action(
+    action: &PanelAction,
+    bench: &Bench,
+    state: &State<RunState>,
+    speed: Speed,
+    selection: &mut Selection,
+    sketch: &mut Sketch,
+    requests: &mut MessageWriter<MachineRequest>,
+    files: &mut MessageWriter<FileRequest>,
+) {
     let now = Dashboard {
         running: *state.get() == RunState::Running,
-        speed: *speed,
+        speed,
         auto_learn: bench.auto_learn,
         learning: bench.machine().learning,
         source: &bench.experiment.scene.data.source,

@@ -1,6 +1,8 @@
 //! The playground's numbers, without Bevy: points in the plane, a small network edited live,
 //! trained one batch at a time, its decision surface and every hidden unit's map.
 
+pub mod controls;
+
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 

@@ -210,3 +210,245 @@ fn each_setting_out_of_range_is_refused_by_name() {
         assert_eq!(error.dotted(), field, "{error:?}");
     }
 }
+
+mod controls {
+    use super::super::controls::{Control, Effect, Toward};
+    use super::*;
+
+    fn trained(steps: usize) -> Playground {
+        let mut playground = Playground::new(PlaygroundConfig::default(), 5).unwrap();
+        for _ in 0..steps {
+            playground.step().unwrap();
+        }
+        playground
+    }
+
+    /// Presses `control` on a playground trained 7 batches; returns it and what it did.
+    fn pressed(control: Control) -> (Playground, Effect) {
+        let mut playground = trained(7);
+        let effect = playground.apply(control).unwrap();
+        (playground, effect)
+    }
+
+    #[test]
+    fn each_learning_control_changes_its_setting_and_keeps_the_weights() {
+        let before = trained(7);
+        let cases: [(Control, fn(&PlaygroundConfig) -> f64, f64); 8] = [
+            (
+                Control::LearningRate(Toward::More),
+                |c| c.learning_rate as f64,
+                0.1,
+            ),
+            (
+                Control::LearningRate(Toward::Less),
+                |c| c.learning_rate as f64,
+                0.01,
+            ),
+            (
+                Control::BatchSize(Toward::More),
+                |c| c.batch_size as f64,
+                20.0,
+            ),
+            (
+                Control::BatchSize(Toward::Less),
+                |c| c.batch_size as f64,
+                5.0,
+            ),
+            (Control::Momentum(Toward::More), |c| c.momentum as f64, 0.95),
+            (Control::Momentum(Toward::Less), |c| c.momentum as f64, 0.8),
+            (Control::L2(Toward::More), |c| c.l2 as f64, 0.00001),
+            (Control::L2(Toward::Less), |c| c.l2 as f64, 0.0),
+        ];
+        for (control, setting, expected) in cases {
+            let (after, effect) = pressed(control);
+            let want = if expected == 0.0 {
+                Effect::Unchanged
+            } else {
+                Effect::Retuned
+            };
+            assert_eq!(effect, want, "{control:?}");
+            assert!(
+                (setting(&after.config) - expected).abs() <= 1e-6 * expected,
+                "{control:?}"
+            );
+            assert_eq!(
+                after.network, before.network,
+                "{control:?} kept the weights"
+            );
+            assert_eq!(after.updates, 7, "{control:?}");
+        }
+    }
+
+    #[test]
+    fn a_retuned_playground_trains_on_with_the_new_rate() {
+        // v = mu v + g; w -= lr v: from the same weights, velocity and batch, the eighth
+        // update at 0.1 moves each weight 0.1 / 0.03 times as far as it does at 0.03
+        let before = trained(7);
+        let mut slow = trained(7);
+        slow.step().unwrap();
+        let mut fast = trained(7);
+        fast.apply(Control::LearningRate(Toward::More)).unwrap();
+        fast.step().unwrap();
+        let moves = |p: &Playground| -> Vec<f32> {
+            p.network.layers[0]
+                .weights
+                .iter()
+                .zip(&before.network.layers[0].weights)
+                .map(|(a, b)| a - b)
+                .collect()
+        };
+        let (slow, fast) = (moves(&slow), moves(&fast));
+        assert!(slow.iter().any(|d| d.abs() > 1e-4));
+        for (s, f) in slow.iter().zip(&fast) {
+            assert!(
+                (f - s * 0.1 / 0.03).abs() <= 1e-5 + 1e-3 * f.abs(),
+                "{s} {f}"
+            );
+        }
+    }
+
+    #[test]
+    fn each_shape_control_starts_a_fresh_network_of_the_shape_it_names() {
+        let (p, e) = pressed(Control::AddLayer);
+        assert_eq!(
+            (e, p.network.layers.len(), p.updates),
+            (Effect::Rebuilt, 4, 0)
+        );
+        assert_eq!(p.network.layers[2].outputs, 4);
+        let (p, _) = pressed(Control::RemoveLayer);
+        assert_eq!(p.network.layers.len(), 2);
+        let (p, _) = pressed(Control::Units {
+            layer: 1,
+            toward: Toward::More,
+        });
+        assert_eq!(
+            (p.network.layers[0].outputs, p.network.layers[1].outputs),
+            (8, 9)
+        );
+        let (p, _) = pressed(Control::Units {
+            layer: 0,
+            toward: Toward::Less,
+        });
+        assert_eq!(p.network.layers[0].outputs, 7);
+        let (p, _) = pressed(Control::NextActivation);
+        assert!(
+            p.config
+                .hidden
+                .iter()
+                .all(|l| l.activation == Activation::Tanh)
+        );
+        let (p, _) = pressed(Control::NextLoss);
+        assert_eq!(
+            (p.config.loss, p.network.output_size()),
+            (Loss::SoftmaxCrossEntropy, 2)
+        );
+        let (p, _) = pressed(Control::NextInit);
+        assert_eq!(p.config.init, Init::Glorot);
+        let (p, _) = pressed(Control::ToggleFeature(Feature::X1X2));
+        assert_eq!(p.config.features, [Feature::X1, Feature::X2, Feature::X1X2]);
+        assert_eq!(p.network.input_size(), 3);
+        let (p, _) = pressed(Control::ToggleFeature(Feature::X1));
+        assert_eq!(p.config.features, [Feature::X2]);
+        // a fresh network is the one the seed gives for that shape
+        let fresh = Playground::new(p.config.clone(), 5).unwrap();
+        assert_eq!(p.network, fresh.network);
+    }
+
+    #[test]
+    fn each_data_control_makes_the_points_it_names() {
+        let (p, e) = pressed(Control::Data(Arrangement::Xor));
+        assert_eq!(
+            (e, p.config.data.arrangement),
+            (Effect::Rebuilt, Arrangement::Xor)
+        );
+        // XOR in the plane: the class is whether the coordinates' signs differ
+        assert!(
+            p.train
+                .points
+                .iter()
+                .zip(&p.train.labels)
+                .all(|(q, &l)| { ((q[0] * q[1] < 0.0) as u16) == l })
+        );
+        let (p, _) = pressed(Control::Noise(Toward::More));
+        assert_eq!(p.config.data.noise, 0.1);
+        let (p, _) = pressed(Control::TestFraction(Toward::More));
+        assert_eq!((p.train.len(), p.test.len()), (160, 240));
+    }
+
+    #[test]
+    fn a_control_at_the_end_of_its_ladder_changes_nothing() {
+        let mut one = Playground::new(
+            PlaygroundConfig {
+                hidden: Vec::new(),
+                features: vec![Feature::X1],
+                learning_rate: 10.0,
+                ..PlaygroundConfig::default()
+            },
+            5,
+        )
+        .unwrap();
+        for control in [
+            Control::RemoveLayer,
+            Control::ToggleFeature(Feature::X1),
+            Control::LearningRate(Toward::More),
+            Control::NextActivation,
+            Control::Units {
+                layer: 0,
+                toward: Toward::More,
+            },
+        ] {
+            assert_eq!(one.apply(control), Ok(Effect::Unchanged), "{control:?}");
+        }
+        let mut full = trained(0);
+        for _ in 0..10 {
+            full.apply(Control::AddLayer).unwrap();
+        }
+        assert_eq!(full.config.hidden.len(), MAX_LAYERS);
+        for _ in 0..40 {
+            full.apply(Control::Units {
+                layer: 0,
+                toward: Toward::More,
+            })
+            .unwrap();
+        }
+        assert_eq!(full.config.hidden[0].units, MAX_UNITS);
+        // the batch ladder ends at the whole training set (200 points)
+        for _ in 0..10 {
+            full.apply(Control::BatchSize(Toward::More)).unwrap();
+        }
+        assert_eq!(full.config.batch_size, 200);
+    }
+
+    #[test]
+    fn a_lower_rate_after_a_divergence_goes_on_from_the_weights_kept() {
+        let mut playground = Playground::new(
+            PlaygroundConfig {
+                learning_rate: 1e6,
+                ..PlaygroundConfig::default()
+            },
+            5,
+        )
+        .unwrap();
+        let diverged = (0..2000).find_map(|_| playground.step().err());
+        assert!(diverged.is_some(), "a rate of a million diverges");
+        let kept = playground.network.clone();
+        // the first press down lands on the ladder's top rung, then down it
+        let rates: Vec<f32> = (0..8)
+            .map(|_| {
+                playground
+                    .apply(Control::LearningRate(Toward::Less))
+                    .unwrap();
+                playground.config.learning_rate
+            })
+            .collect();
+        assert_eq!(rates, [10.0, 3.0, 1.0, 0.3, 0.1, 0.03, 0.01, 0.003]);
+        assert_eq!(playground.diverged, None);
+        assert_eq!(playground.network, kept);
+        // the weights kept may be too far gone for any rate: then the new rate is the one named
+        match playground.step() {
+            Ok(_) => assert_ne!(playground.network, kept),
+            Err(Diverged::Loss { learning_rate, .. }) => assert_eq!(learning_rate, 0.003),
+            Err(other) => panic!("{other}"),
+        }
+    }
+}

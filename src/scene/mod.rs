@@ -6,6 +6,7 @@ use std::path::Path;
 
 pub mod exhibit;
 mod locate;
+mod save;
 
 use crate::fields::FieldError;
 use crate::lessons::Lesson;

@@ -178,6 +178,28 @@ fn draw_line(canvas: &mut Raster, frame: &Frame, ink: Ink, dashed: bool, points:
 
 /// Shades the whole area from the cool ink (0) through the dark panel (1/2) to the warm
 /// ink (1): a probability map whose undecided middle is dark.
+/// Shades of the field, from the cool ink (0) through the dark socket (0.5) to the warm (1).
+const FIELD_SHADES: usize = 256;
+
+/// How a field shades `v` in 0..1 (a value outside is clamped; NaN shows as undecided, 0.5).
+pub fn field_color(v: f32) -> [u8; 4] {
+    static SHADES: std::sync::OnceLock<Vec<[u8; 4]>> = std::sync::OnceLock::new();
+    let shades = SHADES.get_or_init(|| {
+        (0..FIELD_SHADES)
+            .map(|k| {
+                let v = k as f32 / (FIELD_SHADES - 1) as f32;
+                rgba(if v < 0.5 {
+                    LAMP_OFF.mix(&COOL, 1.0 - 2.0 * v)
+                } else {
+                    LAMP_OFF.mix(&WARM, 2.0 * v - 1.0)
+                })
+            })
+            .collect()
+    });
+    let v = if v.is_nan() { 0.5 } else { v.clamp(0.0, 1.0) };
+    shades[(v * (FIELD_SHADES - 1) as f32).round() as usize]
+}
+
 fn draw_field(canvas: &mut Raster, columns: usize, rows: usize, values: &[f32]) {
     if columns == 0 || rows == 0 || values.len() < columns * rows {
         return;
@@ -188,56 +210,122 @@ fn draw_field(canvas: &mut Raster, columns: usize, rows: usize, values: &[f32]) 
     );
     for row in 0..rows {
         for column in 0..columns {
-            let v = values[row * columns + column].clamp(0.0, 1.0);
-            let color = if v < 0.5 {
-                LAMP_OFF.mix(&COOL, 1.0 - 2.0 * v)
-            } else {
-                LAMP_OFF.mix(&WARM, 2.0 * v - 1.0)
-            };
+            let color = field_color(values[row * columns + column]);
             canvas.fill_rect(
                 column as f32 * cell_w,
                 row as f32 * cell_h,
                 cell_w + 0.5,
                 cell_h + 0.5,
-                rgba(color),
+                color,
             );
         }
     }
 }
 
 /// A point in its ink's shape; over a shaded field, with a dark halo so it stands out.
+/// A point's mark: its dark halo (over a field) then its shape in its ink, stamped from masks
+/// drawn once per shape, so hundreds of points cost little more than copying them.
 fn draw_point(canvas: &mut Raster, at: Vec2, ink: Ink, halo: bool) {
-    let r = if halo { 7.0 } else { 3.5 } * RASTER_SCALE;
+    let stamp = point_stamp(ink, halo);
     let color = rgba(ink_color(ink));
     let dark = rgba(BACKGROUND);
+    let left = (at.x - stamp.centre).round() as i32;
+    let top = (at.y - stamp.centre).round() as i32;
+    for y in 0..stamp.side {
+        for x in 0..stamp.side {
+            let k = y * stamp.side + x;
+            let (px, py) = (left + x as i32, top + y as i32);
+            if stamp.halo[k] > 0 {
+                canvas.blend(px, py, dark, stamp.halo[k] as f32 / 255.0);
+            }
+            if stamp.shape[k] > 0 {
+                canvas.blend(px, py, color, stamp.shape[k] as f32 / 255.0);
+            }
+        }
+    }
+}
+
+/// The coverage (0..255) of a point's halo and of its shape over a square of `side` pixels,
+/// the point at (`centre`, `centre`).
+struct PointStamp {
+    side: usize,
+    centre: f32,
+    halo: Vec<u8>,
+    shape: Vec<u8>,
+}
+
+fn point_stamp(ink: Ink, halo: bool) -> &'static PointStamp {
+    const INKS: [Ink; 4] = [Ink::Warm, Ink::Cool, Ink::Light, Ink::Reference];
+    static STAMPS: std::sync::OnceLock<Vec<PointStamp>> = std::sync::OnceLock::new();
+    let stamps = STAMPS.get_or_init(|| {
+        INKS.iter()
+            .flat_map(|&ink| [false, true].map(|halo| make_stamp(ink, halo)))
+            .collect()
+    });
+    let at = INKS.iter().position(|&i| i == ink).unwrap_or(0);
+    &stamps[at * 2 + halo as usize]
+}
+
+fn make_stamp(ink: Ink, halo: bool) -> PointStamp {
+    let side = (2.0 * (7.0 + 4.0) * RASTER_SCALE) as usize;
+    let centre = side as f32 / 2.0;
+    let mask = |part: PointPart| {
+        let mut canvas = Raster::new(side as u32, side as u32, [0, 0, 0, 255]);
+        point_shape(&mut canvas, Vec2::splat(centre), ink, halo, part);
+        canvas.rgba.chunks_exact(4).map(|p| p[0]).collect()
+    };
+    PointStamp {
+        side,
+        centre,
+        halo: mask(PointPart::Halo),
+        shape: mask(PointPart::Shape),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum PointPart {
+    Halo,
+    Shape,
+}
+
+/// Draws in white one part of a point's mark: disc, cross or ring, and the halo round it.
+fn point_shape(canvas: &mut Raster, at: Vec2, ink: Ink, halo: bool, part: PointPart) {
+    let r = if halo { 7.0 } else { 3.5 } * RASTER_SCALE;
+    let white = [255; 4];
+    let halo = halo && part == PointPart::Halo;
+    let shape = part == PointPart::Shape;
     match ink {
         Ink::Cool => {
             let arm = Vec2::splat(r * 0.8);
             let flip = Vec2::new(arm.x, -arm.y);
             if halo {
-                canvas.line(at - arm, at + arm, 0.9 * r, dark);
-                canvas.line(at - flip, at + flip, 0.9 * r, dark);
+                canvas.line(at - arm, at + arm, 0.9 * r, white);
+                canvas.line(at - flip, at + flip, 0.9 * r, white);
             }
-            canvas.line(at - arm, at + arm, 0.45 * r, color);
-            canvas.line(at - flip, at + flip, 0.45 * r, color);
+            if shape {
+                canvas.line(at - arm, at + arm, 0.45 * r, white);
+                canvas.line(at - flip, at + flip, 0.45 * r, white);
+            }
         }
         Ink::Light => {
             if halo {
-                canvas.ring(at.x, at.y, r + 2.0 * RASTER_SCALE, 0.8 * r, dark);
+                canvas.ring(at.x, at.y, r + 2.0 * RASTER_SCALE, 0.8 * r, white);
             }
-            canvas.ring(at.x, at.y, r, 0.4 * r, color);
+            if shape {
+                canvas.ring(at.x, at.y, r, 0.4 * r, white);
+            }
         }
         Ink::Warm | Ink::Reference => {
             if halo {
-                canvas.disc(at.x, at.y, r + 2.0 * RASTER_SCALE, dark);
+                canvas.disc(at.x, at.y, r + 2.0 * RASTER_SCALE, white);
             }
-            canvas.disc(at.x, at.y, r, color);
+            if shape {
+                canvas.disc(at.x, at.y, r, white);
+            }
         }
     }
 }
 
-/// The part of segment a-b inside [0, width] x [0, height] (Liang-Barsky), or none; a point
-/// far off the chart (a diverging run) thus never makes the canvas walk a huge line.
 fn clip_segment(a: Vec2, b: Vec2, width: f32, height: f32) -> Option<(Vec2, Vec2)> {
     if !a.is_finite() || !b.is_finite() {
         return None;

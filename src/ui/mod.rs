@@ -2,6 +2,7 @@
 //! panel, the exhibit's screens and the lesson pages (which depend on this, not on each other).
 
 pub mod chart;
+pub mod chart_frame;
 pub mod dials;
 pub mod fonts;
 pub mod layout;

@@ -34,6 +34,12 @@ impl Raster {
         if x < 0 || y < 0 || x >= self.width as i32 || y >= self.height as i32 {
             return;
         }
+        if alpha >= 1.0 && color[3] == 255 {
+            // full coverage of an opaque colour: the colour itself
+            let at = ((y as u32 * self.width + x as u32) * 4) as usize;
+            self.rgba[at..at + 4].copy_from_slice(&color);
+            return;
+        }
         let a = alpha.clamp(0.0, 1.0) * color[3] as f32 / 255.0;
         let at = ((y as u32 * self.width + x as u32) * 4) as usize;
         for (channel, &target) in self.rgba[at..at + 3].iter_mut().zip(&color[..3]) {
@@ -44,11 +50,23 @@ impl Raster {
     }
 
     pub fn fill_rect(&mut self, x: f32, y: f32, w: f32, h: f32, color: [u8; 4]) {
-        let (x0, y0) = (x.round() as i32, y.round() as i32);
-        let (x1, y1) = ((x + w).round() as i32, (y + h).round() as i32);
+        let clamp_x = |v: f32| (v.round() as i64).clamp(0, self.width as i64) as usize;
+        let clamp_y = |v: f32| (v.round() as i64).clamp(0, self.height as i64) as usize;
+        let (x0, x1) = (clamp_x(x), clamp_x(x + w));
+        let (y0, y1) = (clamp_y(y), clamp_y(y + h));
+        if color[3] == 255 {
+            // opaque: blending at full coverage is the colour itself
+            for py in y0..y1 {
+                let row = (py * self.width as usize) * 4;
+                for pixel in self.rgba[row + x0 * 4..row + x1 * 4].chunks_exact_mut(4) {
+                    pixel.copy_from_slice(&color);
+                }
+            }
+            return;
+        }
         for py in y0..y1 {
             for px in x0..x1 {
-                self.blend(px, py, color, 1.0);
+                self.blend(px as i32, py as i32, color, 1.0);
             }
         }
     }
@@ -78,20 +96,78 @@ impl Raster {
         }
     }
 
-    /// A line of `width` pixels with round ends, anti-aliased.
+    /// A line of `width` pixels with round ends, anti-aliased. Only the band of pixels near
+    /// the line is visited (along its longer axis), so long diagonal lines stay cheap.
     pub fn line(&mut self, from: Vec2, to: Vec2, width: f32, color: [u8; 4]) {
         let half = width / 2.0;
         let (lo, hi) = (from.min(to) - half - 1.0, from.max(to) + half + 1.0);
         let along = to - from;
         let length_sq = along.length_squared().max(1e-6);
-        for py in lo.y.floor() as i32..=hi.y.ceil() as i32 {
+        let mut cover = |px: i32, py: i32| {
+            let p = Vec2::new(px as f32 + 0.5, py as f32 + 0.5);
+            let t = ((p - from).dot(along) / length_sq).clamp(0.0, 1.0);
+            let d = p.distance(from + along * t);
+            let coverage = (half - d + 0.5).clamp(0.0, 1.0);
+            if coverage > 0.0 {
+                self.blend(px, py, color, coverage);
+            }
+        };
+        // a pixel within half + 1 of the line lies within this far of it along the other axis
+        let reach =
+            |major: f32| ((half + 1.5) * along.length() / major.abs().max(1e-6)).max(half + 1.5);
+        if along.y.abs() >= along.x.abs() {
+            let span = reach(along.y);
+            for py in lo.y.floor() as i32..=hi.y.ceil() as i32 {
+                let x = from.x
+                    + (py as f32 + 0.5 - from.y) * along.x
+                        / along.y.abs().max(1e-6).copysign(along.y);
+                let (x0, x1) = ((x - span).max(lo.x), (x + span).min(hi.x));
+                for px in x0.floor() as i32..=x1.ceil() as i32 {
+                    cover(px, py);
+                }
+            }
+        } else {
+            let span = reach(along.x);
             for px in lo.x.floor() as i32..=hi.x.ceil() as i32 {
-                let p = Vec2::new(px as f32 + 0.5, py as f32 + 0.5);
-                let t = ((p - from).dot(along) / length_sq).clamp(0.0, 1.0);
-                let d = p.distance(from + along * t);
-                let coverage = (half - d + 0.5).clamp(0.0, 1.0);
-                if coverage > 0.0 {
-                    self.blend(px, py, color, coverage);
+                let y = from.y + (px as f32 + 0.5 - from.x) * along.y / along.x;
+                let (y0, y1) = ((y - span).max(lo.y), (y + span).min(hi.y));
+                for py in y0.floor() as i32..=y1.ceil() as i32 {
+                    cover(px, py);
+                }
+            }
+        }
+    }
+
+    /// A line with square ends, each pixel covered by the share of it (across the line) inside
+    /// the line's band: no square roots, a few pixels per step along the line, for drawing
+    /// thousands of lines a frame (the network diagram's links).
+    pub fn band_line(&mut self, from: Vec2, to: Vec2, width: f32, color: [u8; 4]) {
+        let steep = (to.y - from.y).abs() > (to.x - from.x).abs();
+        let flip = |p: Vec2| if steep { Vec2::new(p.y, p.x) } else { p };
+        let (a, b) = (flip(from), flip(to));
+        let (a, b) = if a.x <= b.x { (a, b) } else { (b, a) };
+        let run = b.x - a.x;
+        if run < 1e-6 {
+            return;
+        }
+        let slope = (b.y - a.y) / run;
+        let half = width * (1.0 + slope * slope).sqrt() / 2.0;
+        for major in a.x.floor() as i32..b.x.ceil() as i32 {
+            let middle = major as f32 + 0.5;
+            if middle < a.x || middle > b.x {
+                continue;
+            }
+            let centre = a.y + (middle - a.x) * slope;
+            let (low, high) = (centre - half, centre + half);
+            for minor in low.floor() as i32..=high.floor() as i32 {
+                let cover = high.min(minor as f32 + 1.0) - low.max(minor as f32);
+                if cover > 0.0 {
+                    let (x, y) = if steep {
+                        (minor, major)
+                    } else {
+                        (major, minor)
+                    };
+                    self.blend(x, y, color, cover.min(1.0));
                 }
             }
         }
@@ -195,6 +271,77 @@ mod tests {
         r.disc(10.5, 10.5, 8.0, [255, 255, 255, 255]);
         assert_eq!(&r.rgba[(10 * 21 + 10) * 4..][..3], &[255, 255, 255]);
         assert_eq!(&r.rgba[..3], &[0, 0, 0]);
+    }
+
+    #[test]
+    fn a_line_covers_exactly_the_pixels_the_whole_box_scan_covers() {
+        // the reference: every pixel of the bounding box, as lines were drawn before
+        fn every_pixel(r: &mut Raster, from: Vec2, to: Vec2, width: f32) {
+            let half = width / 2.0;
+            let (lo, hi) = (from.min(to) - half - 1.0, from.max(to) + half + 1.0);
+            let along = to - from;
+            for py in lo.y.floor() as i32..=hi.y.ceil() as i32 {
+                for px in lo.x.floor() as i32..=hi.x.ceil() as i32 {
+                    let p = Vec2::new(px as f32 + 0.5, py as f32 + 0.5);
+                    let t =
+                        ((p - from).dot(along) / along.length_squared().max(1e-6)).clamp(0.0, 1.0);
+                    let coverage = (half - p.distance(from + along * t) + 0.5).clamp(0.0, 1.0);
+                    if coverage > 0.0 {
+                        r.blend(px, py, [255; 4], coverage);
+                    }
+                }
+            }
+        }
+        let lines = [
+            ((3.0, 4.0), (57.0, 31.0), 1.0),
+            ((50.0, 2.0), (7.5, 58.0), 6.0),
+            ((10.0, 30.0), (50.0, 30.0), 3.0),
+            ((30.0, 5.0), (30.0, 55.0), 2.5),
+            ((20.0, 20.0), (20.0, 20.0), 4.0),
+            ((59.0, 59.0), (1.0, 40.0), 0.7),
+        ];
+        for ((x0, y0), (x1, y1), width) in lines {
+            let (from, to) = (Vec2::new(x0, y0), Vec2::new(x1, y1));
+            let mut fast = Raster::new(60, 60, [0, 0, 0, 255]);
+            let mut slow = Raster::new(60, 60, [0, 0, 0, 255]);
+            fast.line(from, to, width, [255; 4]);
+            every_pixel(&mut slow, from, to, width);
+            assert!(fast.rgba == slow.rgba, "{from} to {to}, width {width}");
+        }
+    }
+
+    #[test]
+    fn an_opaque_rectangle_is_its_colour_and_a_clear_one_blends() {
+        let mut r = Raster::new(8, 6, [10, 20, 30, 255]);
+        r.fill_rect(-3.0, 2.0, 6.0, 9.0, [200, 100, 0, 255]);
+        r.fill_rect(5.0, 0.0, 10.0, 1.0, [0, 0, 255, 128]);
+        let at = |x: usize, y: usize| r.rgba[(y * 8 + x) * 4..][..4].to_vec();
+        assert_eq!(at(0, 2), [200, 100, 0, 255]);
+        assert_eq!(at(2, 5), [200, 100, 0, 255]);
+        assert_eq!(at(3, 2), [10, 20, 30, 255]);
+        assert_eq!(at(0, 1), [10, 20, 30, 255]);
+        // half-covered blue over the background: halfway there
+        assert_eq!(at(6, 0), [5, 10, 143, 255]);
+    }
+
+    #[test]
+    fn a_band_line_covers_its_width_across_its_length() {
+        let white = [255; 4];
+        let mut flat = Raster::new(30, 20, [0, 0, 0, 255]);
+        flat.band_line(Vec2::new(2.0, 10.0), Vec2::new(22.0, 10.0), 3.0, white);
+        let column: Vec<u8> = (0..20).map(|y| flat.rgba[(y * 30 + 12) * 4]).collect();
+        // the band 8.5..11.5: rows 9 and 10 full, 8 and 11 half
+        assert_eq!(&column[7..13], &[0, 128, 255, 255, 128, 0]);
+        assert_eq!(flat.rgba[(10 * 30 + 25) * 4], 0, "nothing past the end");
+        // a diagonal covers about its length times its width, whichever way it is drawn
+        for (from, to) in [((3.0, 4.0), (43.0, 34.0)), ((40.0, 2.0), (10.0, 42.0))] {
+            let mut r = Raster::new(50, 50, [0, 0, 0, 255]);
+            let (from, to) = (Vec2::new(from.0, from.1), Vec2::new(to.0, to.1));
+            r.band_line(from, to, 2.0, white);
+            let covered: f32 = r.rgba.chunks_exact(4).map(|p| p[0] as f32 / 255.0).sum();
+            let area = from.distance(to) * 2.0;
+            assert!((covered - area).abs() < 0.05 * area, "{covered} vs {area}");
+        }
     }
 
     #[test]

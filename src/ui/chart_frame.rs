@@ -1,25 +1,12 @@
-//! A lesson scene in the window: the lecture's demonstration run from its seed, its charts
-//! and findings in large type for a projector.
+//! A chart on a page: its rendered plotting area framed by tick labels and axis names, its
+//! title and legend, as Bevy UI nodes; live charts relabel their axes when the range moves.
 
 use bevy::prelude::*;
 
-use crate::chart::{Chart, tick_label};
-use crate::lessons::LessonReport;
-use crate::ui::UiFonts;
-use crate::ui::chart::{legend_key, render_chart};
-use crate::ui::palette::*;
-
-/// The finished lesson to show.
-#[derive(Resource, Clone)]
-pub struct ShownLesson {
-    pub report: LessonReport,
-    pub description: String,
-}
-
-/// The lesson window's one screen; needs a [`ShownLesson`].
-pub fn plugin(app: &mut App) {
-    app.add_systems(Startup, show_lesson);
-}
+use super::UiFonts;
+use super::chart::legend_key;
+use super::palette::*;
+use crate::chart::{Axis, Chart, tick_label};
 
 /// Space around a chart's plotting area for tick labels (left, bottom) and the y axis's
 /// name (top), in layout pixels.
@@ -29,66 +16,6 @@ const MARGIN_TOP: f32 = 22.0;
 const MARGIN_RIGHT: f32 = 14.0;
 const TICK_SIZE: f32 = 15.0;
 
-fn show_lesson(
-    mut commands: Commands,
-    lesson: Res<ShownLesson>,
-    faces: Res<UiFonts>,
-    mut images: ResMut<Assets<Image>>,
-) {
-    let charts = &lesson.report.charts;
-    // One chart gets the width of two; the plotting areas share what is left of 1280 x 720.
-    let plot = match charts.len() {
-        0 | 1 => Vec2::new(760.0, 330.0),
-        _ => Vec2::new(520.0, 300.0),
-    };
-    commands.spawn((Camera2d, Msaa::Off));
-    commands
-        .spawn((
-            Node {
-                width: px(DESIGN_SIZE.x),
-                height: px(DESIGN_SIZE.y),
-                flex_direction: FlexDirection::Column,
-                padding: UiRect::axes(px(32), px(24)),
-                row_gap: px(10),
-                ..default()
-            },
-            BackgroundColor(BACKGROUND),
-        ))
-        .with_children(|page| {
-            page.spawn((
-                Text::new(lesson.report.title.clone()),
-                faces.face(true, 30.0),
-                TextColor(ENGRAVING),
-            ));
-            if !lesson.description.is_empty() {
-                page.spawn((
-                    Text::new(lesson.description.clone()),
-                    faces.face(false, 18.0),
-                    TextColor(DIM_TEXT),
-                ));
-            }
-            page.spawn(Node {
-                column_gap: px(36),
-                justify_content: JustifyContent::Center,
-                ..default()
-            })
-            .with_children(|row| {
-                for chart in charts {
-                    let image = images.add(render_chart(chart, plot).to_image());
-                    spawn_chart(row, chart, image, plot, &faces);
-                }
-            });
-            for line in &lesson.report.lines {
-                page.spawn((
-                    Text::new(line.clone()),
-                    faces.face(false, 17.0),
-                    TextColor(LAMP_ON),
-                ));
-            }
-        });
-}
-
-/// A chart's title, its picture with tick labels and axis names around it, and its legend.
 /// Where a chart's words go on its frame: each tick's value under or beside the plotting
 /// area, and the axes' names, as (text, absolutely placed box to align it in).
 fn axis_labels(chart: &Chart, plot: Vec2) -> Vec<(String, Node)> {
@@ -145,13 +72,14 @@ fn axis_labels(chart: &Chart, plot: Vec2) -> Vec<(String, Node)> {
 }
 
 /// A chart on the page: its title, the rendered plotting area framed by its axis labels, and
-/// its legend.
-fn spawn_chart(
+/// its legend. The image carries `marker`, so a live chart's painter finds it.
+pub fn spawn_chart(
     parent: &mut ChildSpawnerCommands,
     chart: &Chart,
     image: Handle<Image>,
     plot: Vec2,
     faces: &UiFonts,
+    marker: impl Bundle,
 ) {
     let frame = Vec2::new(
         MARGIN_LEFT + plot.x + MARGIN_RIGHT,
@@ -164,11 +92,13 @@ fn spawn_chart(
             ..default()
         })
         .with_children(|column| {
-            column.spawn((
-                Text::new(chart.title.clone()),
-                faces.face(true, 18.0),
-                TextColor(ENGRAVING),
-            ));
+            if !chart.title.is_empty() {
+                column.spawn((
+                    Text::new(chart.title.clone()),
+                    faces.face(true, 18.0),
+                    TextColor(ENGRAVING),
+                ));
+            }
             column
                 .spawn(Node {
                     width: px(frame.x),
@@ -177,6 +107,11 @@ fn spawn_chart(
                 })
                 .with_children(|frame_node| {
                     frame_node.spawn((
+                        marker,
+                        ChartAxes {
+                            axes: (chart.x.clone(), chart.y.clone()),
+                            plot,
+                        },
                         ImageNode::new(image),
                         Node {
                             position_type: PositionType::Absolute,
@@ -188,16 +123,63 @@ fn spawn_chart(
                         },
                     ));
                     for (text, place) in axis_labels(chart, plot) {
-                        frame_node.spawn(place).with_child((
-                            Text::new(text),
-                            faces.face(false, TICK_SIZE),
-                            TextColor(DIM_TEXT),
-                            TextLayout::no_wrap(),
-                        ));
+                        frame_node.spawn(axis_label(text, place, faces));
                     }
                 });
             spawn_legend(column, chart, faces, frame.x);
         });
+}
+
+/// The axes a chart's labels were written for, on its plotting area's image.
+#[derive(Component, Clone, Debug)]
+pub struct ChartAxes {
+    axes: (Axis, Axis),
+    plot: Vec2,
+}
+
+/// A tick label or axis name of a chart's frame.
+#[derive(Component)]
+pub struct AxisLabel;
+
+fn axis_label(text: String, place: Node, faces: &UiFonts) -> impl Bundle + use<> {
+    (
+        AxisLabel,
+        place,
+        children![(
+            Text::new(text),
+            faces.face(false, TICK_SIZE),
+            TextColor(DIM_TEXT),
+            TextLayout::no_wrap(),
+        )],
+    )
+}
+
+/// Rewrites a live chart's tick labels when its axes' ranges moved since they were written:
+/// `plot_area` is the entity holding the chart's image (and its [`ChartAxes`]).
+pub fn relabel_axes(
+    commands: &mut Commands,
+    plot_area: Entity,
+    chart: &Chart,
+    faces: &UiFonts,
+    frames: &mut Query<(&mut ChartAxes, &ChildOf)>,
+    labels: &Query<(Entity, &ChildOf), With<AxisLabel>>,
+) {
+    let Ok((mut written, parent)) = frames.get_mut(plot_area) else {
+        return;
+    };
+    if written.axes == (chart.x.clone(), chart.y.clone()) {
+        return;
+    }
+    written.axes = (chart.x.clone(), chart.y.clone());
+    let frame = parent.parent();
+    for (label, of) in labels {
+        if of.parent() == frame {
+            commands.entity(label).despawn();
+        }
+    }
+    for (text, place) in axis_labels(chart, written.plot) {
+        commands.spawn((axis_label(text, place, faces), ChildOf(frame)));
+    }
 }
 
 /// One entry per labelled mark: its line style or point shape in its colour, then its name.
@@ -226,7 +208,6 @@ fn spawn_legend(column: &mut ChildSpawnerCommands, chart: &Chart, faces: &UiFont
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chart::Axis;
 
     #[test]
     fn tick_labels_sit_at_their_ticks_and_the_axis_names_beside_the_area() {

@@ -1,0 +1,331 @@
+//! The playground as it runs in the window: requests from the page's buttons carried out on
+//! the core's [`Playground`], and training within each frame's budget while it runs. No
+//! rendering here, so a headless App drives it in tests.
+
+use std::time::{Duration, Instant};
+
+use bevy::prelude::*;
+
+use crate::playground::controls::{Control, Effect};
+use crate::playground::{Playground, StepReport};
+use crate::scene::{ModelConfig, Scene};
+
+/// The playground on screen and what the page shows of it.
+#[derive(Resource)]
+pub struct LivePlayground {
+    pub playground: Playground,
+    pub running: bool,
+    /// Whether the held-out points are drawn on the surface.
+    pub test_points: bool,
+    /// Each layer's weight-gradient norm, smoothed over recent batches, input side first.
+    pub gradient_norms: Vec<f64>,
+    /// The scene it came from: its name, seed and training, saved with the set-up.
+    pub origin: Scene,
+    /// What the last request has to say: a refused set-up, a file saved or not opened.
+    pub notice: Option<String>,
+    /// Counts every change the pictures must show: a batch, a control, a reset.
+    pub version: u64,
+    /// The longest an update spends training while running: the rest of the frame draws.
+    pub budget: Duration,
+}
+
+impl LivePlayground {
+    pub fn new(playground: Playground, origin: Scene) -> Self {
+        Self {
+            playground,
+            origin,
+            running: false,
+            test_points: false,
+            gradient_norms: Vec::new(),
+            notice: None,
+            version: 0,
+            budget: TRAINING_BUDGET,
+        }
+    }
+
+    fn stepped(&mut self, report: StepReport) {
+        const SMOOTHING: f64 = 0.9;
+        if self.gradient_norms.len() != report.gradient_norms.len() {
+            self.gradient_norms = report.gradient_norms;
+        } else {
+            for (kept, new) in self.gradient_norms.iter_mut().zip(report.gradient_norms) {
+                *kept = SMOOTHING * *kept + (1.0 - SMOOTHING) * new;
+            }
+        }
+        self.version += 1;
+    }
+
+    /// One batch; a divergence stops the run (the network stays as it was before it).
+    pub fn step(&mut self) {
+        match self.playground.step() {
+            Ok(report) => self.stepped(report),
+            Err(_) => {
+                self.running = false;
+                self.version += 1;
+            }
+        }
+    }
+
+    /// Carries out one request.
+    pub fn carry_out(&mut self, request: PlaygroundRequest) {
+        self.notice = None;
+        match request {
+            PlaygroundRequest::ToggleRun => {
+                self.running = !self.running && self.playground.diverged.is_none();
+            }
+            PlaygroundRequest::Step => {
+                self.running = false;
+                self.step();
+            }
+            PlaygroundRequest::Reset => {
+                self.playground.reset();
+                self.gradient_norms.clear();
+            }
+            PlaygroundRequest::ToggleTestPoints => self.test_points = !self.test_points,
+            PlaygroundRequest::Control(control) => match self.playground.apply(control) {
+                Ok(Effect::Rebuilt) => self.gradient_norms.clear(),
+                Ok(_) => {}
+                Err(refused) => self.notice = Some(refused.to_string()),
+            },
+            PlaygroundRequest::Save => {
+                self.notice = Some(match self.save_in(std::path::Path::new(".")) {
+                    Ok(path) => format!(
+                        "Saved as {}: open it again with mark1 --scene {0}, or drop it here.",
+                        path.display()
+                    ),
+                    Err(e) => format!("{e:#}"),
+                });
+            }
+        }
+        self.version += 1;
+    }
+
+    /// The set-up on screen as a scene: the one it came from with the network, points,
+    /// inputs and learning as they are now.
+    pub fn scene(&self) -> Scene {
+        Scene {
+            model: ModelConfig::Playground(self.playground.config.clone()),
+            seed: self.playground.seed,
+            ..self.origin.clone()
+        }
+    }
+
+    /// Saves the set-up in `folder` as `playground-<points>-<n>.ron`, never replacing a file.
+    pub fn save_in(&self, folder: &std::path::Path) -> anyhow::Result<std::path::PathBuf> {
+        let stem = format!(
+            "playground-{}",
+            self.playground.config.data.arrangement.name()
+        );
+        let comment = format!(
+            "A playground set-up saved from the window. Open it with: mark1 --scene <this file>\n\
+             It was saved at epoch {} (the weights are not saved: the seed gives them again).",
+            self.playground.epoch
+        );
+        self.scene().save_numbered(folder, &stem, &comment)
+    }
+
+    /// Opens a saved set-up (a playground scene file) in place of the one on screen.
+    pub fn open(&mut self, path: &std::path::Path) {
+        self.notice = Some(match Scene::load(path) {
+            Ok(scene) => match &scene.model {
+                ModelConfig::Playground(config) => {
+                    match Playground::new(config.clone(), scene.seed) {
+                        Ok(playground) => {
+                            let opened = format!("Opened {}.", path.display());
+                            *self = Self::new(playground, scene);
+                            opened
+                        }
+                        Err(e) => format!("{}: {e}", path.display()),
+                    }
+                }
+                _ => format!(
+                    "{}: not a playground scene; open it on its own with mark1 --scene {0}",
+                    path.display()
+                ),
+            },
+            Err(e) => format!("{e:#}"),
+        });
+        self.version += 1;
+    }
+}
+
+/// What the page's buttons (and tests) ask of the playground.
+#[derive(Message, Component, Clone, Copy, Debug, PartialEq)]
+pub enum PlaygroundRequest {
+    ToggleRun,
+    /// One batch, pausing the run.
+    Step,
+    /// Fresh weights from the seed, the same set-up.
+    Reset,
+    ToggleTestPoints,
+    Control(Control),
+    /// Writes the set-up as a new scene file in the current folder.
+    Save,
+}
+
+/// The longest a frame spends training in the window.
+const TRAINING_BUDGET: Duration = Duration::from_millis(8);
+
+/// Requests and training, in that order, each update.
+pub(super) fn plugin(app: &mut App) {
+    app.add_message::<PlaygroundRequest>()
+        .add_systems(Update, (carry_out_requests, train_while_running).chain());
+}
+
+fn carry_out_requests(
+    mut requests: MessageReader<PlaygroundRequest>,
+    mut live: ResMut<LivePlayground>,
+) {
+    for request in requests.read() {
+        live.carry_out(*request);
+    }
+}
+
+/// While running: up to one epoch per update, as many batches as fit in the budget (an
+/// epoch not finished goes on next update; the batches are the same either way).
+fn train_while_running(mut live: ResMut<LivePlayground>) {
+    if !live.running {
+        return;
+    }
+    let began = Instant::now();
+    let epoch = live.playground.epoch;
+    while live.running && live.playground.epoch == epoch && began.elapsed() < live.budget {
+        live.step();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::playground::PlaygroundConfig;
+
+    /// The playground headless, with a budget that always holds a whole epoch (so that each
+    /// update's work is known however busy the machine is).
+    fn app() -> App {
+        let mut live = LivePlayground::new(
+            Playground::new(PlaygroundConfig::default(), 7).unwrap(),
+            Scene::default_scene(),
+        );
+        live.budget = Duration::from_secs(60);
+        let mut app = App::new();
+        app.add_plugins(MinimalPlugins)
+            .insert_resource(live)
+            .add_plugins(plugin);
+        app
+    }
+
+    fn request(app: &mut App, request: PlaygroundRequest) {
+        app.world_mut().write_message(request);
+        app.update();
+    }
+
+    fn live(app: &App) -> &LivePlayground {
+        app.world().resource::<LivePlayground>()
+    }
+
+    #[test]
+    fn n_steps_through_the_app_give_the_weights_of_n_direct_steps() {
+        let mut app = app();
+        for _ in 0..30 {
+            request(&mut app, PlaygroundRequest::Step);
+        }
+        let mut direct = Playground::new(PlaygroundConfig::default(), 7).unwrap();
+        for _ in 0..30 {
+            direct.step().unwrap();
+        }
+        assert_eq!(live(&app).playground.network, direct.network);
+        assert_eq!(live(&app).playground.updates, 30);
+        assert!(!live(&app).running);
+    }
+
+    #[test]
+    fn running_trains_an_epoch_per_update_and_pausing_stops_it() {
+        let mut app = app();
+        request(&mut app, PlaygroundRequest::ToggleRun);
+        for _ in 0..4 {
+            app.update();
+        }
+        // the toggle's update and four more: an epoch each (20 batches of 10 of 200 points)
+        let p = &live(&app).playground;
+        assert_eq!((p.epoch, p.updates, p.history.len()), (5, 100, 5));
+        assert_eq!(live(&app).gradient_norms.len(), 3);
+        request(&mut app, PlaygroundRequest::ToggleRun);
+        app.update();
+        assert_eq!(live(&app).playground.epoch, 5);
+        let mut direct = Playground::new(PlaygroundConfig::default(), 7).unwrap();
+        for _ in 0..5 {
+            direct.run_epoch().unwrap();
+        }
+        assert_eq!(live(&app).playground.network, direct.network);
+    }
+
+    #[test]
+    fn a_saved_set_up_opens_again_as_it_was_saved() {
+        let dir = std::env::temp_dir().join(format!("mark1-live-save-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut app = app();
+        for control in [
+            Control::Data(crate::data::plane::Arrangement::Xor),
+            Control::RemoveLayer,
+            Control::NextActivation,
+            Control::ToggleFeature(crate::data::plane::Feature::X1X2),
+            Control::LearningRate(crate::playground::controls::Toward::More),
+        ] {
+            request(&mut app, PlaygroundRequest::Control(control));
+        }
+        let saved = live(&app).save_in(&dir).unwrap();
+        assert_eq!(saved, dir.join("playground-xor-plane-1.ron"));
+        let set_up = live(&app).playground.config.clone();
+        request(&mut app, PlaygroundRequest::Reset);
+        request(&mut app, PlaygroundRequest::Control(Control::AddLayer));
+        assert_ne!(live(&app).playground.config, set_up);
+        app.world_mut()
+            .resource_mut::<LivePlayground>()
+            .open(&saved);
+        let opened = live(&app);
+        assert_eq!(opened.playground.config, set_up);
+        assert_eq!(opened.playground.config.hidden.len(), 1);
+        assert_eq!(opened.playground.config.learning_rate, 0.1);
+        assert_eq!(
+            opened.playground.network,
+            Playground::new(set_up, 7).unwrap().network
+        );
+        // a file that is not a playground is named and changes nothing
+        let lesson = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes/lesson-xor.ron");
+        app.world_mut()
+            .resource_mut::<LivePlayground>()
+            .open(&lesson);
+        let notice = live(&app).notice.clone().unwrap();
+        assert!(
+            notice.contains("lesson-xor.ron: not a playground scene"),
+            "{notice}"
+        );
+        assert_eq!(live(&app).playground.config.hidden.len(), 1);
+    }
+
+    #[test]
+    fn a_divergence_stops_the_run_and_a_reset_starts_again() {
+        let mut app = app();
+        // a rate past the buttons' ladder, as a scene file may hold
+        app.world_mut()
+            .resource_mut::<LivePlayground>()
+            .playground
+            .config
+            .learning_rate = 1e6;
+        request(&mut app, PlaygroundRequest::ToggleRun);
+        for _ in 0..100 {
+            app.update();
+        }
+        let stopped = live(&app);
+        assert!(stopped.playground.diverged.is_some());
+        assert!(!stopped.running);
+        // run is refused until the network starts again
+        request(&mut app, PlaygroundRequest::ToggleRun);
+        assert!(!live(&app).running);
+        request(&mut app, PlaygroundRequest::Reset);
+        let fresh = live(&app);
+        assert!(fresh.playground.diverged.is_none());
+        assert_eq!(fresh.playground.updates, 0);
+    }
+}
