@@ -1000,17 +1000,7 @@ fn window_instant_taps_on_the_playground_buttons_act_and_save_the_set_up() {
     // the XOR points, one more hidden layer (five columns now: the first hidden one is
     // centred 150 px into the diagram), one more unit in it, then Save
     for (x, y) in [(470, 33), (491, 89), (430, 143), (472, 685)] {
-        let tap = xdotool(&[
-            "mousemove",
-            &x.to_string(),
-            &y.to_string(),
-            "click",
-            "1",
-            "sleep",
-            "0.5",
-        ])
-        .unwrap();
-        assert!(tap.status.success());
+        tap(x, y, "0.5");
     }
     let status = window.wait().unwrap();
     assert!(status.success(), "{status:?}");
@@ -1132,6 +1122,14 @@ fn xdotool(args: &[&str]) -> std::io::Result<std::process::Output> {
     Command::new("xdotool").args(args).output()
 }
 
+/// A tap at (x, y) that moves and presses at once, as a touch screen's first contact does,
+/// then `pause` seconds for the window to answer.
+fn tap(x: u32, y: u32, pause: &str) {
+    let (x, y) = (x.to_string(), y.to_string());
+    let tapped = xdotool(&["mousemove", &x, &y, "click", "1", "sleep", pause]).unwrap();
+    assert!(tapped.status.success(), "xdotool tap at ({x}, {y})");
+}
+
 #[test]
 #[ignore = "needs a display and xdotool: .ci/run runs it under xvfb-run"]
 fn window_a_quick_swipe_lights_every_cell_from_the_press_point() {
@@ -1183,17 +1181,7 @@ fn window_a_touch_between_two_lamps_draws_too() {
     // in a lower row of the retina
     let taps: Vec<(u32, u32)> = (0..14).map(|i| (60 + i, 92 + i * 18)).collect();
     for &(x, y) in &taps {
-        let tap = xdotool(&[
-            "mousemove",
-            &x.to_string(),
-            &y.to_string(),
-            "click",
-            "1",
-            "sleep",
-            "0.4",
-        ])
-        .unwrap();
-        assert!(tap.status.success());
+        tap(x, y, "0.4");
     }
     let status = window.wait().unwrap();
     assert!(status.success(), "{status:?}");

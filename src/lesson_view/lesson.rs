@@ -4,10 +4,10 @@
 use bevy::prelude::*;
 
 use crate::lessons::LessonReport;
-use crate::ui::UiFonts;
 use crate::ui::chart::render_chart;
 use crate::ui::chart_frame::spawn_chart;
 use crate::ui::palette::*;
+use crate::ui::{UiFonts, page, page_camera};
 
 /// The finished lesson to show.
 #[derive(Resource, Clone)]
@@ -33,19 +33,9 @@ fn show_lesson(
         0 | 1 => Vec2::new(760.0, 330.0),
         _ => Vec2::new(520.0, 300.0),
     };
-    commands.spawn((Camera2d, Msaa::Off));
+    commands.spawn(page_camera());
     commands
-        .spawn((
-            Node {
-                width: px(DESIGN_SIZE.x),
-                height: px(DESIGN_SIZE.y),
-                flex_direction: FlexDirection::Column,
-                padding: UiRect::axes(px(32), px(24)),
-                row_gap: px(10),
-                ..default()
-            },
-            BackgroundColor(BACKGROUND),
-        ))
+        .spawn(page(Vec2::new(32.0, 24.0), 10.0))
         .with_children(|page| {
             page.spawn((
                 Text::new(lesson.report.title.clone()),

@@ -14,7 +14,10 @@ use crate::playground::controls::{Control, Toward};
 use crate::ui::chart::render_chart;
 use crate::ui::chart_frame::{ChartAxes, relabel_axes, spawn_chart};
 use crate::ui::palette::*;
-use crate::ui::{Localized, PANEL_BUTTON, UiFonts, heading, localized_text, styled_button, text};
+use crate::ui::{
+    Localized, PANEL_BUTTON, UiFonts, heading, localized_text, page, page_camera, styled_button,
+    text,
+};
 
 /// A line of text the page keeps up to date.
 #[derive(Component, Clone, Copy, PartialEq, Debug)]
@@ -92,19 +95,9 @@ fn spawn_page(
     let diagram = images.add(blank(DIAGRAM));
     let loss = loss_chart(&live.playground.history);
     let loss_image = images.add(render_chart(&loss, LOSS_PLOT).to_image());
-    commands.spawn((Camera2d, Msaa::Off));
+    commands.spawn(page_camera());
     commands
-        .spawn((
-            Node {
-                width: px(DESIGN_SIZE.x),
-                height: px(DESIGN_SIZE.y),
-                flex_direction: FlexDirection::Column,
-                padding: UiRect::axes(px(16), px(10)),
-                row_gap: px(8),
-                ..default()
-            },
-            BackgroundColor(BACKGROUND),
-        ))
+        .spawn(page(Vec2::new(16.0, 10.0), 8.0))
         .with_children(|page| {
             page.spawn(row(8.0))
                 .with_children(|header| spawn_header(header, &fonts));

@@ -17,7 +17,7 @@ use bevy::prelude::*;
 pub use fonts::{UiFonts, text};
 pub use layout::{LayoutSpawned, PanelDraw, PanelLayout, PanelSlots};
 pub use text::{Labels, Localized, heading, localized_text};
-pub use widgets::{ButtonStyle, PANEL_BUTTON, lamp, styled_button};
+pub use widgets::{ButtonStyle, PANEL_BUTTON, lamp, page, page_camera, styled_button};
 
 use palette::DESIGN_SIZE;
 

@@ -1,4 +1,4 @@
-//! Small named widgets shared by every page: lamps, and push buttons in two styles.
+//! Small named widgets shared by every page: lamps, push buttons in two styles, and the page.
 
 use bevy::prelude::*;
 
@@ -75,4 +75,25 @@ pub fn lamp(size: Option<f32>, rim: f32) -> (Node, BackgroundColor, BorderColor)
         BackgroundColor(LAMP_OFF),
         BorderColor::all(LAMP_RIM),
     )
+}
+
+/// A whole page of the design size: a column on the background, `padding` (x, y) round it and
+/// `gap` between its rows. With a camera to draw it.
+pub fn page(padding: Vec2, gap: f32) -> impl Bundle {
+    (
+        Node {
+            width: px(DESIGN_SIZE.x),
+            height: px(DESIGN_SIZE.y),
+            flex_direction: FlexDirection::Column,
+            padding: UiRect::axes(px(padding.x), px(padding.y)),
+            row_gap: px(gap),
+            ..default()
+        },
+        BackgroundColor(BACKGROUND),
+    )
+}
+
+/// The camera a page is drawn by.
+pub fn page_camera() -> impl Bundle {
+    (Camera2d, Msaa::Off)
 }
