@@ -199,6 +199,19 @@ fn a_playground_scene_trains_on_points_in_the_plane() {
     assert_eq!(xor["data"], "builtin:xor-plane");
     assert_eq!(xor["epochs"], 50);
     assert!(xor["train_accuracy"].as_f64().unwrap() >= 0.97, "{xor}");
+    // a curve on the same scene: squared error on x1, no accuracy to report
+    let sine = json_of(&mark1(&[
+        "train",
+        "--scene",
+        "scenes/playground.ron",
+        "--data",
+        "builtin:sine",
+        "--json",
+    ]));
+    assert!(sine["network"].as_str().unwrap().starts_with("1 inputs (x₁)"), "{sine}");
+    assert!(sine["train_accuracy"].is_null(), "{sine}");
+    let error = sine["test_loss"].as_f64().unwrap();
+    assert!(error < 0.1, "mean squared error on y = 3 sin x: {error}");
     // and the ones it cannot take are refused by name, as are images for it and it for images
     for (args, expected) in [
         (
@@ -999,7 +1012,7 @@ fn window_instant_taps_on_the_playground_buttons_act_and_save_the_set_up() {
     // each tap moves and presses in one go, as a touch screen sending mouse events does:
     // the XOR points, one more hidden layer (five columns now: the first hidden one is
     // centred 150 px into the diagram), one more unit in it, then Save
-    for (x, y) in [(470, 33), (491, 89), (430, 143), (472, 685)] {
+    for (x, y) in [(430, 33), (491, 89), (430, 143), (472, 685)] {
         tap(x, y, "0.5");
     }
     let status = window.wait().unwrap();

@@ -241,7 +241,7 @@ fn bench_playground(value: &mut serde_json::Value) -> Result<Vec<String>> {
         std::hint::black_box(playground.maps(SURFACE_SIDE));
     }
     let surface_seconds = started.elapsed().as_secs_f64() / surfaces as f64;
-    let accuracy = playground.measure().train_accuracy;
+    let accuracy = playground.measure().train_accuracy.unwrap_or(0.0);
     value["playground_batches_per_second"] = json!(1.0 / step_seconds);
     value["playground_surfaces_per_second"] = json!(1.0 / surface_seconds);
     value["playground_train_accuracy_after_bench"] = json!(accuracy);

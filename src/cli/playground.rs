@@ -47,11 +47,21 @@ pub(super) fn train(
         let value = report(scene, &playground, &last, seconds)?;
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
+        let measure = match (last.train_accuracy, last.test_accuracy) {
+            (Some(train), test) => format!(
+                "train accuracy {}, test accuracy {}",
+                fmt_accuracy(Some(train)),
+                fmt_accuracy(test)
+            ),
+            // a curve: its mean squared error is the measure
+            (None, _) => format!(
+                "train loss {:.4}, test loss {:.4} (mean squared error)",
+                last.train_loss, last.test_loss
+            ),
+        };
         println!(
-            "trained {epochs} epochs ({} updates) in {seconds:.2} s: train accuracy {}, test accuracy {}",
+            "trained {epochs} epochs ({} updates) in {seconds:.2} s: {measure}",
             playground.updates,
-            fmt_accuracy(Some(last.train_accuracy)),
-            fmt_accuracy(Some(last.test_accuracy))
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -107,8 +117,8 @@ fn row(record: &EpochRecord) -> String {
         record.epoch,
         record.train_loss,
         record.test_loss,
-        fmt_accuracy(Some(record.train_accuracy)),
-        fmt_accuracy(Some(record.test_accuracy))
+        fmt_accuracy(record.train_accuracy),
+        fmt_accuracy(record.test_accuracy)
     )
 }
 

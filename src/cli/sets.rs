@@ -18,9 +18,12 @@ pub(super) fn list() {
     }
     println!("points in the plane (for a playground scene, e.g. scenes/playground.ron):");
     for arrangement in Arrangement::ALL {
-        let [a, b] = arrangement.classes();
+        let classes = match arrangement.classes() {
+            [a, b] => format!(" ({a} / {b})"),
+            _ => String::new(),
+        };
         println!(
-            "  {:<16} {} ({a} / {b})",
+            "  {:<16} {}{classes}",
             arrangement.name(),
             arrangement.summary()
         );

@@ -24,15 +24,44 @@ pub enum Arrangement {
     Xor,
     /// Two arms winding one and three-quarter turns about each other.
     Spiral,
+    /// For regression, a curve over x1: y = 3 sin x1.
+    Sine,
+    /// For regression: y = 3 for x1 >= 0, else -3.
+    Step,
+    /// For regression: y = |x1| - 3.
+    Abs,
 }
 
 impl Arrangement {
-    pub const ALL: [Arrangement; 4] = [
+    pub const ALL: [Arrangement; 7] = [
         Arrangement::Gaussians,
         Arrangement::Circles,
         Arrangement::Xor,
         Arrangement::Spiral,
+        Arrangement::Sine,
+        Arrangement::Step,
+        Arrangement::Abs,
     ];
+
+    /// Whether the points lie about a curve y = f(x1), to be fitted by regression, rather
+    /// than in two classes.
+    pub fn is_curve(self) -> bool {
+        matches!(
+            self,
+            Arrangement::Sine | Arrangement::Step | Arrangement::Abs
+        )
+    }
+
+    /// The curve's value at `x` (0 for the class arrangements).
+    pub fn curve(self, x: f32) -> f32 {
+        match self {
+            Arrangement::Sine => 3.0 * x.sin(),
+            Arrangement::Step if x >= 0.0 => 3.0,
+            Arrangement::Step => -3.0,
+            Arrangement::Abs => x.abs() - 3.0,
+            _ => 0.0,
+        }
+    }
 
     /// The name `builtin:` and the playground give it.
     pub fn name(self) -> &'static str {
@@ -41,6 +70,9 @@ impl Arrangement {
             Arrangement::Circles => "circles",
             Arrangement::Xor => "xor-plane",
             Arrangement::Spiral => "spiral",
+            Arrangement::Sine => "sine",
+            Arrangement::Step => "step",
+            Arrangement::Abs => "abs",
         }
     }
 
@@ -51,16 +83,20 @@ impl Arrangement {
             Arrangement::Circles => "a disc inside a ring: no line does",
             Arrangement::Xor => "XOR in the plane: the four quadrants, same sign against opposite",
             Arrangement::Spiral => "two arms winding about each other, 1.75 turns",
+            Arrangement::Sine => "for regression: points about y = 3 sin x",
+            Arrangement::Step => "for regression: points about a step from -3 to 3 at x = 0",
+            Arrangement::Abs => "for regression: points about y = |x| - 3",
         }
     }
 
-    /// What the two classes are called.
-    pub fn classes(self) -> [&'static str; 2] {
+    /// What the classes are called (a curve's points are of one kind).
+    pub fn classes(self) -> &'static [&'static str] {
         match self {
-            Arrangement::Gaussians => ["upper right", "lower left"],
-            Arrangement::Circles => ["inner disc", "outer ring"],
-            Arrangement::Xor => ["same sign", "opposite sign"],
-            Arrangement::Spiral => ["arm A", "arm B"],
+            Arrangement::Gaussians => &["upper right", "lower left"],
+            Arrangement::Circles => &["inner disc", "outer ring"],
+            Arrangement::Xor => &["same sign", "opposite sign"],
+            Arrangement::Spiral => &["arm A", "arm B"],
+            Arrangement::Sine | Arrangement::Step | Arrangement::Abs => &["points"],
         }
     }
 
@@ -175,6 +211,14 @@ pub fn generate(arrangement: Arrangement, count: usize, noise: f32, seed: u64) -
     let mut labels = Vec::with_capacity(count);
     let per_class = count.div_ceil(2);
     for k in 0..count {
+        if arrangement.is_curve() {
+            // x across the view, y the curve's value there jittered by the noise
+            let x: f32 = rng.random_range(-VIEW..VIEW);
+            let y = (arrangement.curve(x) + noise * normal(&mut rng)).clamp(-VIEW, VIEW);
+            points.push([x, y]);
+            labels.push(0);
+            continue;
+        }
         let class = (k % 2) as u16;
         let [x, y] = place(arrangement, class, k / 2, per_class, &mut rng);
         let x = (x + noise * normal(&mut rng)).clamp(-VIEW, VIEW);
@@ -183,7 +227,11 @@ pub fn generate(arrangement: Arrangement, count: usize, noise: f32, seed: u64) -
         labels.push(class);
     }
     PlaneSet {
-        classes: arrangement.classes().map(String::from).to_vec(),
+        classes: arrangement
+            .classes()
+            .iter()
+            .map(|c| c.to_string())
+            .collect(),
         points,
         labels,
     }
@@ -227,6 +275,7 @@ fn place(arrangement: Arrangement, class: u16, i: usize, n: usize, rng: &mut imp
             let angle = 1.75 * std::f32::consts::TAU * t + class as f32 * std::f32::consts::PI;
             [radius * angle.sin(), radius * angle.cos()]
         }
+        Arrangement::Sine | Arrangement::Step | Arrangement::Abs => [0.0, 0.0],
     }
 }
 
@@ -266,6 +315,11 @@ impl Feature {
         }
     }
 
+    /// Whether the feature reads x1 alone (all a curve's regression may use: x2 is its answer).
+    pub fn of_x1_only(self) -> bool {
+        matches!(self, Feature::X1 | Feature::X1Squared | Feature::SinX1)
+    }
+
     /// How the playground labels it.
     pub fn label(self) -> &'static str {
         match self {
@@ -303,8 +357,43 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_curves_points_lie_on_it_without_noise_and_about_it_with() {
+        // y = 3 sin x, a step of -3 to 3 at 0, |x| - 3, by hand at x = 1.5 and x = -2
+        let by_hand = [
+            (Arrangement::Sine, [2.992_485, -2.727_892]),
+            (Arrangement::Step, [3.0, -3.0]),
+            (Arrangement::Abs, [-1.5, -1.0]),
+        ];
+        for (curve, [at_one_and_a_half, at_minus_two]) in by_hand {
+            assert!(
+                (curve.curve(1.5) - at_one_and_a_half).abs() < 1e-5,
+                "{curve:?}"
+            );
+            assert!((curve.curve(-2.0) - at_minus_two).abs() < 1e-5, "{curve:?}");
+            let set = generate(curve, 300, 0.0, 7);
+            assert_eq!(set.classes, ["points"]);
+            assert!(set.labels.iter().all(|&l| l == 0));
+            assert!(
+                set.points
+                    .iter()
+                    .all(|&[x, y]| x.abs() <= VIEW && y == curve.curve(x))
+            );
+            // both halves of the view are covered
+            assert!(set.points.iter().filter(|p| p[0] < 0.0).count() > 100);
+            let noisy = generate(curve, 2000, 0.5, 7);
+            let spread = noisy
+                .points
+                .iter()
+                .map(|&[x, y]| (y - curve.curve(x)).powi(2))
+                .sum::<f32>()
+                / 2000.0;
+            assert!((spread.sqrt() - 0.5).abs() < 0.05, "{}", spread.sqrt());
+        }
+    }
+
+    #[test]
     fn each_arrangement_follows_its_rule_without_noise() {
-        for arrangement in Arrangement::ALL {
+        for arrangement in Arrangement::ALL.into_iter().filter(|a| !a.is_curve()) {
             let set = generate(arrangement, 400, 0.0, 7);
             assert_eq!(set.len(), 400);
             assert_eq!(set.labels.iter().filter(|&&l| l == 1).count(), 200);
@@ -322,6 +411,7 @@ mod tests {
                         assert!(x.abs() >= 0.3 && y.abs() >= 0.3);
                     }
                     Arrangement::Spiral => assert!((0.2 - 1e-4..=5.2 + 1e-4).contains(&r)),
+                    _ => unreachable!("the curves are filtered out"),
                 }
             }
         }

@@ -113,7 +113,7 @@ impl Overrides {
             );
         }
         if let Some(source) = &self.data {
-            config.data.arrangement = source
+            let arrangement = source
                 .strip_prefix("builtin:")
                 .and_then(Arrangement::named)
                 .ok_or_else(|| {
@@ -126,12 +126,15 @@ impl Overrides {
                         names.join(", ")
                     )
                 })?;
+            *config = config.with_arrangement(arrangement);
         }
         if let Some(fraction) = self.test_fraction {
             config.data.test_fraction = fraction;
         }
         if let Some(n) = self.samples_per_class {
-            config.data.points = n.saturating_mul(2);
+            // a curve's points are all of one kind
+            let kinds = config.data.arrangement.classes().len();
+            config.data.points = n.saturating_mul(kinds);
         }
         if let Some(rate) = self.learning_rate {
             config.learning_rate = rate;

@@ -193,17 +193,20 @@ fn spawn_header(header: &mut ChildSpawnerCommands, fonts: &UiFonts) {
             ..default()
         },
     ));
-    for (label, arrangement) in [
-        ("Gaussians", Arrangement::Gaussians),
-        ("Circles", Arrangement::Circles),
-        ("XOR", Arrangement::Xor),
-        ("Spiral", Arrangement::Spiral),
+    for (label, arrangement, width) in [
+        ("Gaussians", Arrangement::Gaussians, 100.0),
+        ("Circles", Arrangement::Circles, 84.0),
+        ("XOR", Arrangement::Xor, 64.0),
+        ("Spiral", Arrangement::Spiral, 76.0),
+        ("sin x", Arrangement::Sine, 70.0),
+        ("Step", Arrangement::Step, 64.0),
+        ("|x|", Arrangement::Abs, 56.0),
     ] {
         header.spawn(button(
             fonts,
             label,
             control(Control::Data(arrangement)),
-            104.0,
+            width,
         ));
     }
     header.spawn(Node {
@@ -521,7 +524,7 @@ fn loss_name(loss: Loss) -> &'static str {
     match loss {
         Loss::SigmoidBinaryCrossEntropy => "σ + BCE",
         Loss::SoftmaxCrossEntropy => "softmax + CE",
-        Loss::MeanSquaredError => "identity + MSE",
+        Loss::MeanSquaredError => "squared error",
     }
 }
 
@@ -570,6 +573,20 @@ fn percent_of(fraction: f64) -> String {
     format!("{:.1}%", 100.0 * fraction)
 }
 
+/// How many points, how split, and what the marks mean.
+fn points_summary(p: &crate::playground::Playground) -> String {
+    let split = format!(
+        "{} points: {} to train on, {} held out.",
+        p.train.len() + p.test.len(),
+        p.train.len(),
+        p.test.len(),
+    );
+    match p.config.data.arrangement.classes() {
+        [first, second] => format!("{split} Discs: {first}; crosses: {second}."),
+        _ => format!("{split} Dashed: the curve; solid: the network's fit (squared error)."),
+    }
+}
+
 /// The words of each readout for the playground as it is.
 fn readout_text(readout: Readout, live: &LivePlayground) -> String {
     let p = &live.playground;
@@ -584,27 +601,21 @@ fn readout_text(readout: Readout, live: &LivePlayground) -> String {
         Readout::Layers => format!("{}", config.hidden.len()),
         Readout::Status => {
             let now = p.measure();
+            let accuracy = |a: Option<f64>| a.map(|a| format!(" ({})", percent_of(a)));
             format!(
-                "Epoch {}  ·  {} batches  ·  train loss {:.3} ({})  ·  test loss {:.3} ({})",
+                "Epoch {}  ·  {} batches  ·  train loss {:.3}{}  ·  test loss {:.3}{}",
                 p.epoch,
                 p.updates,
                 now.train_loss,
-                percent_of(now.train_accuracy),
+                accuracy(now.train_accuracy).unwrap_or_default(),
                 now.test_loss,
-                percent_of(now.test_accuracy),
+                accuracy(now.test_accuracy).unwrap_or_default(),
             )
         }
         Readout::Message => match (&live.notice, &p.diverged) {
             (Some(notice), _) => notice.clone(),
             (None, Some(diverged)) => format!("{diverged}."),
-            (None, None) => format!(
-                "{} points: {} to train on, {} held out. Discs: {}; crosses: {}.",
-                p.train.len() + p.test.len(),
-                p.train.len(),
-                p.test.len(),
-                config.data.arrangement.classes()[0],
-                config.data.arrangement.classes()[1],
-            ),
+            (None, None) => points_summary(p),
         },
         Readout::Diverged => format!(
             "Diverged at learning rate {}\n\nTouch here to start again\nwith fresh weights",
@@ -655,7 +666,10 @@ fn column_caption(column: usize, live: &LivePlayground) -> String {
         .map(|g| format!("\n|∇W| {g:.2e}"))
         .unwrap_or_default();
     if column == 0 {
-        format!("{} inputs", p.config.features.len())
+        match p.config.features.len() {
+            1 => "1 input".to_string(),
+            n => format!("{n} inputs"),
+        }
     } else if column <= layers {
         let layer = &p.config.hidden[column - 1];
         format!(

@@ -8,7 +8,7 @@ use crate::chart::{Axis, Chart, Ink, Mark};
 use crate::data::plane::{Feature, PlaneSet, VIEW, grid_points};
 use crate::nn::loss::Loss;
 use crate::nn::mlp::Network;
-use crate::playground::{EpochRecord, Maps, Playground};
+use crate::playground::{EpochRecord, Maps, Playground, curve_points};
 use crate::ui::chart::{RASTER_SCALE, field_color, render_chart};
 use crate::ui::palette::*;
 use crate::ui::raster::Raster;
@@ -57,7 +57,7 @@ fn diverging(v: f32) -> [u8; 4] {
 
 /// The probability of the first class (the warm one) at each grid point, row 0 at the top.
 pub fn first_class_probability(maps: &Maps) -> Vec<f32> {
-    maps.probability.iter().map(|p| 1.0 - p).collect()
+    maps.output.iter().map(|p| 1.0 - p).collect()
 }
 
 /// The surface as a chart: the first class's probability shaded, the training points (and
@@ -101,10 +101,58 @@ fn points_of_class(set: &PlaneSet, class: u16) -> impl Iterator<Item = [f64; 2]>
         .map(|(p, _)| [p[0] as f64, p[1] as f64])
 }
 
-/// The surface painted: the chart, then a pale ring round each test point so that held-out
-/// points read apart from the training ones.
+/// A curve's chart: its points (the test points too, when shown), the true curve dashed, and
+/// the network's fit over it.
+pub fn curve_chart(playground: &Playground, maps: &Maps, test_points: bool) -> Chart {
+    let xs = curve_points(maps.side);
+    let along = |value: &dyn Fn(usize, f32) -> f32| -> Vec<[f64; 2]> {
+        xs.iter()
+            .enumerate()
+            .map(|(k, p)| [p[0] as f64, value(k, p[0]) as f64])
+            .collect()
+    };
+    let arrangement = playground.config.data.arrangement;
+    let mut sets = vec![&playground.train];
+    if test_points {
+        sets.push(&playground.test);
+    }
+    Chart {
+        title: String::new(),
+        x: Axis::linear("x₁", -VIEW as f64, VIEW as f64),
+        y: Axis::linear("y", -VIEW as f64, VIEW as f64),
+        marks: vec![
+            Mark::Points {
+                label: "points".into(),
+                ink: Ink::Warm,
+                points: sets
+                    .iter()
+                    .flat_map(|set| points_of_class(set, 0))
+                    .collect(),
+            },
+            Mark::Line {
+                label: "the curve".into(),
+                ink: Ink::Reference,
+                dashed: true,
+                points: along(&|_, x| arrangement.curve(x)),
+            },
+            Mark::Line {
+                label: "the network's fit".into(),
+                ink: Ink::Cool,
+                dashed: false,
+                points: along(&|k, _| maps.output[k]),
+            },
+        ],
+    }
+}
+
+/// The surface painted (or for a curve, its fit): the chart, then a pale ring round each test
+/// point so that held-out points read apart from the training ones.
 pub fn paint_surface(playground: &Playground, maps: &Maps, test_points: bool) -> Raster {
-    let chart = surface_chart(playground, maps, test_points);
+    let chart = if playground.is_curve() {
+        curve_chart(playground, maps, test_points)
+    } else {
+        surface_chart(playground, maps, test_points)
+    };
     let mut canvas = render_chart(&chart, SURFACE);
     if test_points {
         let ring = rgba(ENGRAVING);
@@ -178,7 +226,9 @@ fn link_weights(network: &Network, layer: usize) -> Vec<Vec<f32>> {
             match (last, network.loss) {
                 (false, _) => (0..dense.outputs).map(w).collect(),
                 (true, Loss::SigmoidBinaryCrossEntropy) => vec![-w(0)],
-                (true, _) => vec![w(0) - w(1)],
+                (true, Loss::SoftmaxCrossEntropy) => vec![w(0) - w(1)],
+                // a curve's output is its value: a link pushes it up or down
+                (true, Loss::MeanSquaredError) => vec![w(0)],
             }
         })
         .collect()
@@ -203,22 +253,22 @@ pub fn paint_diagram(playground: &Playground, maps: &Maps) -> Raster {
             &link_weights(network, layer),
         );
     }
-    let inputs = feature_maps(&playground.config.features, maps.side);
-    paint_column(&mut canvas, &tiles[0], &inputs, maps.side);
+    let curve = playground.is_curve();
+    let inputs = feature_maps(&playground.config.features, maps.side, curve);
+    paint_column(&mut canvas, &tiles[0], &inputs, maps.side, curve);
     for (k, layer) in maps.hidden.iter().enumerate() {
-        paint_column(&mut canvas, &tiles[k + 1], layer, maps.side);
+        paint_column(&mut canvas, &tiles[k + 1], layer, maps.side, curve);
     }
-    let output: Vec<f32> = first_class_probability(maps)
-        .iter()
-        .map(|p| 2.0 * p - 1.0)
-        .collect();
-    paint_tile(
-        &mut canvas,
-        tiles[tiles.len() - 1][0],
-        &output,
-        maps.side,
-        1.0,
-    );
+    let output_tile = tiles[tiles.len() - 1][0];
+    if curve {
+        paint_curve_tile(&mut canvas, output_tile, &maps.output, VIEW);
+    } else {
+        let output: Vec<f32> = first_class_probability(maps)
+            .iter()
+            .map(|p| 2.0 * p - 1.0)
+            .collect();
+        paint_tile(&mut canvas, output_tile, &output, maps.side, 1.0);
+    }
     canvas
 }
 
@@ -257,14 +307,63 @@ fn paint_links(canvas: &mut Raster, from: &[Rect], to: &[Rect], weights: &[Vec<f
     }
 }
 
-/// One column's maps, shaded against the column's strongest value.
-fn paint_column(canvas: &mut Raster, tiles: &[Rect], maps: &[Vec<f32>], side: usize) {
+/// One column's maps, shaded (or for a curve, plotted) against the column's strongest value.
+fn paint_column(canvas: &mut Raster, tiles: &[Rect], maps: &[Vec<f32>], side: usize, curve: bool) {
     let peak = maps.iter().flatten().fold(
         1e-6f32,
         |m, v| if v.is_finite() { m.max(v.abs()) } else { m },
     );
     for (tile, map) in tiles.iter().zip(maps) {
-        paint_tile(canvas, *tile, map, side, peak);
+        if curve {
+            paint_curve_tile(canvas, *tile, map, peak);
+        } else {
+            paint_tile(canvas, *tile, map, side, peak);
+        }
+    }
+}
+
+/// A unit's output along x1 as a small plot in its tile: `peak` at the top, `-peak` at the
+/// bottom, the line warm above 0 and cool below, over a dim zero line.
+fn paint_curve_tile(canvas: &mut Raster, tile: Rect, values: &[f32], peak: f32) {
+    let scale = RASTER_SCALE;
+    canvas.fill_rect(
+        tile.min.x * scale - 1.0,
+        tile.min.y * scale - 1.0,
+        tile.width() * scale + 2.0,
+        tile.height() * scale + 2.0,
+        rgba(LAMP_RIM),
+    );
+    canvas.fill_rect(
+        tile.min.x * scale,
+        tile.min.y * scale,
+        tile.width() * scale,
+        tile.height() * scale,
+        rgba(LAMP_OFF),
+    );
+    let middle = tile.center().y * scale;
+    let half = tile.height() * scale * 0.45;
+    canvas.line(
+        Vec2::new(tile.min.x * scale, middle),
+        Vec2::new(tile.max.x * scale, middle),
+        1.0,
+        rgba(PANEL_EDGE),
+    );
+    let at = |k: usize, v: f32| {
+        let fraction = (k as f32 + 0.5) / values.len().max(1) as f32;
+        let v = if v.is_finite() {
+            (v / peak).clamp(-1.0, 1.0)
+        } else {
+            0.0
+        };
+        Vec2::new(
+            tile.min.x * scale + fraction * tile.width() * scale,
+            middle - v * half,
+        )
+    };
+    let width = (tile.width() * scale / 30.0).clamp(1.0, 3.0);
+    for k in 1..values.len() {
+        let ink = if values[k] >= 0.0 { WARM } else { COOL };
+        canvas.band_line(at(k - 1, values[k - 1]), at(k, values[k]), width, rgba(ink));
     }
 }
 
@@ -296,9 +395,13 @@ fn paint_tile(canvas: &mut Raster, tile: Rect, map: &[f32], side: usize, peak: f
     }
 }
 
-/// Each input feature over the grid, as a map.
-fn feature_maps(features: &[Feature], side: usize) -> Vec<Vec<f32>> {
-    let points = grid_points(side);
+/// Each input feature over the grid (for a curve, along x1), as a map.
+fn feature_maps(features: &[Feature], side: usize, curve: bool) -> Vec<Vec<f32>> {
+    let points = if curve {
+        curve_points(side)
+    } else {
+        grid_points(side)
+    };
     features
         .iter()
         .map(|f| points.iter().map(|&p| f.of(p)).collect())
@@ -371,11 +474,11 @@ mod tests {
     }
 
     fn is_warm(c: [u8; 3]) -> bool {
-        c[0] > c[2] + 40
+        c[0] > c[2].saturating_add(40)
     }
 
     fn is_cool(c: [u8; 3]) -> bool {
-        c[2] > c[0] + 40
+        c[2] > c[0].saturating_add(40)
     }
 
     #[test]
@@ -489,6 +592,39 @@ mod tests {
     }
 
     #[test]
+    fn a_curves_picture_is_its_points_the_curve_and_the_networks_fit() {
+        let setup =
+            PlaygroundConfig::default().with_arrangement(crate::data::plane::Arrangement::Abs);
+        let mut playground = Playground::new(setup, 3).unwrap();
+        for _ in 0..200 {
+            playground.run_epoch().unwrap();
+        }
+        let maps = playground.maps(MAP_SIDE);
+        let chart = curve_chart(&playground, &maps, false);
+        let [
+            Mark::Points { points, .. },
+            Mark::Line { points: curve, .. },
+            Mark::Line { points: fit, .. },
+        ] = &chart.marks[..]
+        else {
+            panic!("{:?}", chart.marks.len())
+        };
+        assert_eq!(points.len(), playground.train.len());
+        // x = -6 + 0.06: |x| - 3 = 2.94, and the fit beside it
+        assert!((curve[0][1] - 2.94).abs() < 1e-4, "{:?}", curve[0]);
+        assert_eq!(fit[0][1], maps.output[0] as f64);
+        let canvas = paint_surface(&playground, &maps, false);
+        // the fit's cool line crosses the middle column near y = |0| - 3 = -3
+        let column = canvas.width / 2;
+        let cool_rows: Vec<u32> = (0..canvas.height)
+            .filter(|&y| is_cool(pixel(&canvas, Vec2::new(column as f32, y as f32))))
+            .collect();
+        let middle = cool_rows.iter().sum::<u32>() as f32 / cool_rows.len().max(1) as f32;
+        let expected = (1.0 - (-3.0 + VIEW) / (2.0 * VIEW)) * canvas.height as f32;
+        assert!((middle - expected).abs() < 12.0, "{middle} vs {expected}");
+    }
+
+    #[test]
     fn the_loss_axes_grow_in_round_steps() {
         assert_eq!(
             [0.07, 0.1, 0.11, 0.3, 0.7, 3.0, 140.0].map(round_up),
@@ -498,8 +634,8 @@ mod tests {
             epoch,
             train_loss: loss,
             test_loss: loss * 1.5,
-            train_accuracy: 0.5,
-            test_accuracy: 0.5,
+            train_accuracy: Some(0.5),
+            test_accuracy: Some(0.5),
         };
         let history: Vec<EpochRecord> = (1..=1234).map(|e| record(e, 0.69 / e as f64)).collect();
         let chart = loss_chart(&history);

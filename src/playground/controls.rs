@@ -32,7 +32,7 @@ pub enum Control {
     },
     /// Every hidden layer's activation, in turn through the ones that train.
     NextActivation,
-    /// Sigmoid + binary cross-entropy or softmax + cross-entropy.
+    /// Sigmoid + binary cross-entropy or softmax + cross-entropy (a curve keeps squared error).
     NextLoss,
     NextInit,
     LearningRate(Toward),
@@ -112,13 +112,16 @@ impl Playground {
 /// Changes `config` as `control` asks; true when the network must start afresh.
 fn change(config: &mut PlaygroundConfig, control: Control, train_points: usize) -> bool {
     match control {
-        Control::Data(arrangement) => config.data.arrangement = arrangement,
+        Control::Data(arrangement) => *config = config.with_arrangement(arrangement),
         Control::Noise(toward) => {
             config.data.noise = step_f32(&NOISE_LEVELS, config.data.noise, toward)
         }
         Control::TestFraction(toward) => {
             config.data.test_fraction = step_f32(&TEST_FRACTIONS, config.data.test_fraction, toward)
         }
+        // a curve's x2 is its answer: only features of x1 may be fed to it
+        Control::ToggleFeature(feature)
+            if config.data.arrangement.is_curve() && !feature.of_x1_only() => {}
         Control::ToggleFeature(feature) => toggle_feature(&mut config.features, feature),
         Control::AddLayer if config.hidden.len() < MAX_LAYERS => {
             let activation = config
@@ -145,7 +148,9 @@ fn change(config: &mut PlaygroundConfig, control: Control, train_points: usize) 
         Control::NextLoss => {
             config.loss = match config.loss {
                 Loss::SigmoidBinaryCrossEntropy => Loss::SoftmaxCrossEntropy,
-                _ => Loss::SigmoidBinaryCrossEntropy,
+                Loss::SoftmaxCrossEntropy => Loss::SigmoidBinaryCrossEntropy,
+                // a curve is fitted by squared error alone
+                Loss::MeanSquaredError => Loss::MeanSquaredError,
             }
         }
         Control::NextInit => config.init = next_in(&INITS, config.init),

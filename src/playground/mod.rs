@@ -6,7 +6,9 @@ pub mod controls;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
-use crate::data::plane::{Feature, PlaneData, PlaneSet, feature_rows, grid_points};
+use crate::data::plane::{
+    Arrangement, Feature, PlaneData, PlaneSet, VIEW, feature_rows, grid_points,
+};
 use crate::fields::FieldError;
 use crate::nn::Diverged;
 use crate::nn::activation::Activation;
@@ -73,13 +75,60 @@ impl PlaygroundConfig {
         for (k, layer) in self.hidden.iter().enumerate() {
             validate_layer(layer).map_err(|e| e.under(&format!("hidden[{k}]")))?;
         }
-        if self.loss == Loss::MeanSquaredError {
+        self.validate_kind()?;
+        validate_learning(self)
+    }
+
+    /// Classes want a cross-entropy; a curve wants mean squared error and inputs of x1 alone
+    /// (its points' x2 is the answer to be fitted).
+    fn validate_kind(&self) -> Result<(), FieldError> {
+        let curve = self.data.arrangement.is_curve();
+        if curve != (self.loss == Loss::MeanSquaredError) {
+            let want = if curve {
+                "a curve is fitted by regression: give MeanSquaredError"
+            } else {
+                "the points have classes: give SigmoidBinaryCrossEntropy or SoftmaxCrossEntropy"
+            };
+            return Err(FieldError::at("loss", want));
+        }
+        if curve && let Some(f) = self.features.iter().find(|f| !f.of_x1_only()) {
             return Err(FieldError::at(
-                "loss",
-                "the points have classes: give SigmoidBinaryCrossEntropy or SoftmaxCrossEntropy",
+                "features",
+                format!(
+                    "{f:?} reads x2, which is the curve's value itself: give X1, X1Squared or SinX1"
+                ),
             ));
         }
-        validate_learning(self)
+        Ok(())
+    }
+
+    /// The same set-up on `arrangement`'s points; moving between classes and a curve also
+    /// takes that kind's inputs and loss (x1 and x2 with a cross-entropy, x1 with squared error).
+    pub fn with_arrangement(&self, arrangement: Arrangement) -> PlaygroundConfig {
+        let mut config = self.clone();
+        config.data.arrangement = arrangement;
+        if arrangement.is_curve() != self.data.arrangement.is_curve() {
+            let defaults = PlaygroundConfig::for_kind(arrangement.is_curve());
+            config.features = defaults.features;
+            config.loss = defaults.loss;
+            config.learning_rate = defaults.learning_rate;
+        }
+        config
+    }
+
+    /// The default set-up's inputs, loss and learning rate for classes, or for a curve
+    /// (squared error on values of about ±3 takes a rate a tenth of the classes'; at theirs,
+    /// 2 x 8 ReLU fits nothing of |x| - 3 in 600 epochs, at 0.003 it fits it to 0.0001).
+    fn for_kind(curve: bool) -> PlaygroundConfig {
+        if !curve {
+            return PlaygroundConfig::default();
+        }
+        PlaygroundConfig {
+            features: vec![Feature::X1],
+            loss: Loss::MeanSquaredError,
+            learning_rate: 0.003,
+            ..PlaygroundConfig::default()
+        }
     }
 
     fn sgd(&self) -> Sgd {
@@ -144,14 +193,15 @@ fn validate_learning(config: &PlaygroundConfig) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// Loss and accuracy on both parts of the points after an epoch.
+/// Loss and accuracy on both parts of the points after an epoch (no accuracy for a curve:
+/// its loss, the mean squared error, is the measure).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct EpochRecord {
     pub epoch: usize,
     pub train_loss: f64,
     pub test_loss: f64,
-    pub train_accuracy: f64,
-    pub test_accuracy: f64,
+    pub train_accuracy: Option<f64>,
+    pub test_accuracy: Option<f64>,
 }
 
 /// One update: the batch's mean loss and each layer's weight-gradient norm, input side first.
@@ -260,12 +310,18 @@ impl Playground {
             row.copy_from_slice(&self.train_rows[k * inputs..(k + 1) * inputs]);
         }
         let labels: Vec<u16> = batch.iter().map(|&k| self.train.labels[k]).collect();
+        let values: Vec<f32> = batch.iter().map(|&k| self.train.points[k][1]).collect();
+        let targets = if self.is_curve() {
+            Targets::Values(&values)
+        } else {
+            Targets::Classes(&labels)
+        };
         let network = &self.network;
         network.forward(&mut self.workspace, batch.len(), 1);
         let loss = network.backward(
             &mut self.workspace,
             batch.len(),
-            Targets::Classes(&labels),
+            targets,
             &mut self.gradients,
             1,
         );
@@ -306,10 +362,15 @@ impl Playground {
         diverged
     }
 
+    /// Whether the points lie about a curve, fitted by regression.
+    pub fn is_curve(&self) -> bool {
+        self.config.data.arrangement.is_curve()
+    }
+
     /// Loss and accuracy on the training and test points now.
     pub fn measure(&self) -> EpochRecord {
-        let (train_loss, train_accuracy) = self.score(&self.train_rows, &self.train.labels);
-        let (test_loss, test_accuracy) = self.score(&self.test_rows, &self.test.labels);
+        let (train_loss, train_accuracy) = self.score(&self.train_rows, &self.train);
+        let (test_loss, test_accuracy) = self.score(&self.test_rows, &self.test);
         EpochRecord {
             epoch: self.epoch,
             train_loss,
@@ -319,19 +380,35 @@ impl Playground {
         }
     }
 
-    fn score(&self, rows: &[f32], labels: &[u16]) -> (f64, f64) {
-        if labels.is_empty() {
-            return (0.0, 0.0);
+    fn score(&self, rows: &[f32], set: &PlaneSet) -> (f64, Option<f64>) {
+        if set.is_empty() {
+            return (0.0, None);
         }
         let network = &self.network;
-        let loss = network.loss_on(rows, labels.len(), Targets::Classes(labels), Penalty::None);
-        (loss, network.accuracy(rows, labels, 1))
+        if self.is_curve() {
+            let values: Vec<f32> = set.points.iter().map(|p| p[1]).collect();
+            let loss = network.loss_on(rows, set.len(), Targets::Values(&values), Penalty::None);
+            return (loss, None);
+        }
+        let loss = network.loss_on(
+            rows,
+            set.len(),
+            Targets::Classes(&set.labels),
+            Penalty::None,
+        );
+        (loss, Some(network.accuracy(rows, &set.labels, 1)))
     }
 
     /// What the network makes of a `side` x `side` grid over the plane, top row first: the
     /// probability of the second class at each point, and each hidden unit's output there.
+    /// For a curve, of `side` points along x1 (left to right): the fitted value, and each
+    /// hidden unit's output.
     pub fn maps(&self, side: usize) -> Maps {
-        let points = grid_points(side);
+        let points = if self.is_curve() {
+            curve_points(side)
+        } else {
+            grid_points(side)
+        };
         let rows = feature_rows(&points, &self.config.features);
         let count = points.len();
         let mut workspace = Workspace::new(&self.network, count);
@@ -339,10 +416,11 @@ impl Playground {
         self.network.forward(&mut workspace, count, 1);
         let outputs = self.network.output_size();
         let last = self.network.layers.len() - 1;
-        let probability = workspace
+        let loss = self.network.loss;
+        let output = workspace
             .logits(count, outputs)
             .chunks_exact(outputs)
-            .map(|z| self.network.loss.output_values(z)[1])
+            .map(|z| *loss.output_values(z).last().unwrap_or(&0.0))
             .collect();
         let hidden = (0..last)
             .map(|k| {
@@ -354,15 +432,28 @@ impl Playground {
             .collect();
         Maps {
             side,
-            probability,
+            output,
             hidden,
         }
     }
 }
 
+/// `side` points evenly along x1 across the view, left to right (x2 = 0).
+pub fn curve_points(side: usize) -> Vec<[f32; 2]> {
+    (0..side)
+        .map(|k| [-VIEW + (k as f32 + 0.5) / side as f32 * 2.0 * VIEW, 0.0])
+        .collect()
+}
+
 /// The weights a set-up starts from for `seed`.
 fn fresh_network(config: &PlaygroundConfig, seed: u64) -> Network {
     let outputs = config.loss.outputs_for_classes(2);
+    // one output for a curve's value
+    let outputs = if config.loss == Loss::MeanSquaredError {
+        1
+    } else {
+        outputs
+    };
     Network::new(
         config.features.len(),
         &config.hidden,
@@ -380,12 +471,13 @@ fn unit_maps(outputs: &[f32], units: usize) -> Vec<Vec<f32>> {
         .collect()
 }
 
-/// The network over the plane: `probability[row * side + column]` of the second class, and
-/// `hidden[layer][unit]` likewise for each hidden unit's output.
+/// The network over the plane: `output[row * side + column]`, the probability of the second
+/// class, and `hidden[layer][unit]` likewise for each hidden unit's output. For a curve, one
+/// row: `output[k]` the fitted value at the k-th of [`curve_points`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Maps {
     pub side: usize,
-    pub probability: Vec<f32>,
+    pub output: Vec<f32>,
     pub hidden: Vec<Vec<Vec<f32>>>,
 }
 
