@@ -208,7 +208,13 @@ fn a_playground_scene_trains_on_points_in_the_plane() {
         "builtin:sine",
         "--json",
     ]));
-    assert!(sine["network"].as_str().unwrap().starts_with("1 inputs (x₁)"), "{sine}");
+    assert!(
+        sine["network"]
+            .as_str()
+            .unwrap()
+            .starts_with("1 inputs (x₁)"),
+        "{sine}"
+    );
     assert!(sine["train_accuracy"].is_null(), "{sine}");
     let error = sine["test_loss"].as_f64().unwrap();
     assert!(error < 0.1, "mean squared error on y = 3 sin x: {error}");

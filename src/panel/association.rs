@@ -20,6 +20,7 @@ pub(super) fn plugin(app: &mut App) {
         .add_systems(
             Update,
             (
+                select_pressed_unit,
                 light_association_lamps,
                 outline_selected_unit,
                 count_firing_units,
@@ -85,23 +86,26 @@ fn fit_lamp_to_association_unit(
     bank: Query<Entity, With<AssociationBank>>,
 ) {
     let Ok(bank) = bank.single() else { return };
+    // a button as far as bevy_ui's focus goes, so that a tap selects it as the panel's
+    // buttons act: where the cursor is in that frame, even when it moved and pressed at once
     commands
         .entity(add.entity)
-        .insert((crate::ui::lamp(Some(A_LAMP), 1.0), ChildOf(bank)))
-        .observe(select_unit);
+        .insert((crate::ui::lamp(Some(A_LAMP), 1.0), Button, ChildOf(bank)));
 }
 
-fn select_unit(
-    click: On<Pointer<Click>>,
-    units: Query<&AssociationUnit>,
+/// A touched A-unit is selected (its wiring drawn on the retina); touched again, unselected.
+fn select_pressed_unit(
+    units: Query<(&Interaction, &AssociationUnit), Changed<Interaction>>,
     mut selection: ResMut<Selection>,
 ) {
-    if let Ok(unit) = units.get(click.entity) {
-        selection.a_unit = if selection.a_unit == Some(unit.index) {
-            None
-        } else {
-            Some(unit.index)
-        };
+    for (interaction, unit) in &units {
+        if *interaction == Interaction::Pressed {
+            selection.a_unit = if selection.a_unit == Some(unit.index) {
+                None
+            } else {
+                Some(unit.index)
+            };
+        }
     }
 }
 
