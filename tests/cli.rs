@@ -1192,6 +1192,26 @@ fn window_a_quick_swipe_lights_every_cell_from_the_press_point() {
 
 #[test]
 #[ignore = "needs a display and xdotool: .ci/run runs it under xvfb-run"]
+fn window_an_instant_tap_on_a_panel_button_acts() {
+    let _display = one_window_at_a_time();
+    let (mut window, shot) = window_for_touches(&scratch("window-zoom-tap"), "default.ron");
+    // rest the pointer elsewhere, then move onto Zoom and press in one go
+    tap(600, 200, "0.5");
+    tap(700, 386, "0.5");
+    let status = window.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let image = image::open(&shot).unwrap().to_rgb8();
+    // zoomed, the bank shows 64 large dials in thick rims (some 3,500 rim pixels here), not
+    // 512 small ones (a few dozen)
+    let rims = count_colour(&image, (303, 468, 740, 588), [92, 87, 77], 3);
+    assert!(
+        rims > 1500,
+        "rim pixels in the dial bank: {rims}: Zoom did not act"
+    );
+}
+
+#[test]
+#[ignore = "needs a display and xdotool: .ci/run runs it under xvfb-run"]
 fn window_a_touch_between_two_lamps_draws_too() {
     let _display = one_window_at_a_time();
     let (mut window, shot) = window_for_touches(&scratch("window-gap-touch"), "default.ron");
