@@ -183,6 +183,11 @@ fn a_playground_scene_trains_on_points_in_the_plane() {
     let accuracy = spiral["train_accuracy"].as_f64().unwrap();
     assert!(accuracy >= 0.95, "2 x 8 ReLU on the spiral: {accuracy}");
     assert_eq!(spiral["history"].as_array().unwrap().len(), 600);
+    // the Mark I on the same points, each a spot on its retina: its random A-units are local
+    // detectors, and it fits the spiral too
+    assert_eq!(spiral["mark1_passes"], 30);
+    let machine = spiral["mark1_test_accuracy"].as_f64().unwrap();
+    assert!(machine >= 0.9, "the Mark I on the spiral: {machine}");
     // the flags it takes: other points, epochs, learning rate
     let xor = json_of(&mark1(&[
         "train",

@@ -2,6 +2,7 @@
 //! trained one batch at a time, its decision surface and every hidden unit's map.
 
 pub mod controls;
+pub mod mark1;
 
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
