@@ -1126,18 +1126,25 @@ fn window_for_touches(dir: &Path, scene: &str) -> (std::process::Child, PathBuf)
     let scene = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scenes")
         .join(scene);
+    let log = dir.join("window.log");
     let window = Command::new(env!("CARGO_BIN_EXE_mark1"))
         .args(["--scene", scene.to_str().unwrap()])
         .args(["--screenshot", shot.to_str().unwrap(), "--frames", "400"])
         .current_dir(dir)
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
     let shown = wait_for(60, || {
         xdotool(&["search", "--name", "Mark I"]).is_ok_and(|o| o.status.success())
     });
-    assert!(shown, "no window (is xdotool installed?)");
+    // what the window said, should it never have come up
+    let said = || std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        shown,
+        "no window within 60 s (is xdotool installed?); it said:\n{}",
+        said()
+    );
     std::thread::sleep(std::time::Duration::from_secs(3));
     (window, shot)
 }
