@@ -103,8 +103,18 @@ impl LivePlayground {
     /// The set-up on screen as a scene: the one it came from with the network, points,
     /// inputs and learning as they are now.
     pub fn scene(&self) -> Scene {
+        let config = &self.playground.config;
+        let units: Vec<String> = config.hidden.iter().map(|l| l.units.to_string()).collect();
+        let network = match units.len() {
+            0 => "no hidden layer".to_string(),
+            _ => format!("hidden layers of {}", units.join(", ")),
+        };
         Scene {
-            model: ModelConfig::Playground(self.playground.config.clone()),
+            name: format!(
+                "Playground: {}, {network} (saved from the window)",
+                config.data.arrangement.name()
+            ),
+            model: ModelConfig::Playground(config.clone()),
             seed: self.playground.seed,
             ..self.origin.clone()
         }
@@ -284,6 +294,10 @@ mod tests {
             .resource_mut::<LivePlayground>()
             .open(&saved);
         let opened = live(&app);
+        assert_eq!(
+            opened.origin.name,
+            "Playground: xor-plane, hidden layers of 8 (saved from the window)"
+        );
         assert_eq!(opened.playground.config, set_up);
         assert_eq!(opened.playground.config.hidden.len(), 1);
         assert_eq!(opened.playground.config.learning_rate, 0.1);
