@@ -43,11 +43,11 @@ pub(super) fn train(
             .run_epoch()
             .map_err(|diverged| anyhow!("{scene_name}: epoch {epoch}: {diverged}"))?;
         if !args.json && (epoch % every == 0 || epoch == epochs) {
-            println!("{}", row(&playground.measure()));
+            println!("{}", row(&playground.now()));
         }
     }
     let seconds = started.elapsed().as_secs_f64();
-    let last = playground.measure();
+    let last = playground.now();
     // the 1960 machine on the same points (not for a curve: it answers with classes)
     let mark1 = if playground.is_curve() {
         None

@@ -305,7 +305,23 @@ mod tests {
             opened.playground.network,
             Playground::new(set_up, 7).unwrap().network
         );
-        // a file that is not a playground is named and changes nothing
+        // a folder, a truncated scene and a file that is not a playground are each named in
+        // one line and change nothing
+        let truncated = dir.join("truncated.ron");
+        let text = std::fs::read_to_string(&saved).unwrap();
+        std::fs::write(&truncated, &text[..text.len() / 2]).unwrap();
+        for (path, expected) in [
+            (dir.clone(), "mark1-live-save"),
+            (truncated, "truncated.ron:"),
+        ] {
+            app.world_mut().resource_mut::<LivePlayground>().open(&path);
+            let notice = live(&app).notice.clone().unwrap();
+            assert!(
+                notice.contains(expected) && !notice.contains('\n'),
+                "{notice}"
+            );
+            assert_eq!(live(&app).playground.config.hidden.len(), 1);
+        }
         let lesson = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes/lesson-xor.ron");
         app.world_mut()
             .resource_mut::<LivePlayground>()

@@ -600,7 +600,7 @@ fn readout_text(readout: Readout, live: &LivePlayground) -> String {
         Readout::L2 => format!("{}", config.l2),
         Readout::Layers => format!("{}", config.hidden.len()),
         Readout::Status => {
-            let now = p.measure();
+            let now = p.now();
             let accuracy = |a: Option<f64>| a.map(|a| format!(" ({})", percent_of(a)));
             format!(
                 "Epoch {}  ·  {} batches  ·  train loss {:.3}{}  ·  test loss {:.3}{}",

@@ -368,6 +368,15 @@ impl Playground {
         self.config.data.arrangement.is_curve()
     }
 
+    /// Loss and accuracy now: the record of the epoch just ended when no batch has been
+    /// trained since (measured once, at its end), else measured afresh.
+    pub fn now(&self) -> EpochRecord {
+        match self.history.last() {
+            Some(last) if self.cursor == 0 && last.epoch == self.epoch => *last,
+            _ => self.measure(),
+        }
+    }
+
     /// Loss and accuracy on the training and test points now.
     pub fn measure(&self) -> EpochRecord {
         let (train_loss, train_accuracy) = self.score(&self.train_rows, &self.train);
@@ -448,12 +457,10 @@ pub fn curve_points(side: usize) -> Vec<[f32; 2]> {
 
 /// The weights a set-up starts from for `seed`.
 fn fresh_network(config: &PlaygroundConfig, seed: u64) -> Network {
-    let outputs = config.loss.outputs_for_classes(2);
-    // one output for a curve's value
-    let outputs = if config.loss == Loss::MeanSquaredError {
-        1
-    } else {
-        outputs
+    // two classes, or one value for a curve
+    let outputs = match config.loss {
+        Loss::MeanSquaredError => 1,
+        loss => loss.outputs_for_classes(2),
     };
     Network::new(
         config.features.len(),

@@ -211,6 +211,20 @@ fn a_learning_rate_too_large_is_caught_and_named_and_a_reset_clears_it() {
 }
 
 #[test]
+fn the_record_now_is_the_epochs_own_until_a_batch_moves_the_weights() {
+    let mut playground = Playground::new(PlaygroundConfig::default(), 5).unwrap();
+    playground.run_epoch().unwrap();
+    assert_eq!(playground.now(), playground.history[0]);
+    assert_eq!(playground.now(), playground.measure());
+    playground.step().unwrap();
+    assert_eq!(playground.now(), playground.measure());
+    assert_ne!(
+        playground.now().train_loss,
+        playground.history[0].train_loss
+    );
+}
+
+#[test]
 fn a_batch_larger_than_the_points_is_the_whole_set() {
     let setup = PlaygroundConfig {
         batch_size: usize::MAX,
