@@ -21,7 +21,7 @@ use bevy::winit::WinitPlugin;
 use crate::args::WindowArgs;
 use crate::files::{PNG, write_atomically};
 use crate::kiosk::{self, Exhibit};
-use crate::lesson_view::{self, LivePlayground, ShownLesson};
+use crate::lesson_view::{self, LiveLesson, LivePlayground};
 use crate::panel::{self, Selection};
 use crate::playground::Playground;
 use crate::scene::Scene;
@@ -122,10 +122,13 @@ pub fn run_soak(scene: Scene, soak: kiosk::soak::RenderedSoak) -> Result<()> {
 
 /// Opens the window and runs until it is closed (or the screenshot is saved).
 pub fn run(options: WindowOptions) -> Result<()> {
-    // A lesson brings its own data: run it, then show what it found.
-    let lesson = options.scene.model.lesson().map(|lesson| ShownLesson {
-        report: lesson.run(options.scene.seed),
-        description: options.scene.description.clone(),
+    // A lesson brings its own data: run it, then show what it found, live.
+    let lesson = options.scene.model.lesson().map(|lesson| {
+        LiveLesson::new(
+            lesson.clone(),
+            options.scene.seed,
+            options.scene.description.clone(),
+        )
     });
     let playground = match &options.scene.model {
         crate::scene::ModelConfig::Playground(config) => Some(LivePlayground::new(
@@ -145,7 +148,10 @@ pub fn run(options: WindowOptions) -> Result<()> {
     add_window_plugins(&mut app, &options);
     app.insert_resource(ClearColor(ui::palette::BACKGROUND))
         .add_plugins(ui::plugin);
-    if let Some(lesson) = lesson {
+    if let Some(mut lesson) = lesson {
+        if options.flat_out {
+            lesson.carry_out(lesson_view::LessonRequest::ToggleRun);
+        }
         app.insert_resource(lesson)
             .add_plugins(lesson_view::lesson_plugin);
     }

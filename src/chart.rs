@@ -166,6 +166,10 @@ pub fn tick_label(value: f64, axis: &Axis) -> String {
     if value == 0.0 {
         return "0".into();
     }
+    if value.abs() < 1e-3 || value.abs() >= 1e6 {
+        // Two significant figures in powers of ten: 5e-5, -1.5e-4.
+        return format!("{value:.1e}").replace(".0e", "e");
+    }
     let text = format!("{value:.3}");
     text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
@@ -207,5 +211,7 @@ mod tests {
         assert_eq!(tick_label(-2.0, &axis), "-2");
         assert_eq!(tick_label(0.0, &axis), "0");
         assert_eq!(tick_label(0.25, &axis), "0.25");
+        assert_eq!(tick_label(-5e-5, &axis), "-5e-5");
+        assert_eq!(tick_label(1.5e-4, &axis), "1.5e-4");
     }
 }

@@ -261,7 +261,7 @@ fn a_lesson_takes_the_flags_it_has_a_setting_for_and_refuses_the_rest() {
     assert!(short["mlp_accuracy"].as_f64().unwrap() < 1.0, "{short}");
     for (scene, args, expected) in [
         (
-            "lesson-vanishing.ron",
+            "lesson-approximation.ron",
             &["--epochs", "3"][..],
             "--epochs does not apply",
         ),
@@ -745,6 +745,36 @@ fn lesson_scenes_print_their_figures() {
         "--json",
     ]));
     assert_eq!(value["figures"]["runs"][2]["diverged_at"], 5);
+    // the batch path on the two-weight logistic loss ends lower than it started
+    let contour = &value["figures"]["contour"];
+    assert!(contour["batch_loss"].as_f64().unwrap() < 0.6, "{contour}");
+    let value = json_of(&mark1(&[
+        "train",
+        "--scene",
+        "scenes/lesson-backprop.ron",
+        "--json",
+    ]));
+    let figures = &value["figures"];
+    assert!(
+        figures["gradient_check_max_error"].as_f64().unwrap() < 1e-7,
+        "{figures}"
+    );
+    // W1 is 3 x 4: twelve backpropagated derivatives beside twelve finite differences
+    let numbers = |v: &serde_json::Value| -> Vec<f64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect()
+    };
+    let backprop = numbers(&figures["gradients"]["W1"]);
+    let numeric = numbers(&figures["finite_differences"]["W1"]);
+    assert_eq!((backprop.len(), numeric.len()), (12, 12));
+    for (b, n) in backprop.iter().zip(&numeric) {
+        assert!((b - n).abs() < 1e-7, "{b} {n}");
+    }
+    assert!(backprop.iter().any(|b| b.abs() > 1e-3), "{backprop:?}");
+    assert_eq!(figures["nodes"].as_array().unwrap().len(), 13);
 }
 
 const NEEDS_DISPLAY: &str =
@@ -920,17 +950,18 @@ fn window_a_lesson_scene_draws_its_charts() {
         "xor.png",
         &["--scene", scene.to_str().unwrap(), "--frames", "30"],
     );
-    // Two probability maps side by side: the hidden layer's (right) is shaded orange where
-    // p(1) is high and blue where it is low; the single layer's (left) stays dark, undecided.
+    // Two probability maps side by side, right of the knobs: the hidden layer's (right) is
+    // shaded orange where p(1) is high and blue where it is low; the single layer's (left)
+    // stays dark, undecided.
     let (warm, cool) = ([238, 120, 51], [0, 119, 187]);
-    let right = (720, 132, 1232, 424);
-    let left = (92, 132, 604, 424);
+    let right = (874, 112, 1226, 412);
+    let left = (434, 112, 786, 412);
     let (right_warm, right_cool) = (
         count_colour(&image, right, warm, 30),
         count_colour(&image, right, cool, 30),
     );
     assert!(
-        right_warm > 40_000 && right_cool > 40_000,
+        right_warm > 25_000 && right_cool > 25_000,
         "{right_warm} {right_cool}"
     );
     let left_shaded = count_colour(&image, left, warm, 30) + count_colour(&image, left, cool, 30);
@@ -1200,6 +1231,44 @@ fn window_a_quick_swipe_lights_every_cell_from_the_press_point() {
     // and nothing else is drawn (the machine paused at the touch and shows the drawing)
     let elsewhere = count_colour(&image, (15, 80, 280, 180), lit, 12);
     assert!(elsewhere < 20, "lit pixels above the swipe: {elsewhere}");
+}
+
+#[test]
+#[ignore = "needs a display and xdotool: .ci/run runs it under xvfb-run"]
+fn window_a_finger_draws_the_approximation_target_and_a_slider_sets_the_steps() {
+    let _display = one_window_at_a_time();
+    let (mut window, shot) =
+        window_for_touches(&scratch("window-draw-target"), "lesson-approximation.ron");
+    // The left chart's plotting area is (434, 112) to (786, 412) for x 0..1, y -1.25..1.25:
+    // y = 1 is the row 142. Draw a level stroke there from x = 0.1 to 0.9, a point at a time.
+    let mut stroke: Vec<String> = vec!["mousemove".into(), "469".into(), "142".into()];
+    stroke.extend(["mousedown", "1"].map(String::from));
+    for x in (489..=751).step_by(20) {
+        stroke.extend(["mousemove".into(), x.to_string(), "142".into()]);
+        stroke.extend(["sleep", "0.1"].map(String::from));
+    }
+    stroke.extend(["mousemove", "751", "142", "sleep", "0.3", "mouseup", "1"].map(String::from));
+    let stroke: Vec<&str> = stroke.iter().map(String::as_str).collect();
+    let drawn = xdotool(&stroke).unwrap();
+    assert!(drawn.status.success());
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    // then a tap at the left end of the steps slider: one interval, a constant staircase
+    tap(90, 113, "1.0");
+    let status = window.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let image = image::open(&shot).unwrap().to_rgb8();
+    let warm = [238, 120, 51];
+    // the staircase of one step lies on the drawn plateau (its midpoint, x = 1/2, is on it)
+    // all the way across, even left of the stroke, where the sine it replaced is low (the
+    // broken line's dashes cover half of it along the plateau; without the stroke, or with
+    // eight steps, no staircase runs along y = 1 at all)
+    let along = count_colour(&image, (480, 136, 740, 149), warm, 40);
+    let left_of_stroke = count_colour(&image, (440, 136, 465, 149), warm, 40);
+    assert!(along > 120, "staircase pixels along the plateau: {along}");
+    assert!(
+        left_of_stroke > 30,
+        "staircase pixels left of the stroke: {left_of_stroke}"
+    );
 }
 
 #[test]

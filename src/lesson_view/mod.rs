@@ -1,20 +1,22 @@
 //! The lecture's pages in the window, built from `ui`: a lesson's figures for a projector, and
 //! the playground, live.
 
+mod graph;
 mod lesson;
+mod live_lesson;
 mod live_playground;
 mod playground;
 mod playground_paint;
 
 use bevy::prelude::*;
 
-pub use lesson::ShownLesson;
+pub use live_lesson::{LessonRequest, LiveLesson};
 pub use live_playground::{LivePlayground, PlaygroundRequest};
 pub use playground_paint::{MAP_SIDE, SURFACE, first_class_probability};
 
-/// A lesson's page; needs a [`ShownLesson`].
+/// A lesson's page and its teaching; needs a [`LiveLesson`].
 pub fn lesson_plugin(app: &mut App) {
-    lesson::plugin(app);
+    app.add_plugins((live_lesson::plugin, lesson::plugin));
 }
 
 /// The playground's training, without a page: what a headless App drives in tests; needs a

@@ -5,6 +5,7 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::instrument::{Knob, evenly, one_two_five};
 use super::{LessonReport, Teach, gradient_descent, positive, within};
 use crate::chart::{Axis, Chart, Ink, Mark};
 use crate::fields::FieldError;
@@ -20,6 +21,10 @@ pub struct LdaLesson {
     pub samples_per_class: usize,
     pub epochs: usize,
     pub learning_rate: f32,
+    /// How far apart the two class means lie.
+    pub separation: f64,
+    /// The classes' spread: their shared covariance scaled by its square.
+    pub spread: f64,
 }
 
 impl Default for LdaLesson {
@@ -28,9 +33,14 @@ impl Default for LdaLesson {
             samples_per_class: 500,
             epochs: 2000,
             learning_rate: 0.5,
+            separation: DEFAULT_SEPARATION,
+            spread: 1.0,
         }
     }
 }
+
+/// The distance between the lecture's means, (-1, 0) and (1, 1).
+const DEFAULT_SEPARATION: f64 = 2.236_067_977_499_79;
 
 /// The two fitted rules and how closely they agree.
 #[derive(Clone, Debug, PartialEq)]
@@ -51,26 +61,42 @@ pub struct LdaComparison {
     pub test_labels: Vec<u16>,
 }
 
-/// Class means and the shared covariance of the lesson's Gaussians.
-const LDA_MEANS: [[f64; 2]; 2] = [[-1.0, 0.0], [1.0, 1.0]];
+/// Where the class means lie: about this centre, along this direction (unit length), as the
+/// lecture's (-1, 0) and (1, 1) at the default separation. And the shared covariance.
+const LDA_CENTRE: [f64; 2] = [0.0, 0.5];
+const LDA_DIRECTION: [f64; 2] = [0.894_427_190_999_916, 0.447_213_595_499_958];
 const LDA_COVARIANCE: [[f64; 2]; 2] = [[1.0, 0.6], [0.6, 1.5]];
 
-fn gaussian_points(per_class: usize, rng: &mut MachineRng) -> (Vec<f32>, Vec<u16>) {
-    // Cholesky factor of the covariance: L L^T = Sigma.
-    let l00 = LDA_COVARIANCE[0][0].sqrt();
-    let l10 = LDA_COVARIANCE[1][0] / l00;
-    let l11 = (LDA_COVARIANCE[1][1] - l10 * l10).sqrt();
-    let mut points = Vec::with_capacity(4 * per_class);
-    let mut labels = Vec::with_capacity(2 * per_class);
-    for (class, mean) in LDA_MEANS.iter().enumerate() {
-        for _ in 0..per_class {
-            let (u, v): (f64, f64) = (StandardNormal.sample(rng), StandardNormal.sample(rng));
-            points.push((mean[0] + l00 * u) as f32);
-            points.push((mean[1] + l10 * u + l11 * v) as f32);
-            labels.push(class as u16);
-        }
+impl LdaLesson {
+    /// The two class means, `separation` apart about the centre.
+    fn means(&self) -> [[f64; 2]; 2] {
+        let half = self.separation / 2.0;
+        [-half, half].map(|s| {
+            [
+                LDA_CENTRE[0] + s * LDA_DIRECTION[0],
+                LDA_CENTRE[1] + s * LDA_DIRECTION[1],
+            ]
+        })
     }
-    (points, labels)
+
+    fn gaussian_points(&self, per_class: usize, rng: &mut MachineRng) -> (Vec<f32>, Vec<u16>) {
+        // Cholesky factor of the covariance: L L^T = Sigma, scaled by the spread.
+        let l00 = LDA_COVARIANCE[0][0].sqrt();
+        let l10 = LDA_COVARIANCE[1][0] / l00;
+        let l11 = (LDA_COVARIANCE[1][1] - l10 * l10).sqrt();
+        let [l00, l10, l11] = [l00, l10, l11].map(|v| v * self.spread);
+        let mut points = Vec::with_capacity(4 * per_class);
+        let mut labels = Vec::with_capacity(2 * per_class);
+        for (class, mean) in self.means().iter().enumerate() {
+            for _ in 0..per_class {
+                let (u, v): (f64, f64) = (StandardNormal.sample(rng), StandardNormal.sample(rng));
+                points.push((mean[0] + l00 * u) as f32);
+                points.push((mean[1] + l10 * u + l11 * v) as f32);
+                labels.push(class as u16);
+            }
+        }
+        (points, labels)
+    }
 }
 
 /// LDA in closed form on two classes of 2-D points: class means, pooled covariance `S`,
@@ -122,8 +148,8 @@ fn fit_lda(train: &[f32], train_labels: &[u16]) -> ([f64; 2], f64) {
 impl LdaLesson {
     pub fn run(&self, seed: u64) -> LdaComparison {
         let mut rng = rng_for(seed, Stream::Generator);
-        let (train, train_labels) = gaussian_points(self.samples_per_class, &mut rng);
-        let (test, test_labels) = gaussian_points(self.samples_per_class, &mut rng);
+        let (train, train_labels) = self.gaussian_points(self.samples_per_class, &mut rng);
+        let (test, test_labels) = self.gaussian_points(self.samples_per_class, &mut rng);
         let (lda_w, lda_b) = fit_lda(&train, &train_labels);
 
         // Logistic regression: no hidden layer, one sigmoid output, batch gradient descent.
@@ -179,14 +205,16 @@ impl LdaLesson {
 }
 
 impl LdaComparison {
-    fn report(&self) -> LessonReport {
+    fn report(&self, epochs: usize) -> LessonReport {
         LessonReport {
+ graph: None,
+ graph_current: None,
             title: "Logistic regression vs linear discriminant analysis".into(),
             lines: vec![
                 "Two Gaussian classes sharing one covariance: both rules read p(y=1|x) = sigma(w^T x + b).".into(),
                 format!("LDA (closed form):        w = ({:+.3}, {:+.3}), b = {:+.3}", self.lda_w[0], self.lda_w[1], self.lda_b),
                 format!(
-                    "logistic regression (GD): w = ({:+.3}, {:+.3}), b = {:+.3}, final loss {:.4}",
+                    "logistic regression (GD): w = ({:+.3}, {:+.3}), b = {:+.3}, loss {:.4} after {epochs} epochs",
                     self.logistic_w[0], self.logistic_w[1], self.logistic_b, self.final_loss
                 ),
                 format!("cosine between the two w: {:.4}; same decision on {:.1}% of test points", self.cosine, 100.0 * self.agreement),
@@ -269,11 +297,68 @@ impl Teach for LdaLesson {
     fn validate(&self) -> Result<(), FieldError> {
         positive("learning_rate", self.learning_rate as f64)?;
         within("samples_per_class", self.samples_per_class, 3, 100_000)?;
-        within("epochs", self.epochs, 1, 100_000)
+        within("epochs", self.epochs, 1, 100_000)?;
+        if !(0.0..=20.0).contains(&self.separation) {
+            return Err(FieldError::at(
+                "separation",
+                format!("{} must lie in 0..=20", self.separation),
+            ));
+        }
+        positive("spread", self.spread)?;
+        if self.spread > 10.0 {
+            return Err(FieldError::at(
+                "spread",
+                format!("{} must be at most 10", self.spread),
+            ));
+        }
+        Ok(())
     }
 
     fn teach(&self, seed: u64) -> LessonReport {
-        self.run(seed).report()
+        self.run(seed).report(self.epochs)
+    }
+
+    fn knobs(&self) -> Vec<Knob> {
+        vec![
+            Knob::numeric(
+                "distance between the means",
+                evenly(0.25, 5.0, 0.25),
+                self.separation,
+            ),
+            Knob::numeric("spread", evenly(0.25, 3.0, 0.25), self.spread),
+            Knob::numeric(
+                "learning rate",
+                one_two_five(0.01, 5.0),
+                self.learning_rate as f64,
+            ),
+            Knob::numeric(
+                "points per class",
+                vec![10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0],
+                self.samples_per_class as f64,
+            ),
+        ]
+    }
+
+    fn set_knob(&mut self, index: usize, value: f64) {
+        match index {
+            0 => self.separation = value,
+            1 => self.spread = value,
+            2 => self.learning_rate = value as f32,
+            3 => self.samples_per_class = value as usize,
+            _ => {}
+        }
+    }
+
+    fn clock(&self) -> Option<usize> {
+        Some(self.epochs)
+    }
+
+    fn set_clock(&mut self, steps: usize) {
+        self.epochs = steps;
+    }
+
+    fn clock_unit(&self) -> &'static str {
+        "epoch"
     }
 }
 

@@ -3,13 +3,17 @@
 //! is a pure model and its charts; a scene names one. Bevy-free.
 
 mod approximation;
+mod backprop;
 mod descent;
+mod instrument;
 mod lda;
 mod vanishing;
 mod xor;
 
-pub use approximation::{ApproximationLesson, ApproximationResult, staircase};
+pub use approximation::{ApproximationLesson, ApproximationResult, Target, staircase};
+pub use backprop::{BackpropLesson, BackpropResult, GRAPH_COLUMNS, GRAPH_ROWS, GraphNode, Shown};
 pub use descent::{DescentLesson, DescentOutcome, DescentResult, DescentRun, descent_loss};
+pub use instrument::{Clock, Knob};
 pub use lda::{LdaComparison, LdaLesson};
 pub use vanishing::{VanishingLesson, VanishingResult};
 pub use xor::{XorLesson, XorResult};
@@ -29,6 +33,7 @@ pub enum Lesson {
     UniversalApproximation(ApproximationLesson),
     GradientDescent(DescentLesson),
     VanishingGradients(VanishingLesson),
+    Backpropagation(BackpropLesson),
 }
 
 /// What a lesson found: lines for people, charts for the window, figures for tests and `--json`.
@@ -38,6 +43,9 @@ pub struct LessonReport {
     pub lines: Vec<String>,
     pub charts: Vec<Chart>,
     pub figures: serde_json::Value,
+    /// A computational graph to draw, node by node, and the node the walk is at.
+    pub graph: Option<Vec<GraphNode>>,
+    pub graph_current: Option<usize>,
 }
 
 /// What every lesson does: check its settings, and run from a seed to its report.
@@ -47,6 +55,33 @@ pub trait Teach {
     fn validate(&self) -> Result<(), FieldError>;
     /// Runs the lesson with every random choice drawn from `seed`.
     fn teach(&self, seed: u64) -> LessonReport;
+    /// The settings a teacher may turn while the lesson is on the screen.
+    fn knobs(&self) -> Vec<Knob>;
+    /// Sets knob `index` (of [`Teach::knobs`]) to `value`, one of its stops; any other index
+    /// changes nothing.
+    fn set_knob(&mut self, index: usize, value: f64);
+    /// The steps or epochs of a lesson that trains: what a live run plays through.
+    fn clock(&self) -> Option<usize> {
+        None
+    }
+    /// Sets the steps or epochs the lesson runs for (a lesson without a clock ignores it).
+    fn set_clock(&mut self, _steps: usize) {}
+    /// What the clock counts.
+    fn clock_unit(&self) -> &'static str {
+        "step"
+    }
+    /// The least time, in seconds, between two positions of a live run's clock: none for a
+    /// lesson whose run plays as fast as it is taught, a pause to read each node of a walk.
+    fn pace(&self) -> f64 {
+        0.0
+    }
+    /// A stroke on chart `chart` of the report from `from` to `to`, in its data coordinates
+    /// (a tap is a stroke from a point to itself). Most lessons take no touches.
+    fn touch(&mut self, _chart: usize, _from: [f64; 2], _to: [f64; 2]) {}
+    /// What a touch on a chart does, said on the page where the lesson takes touches.
+    fn touch_hint(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 impl Lesson {
@@ -58,6 +93,19 @@ impl Lesson {
             Lesson::UniversalApproximation(l) => l,
             Lesson::GradientDescent(l) => l,
             Lesson::VanishingGradients(l) => l,
+            Lesson::Backpropagation(l) => l,
+        }
+    }
+
+    /// The lesson the scene names, to change.
+    pub fn lesson_mut(&mut self) -> &mut dyn Teach {
+        match self {
+            Lesson::LogisticVsLda(l) => l,
+            Lesson::Xor(l) => l,
+            Lesson::UniversalApproximation(l) => l,
+            Lesson::GradientDescent(l) => l,
+            Lesson::VanishingGradients(l) => l,
+            Lesson::Backpropagation(l) => l,
         }
     }
 
@@ -101,7 +149,11 @@ impl Lesson {
                     );
                 }
             }
-            Lesson::UniversalApproximation(_) | Lesson::VanishingGradients(_) => {
+            Lesson::VanishingGradients(l) => {
+                l.steps = epochs.unwrap_or(l.steps);
+                l.learning_rate = learning_rate.unwrap_or(l.learning_rate);
+            }
+            Lesson::UniversalApproximation(_) | Lesson::Backpropagation(_) => {
                 if epochs.is_some() || learning_rate.is_some() {
                     return refuse(
                         if epochs.is_some() {
@@ -109,7 +161,7 @@ impl Lesson {
                         } else {
                             "--learning-rate"
                         },
-                        "it trains nothing (it fits in closed form or measures gradients at initialisation)",
+                        "it trains nothing: it writes its networks down (the approximation) or takes one gradient (backpropagation)",
                     );
                 }
             }
@@ -121,8 +173,8 @@ impl Lesson {
     }
 }
 
-/// What the command line may change in a lesson: `--epochs` (a descent's steps),
-/// `--learning-rate`, `--samples-per-class`.
+/// What the command line may change in a lesson: `--epochs` (a descent's or the vanishing
+/// lesson's steps), `--learning-rate`, `--samples-per-class`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Tuning {
     pub epochs: Option<usize>,
@@ -151,7 +203,7 @@ fn within(name: &str, v: usize, low: usize, high: usize) -> Result<(), FieldErro
     }
 }
 
-/// Trains `network` by full-batch gradient descent for `epochs` steps; returns the final loss.
+/// Trains `network` by full-batch gradient descent for `epochs` steps; returns its loss after them.
 fn gradient_descent(
     network: &mut Network,
     inputs: &[f32],
@@ -170,12 +222,16 @@ fn gradient_descent(
         batch_size: batch,
         schedule: Schedule::Constant,
     };
+    // One pass more than steps: the loss returned is the trained network's (with no epochs,
+    // the untrained one's).
     let mut loss = f64::NAN;
-    for _ in 0..epochs {
+    for epoch in 0..=epochs {
         ws.input_mut(batch).copy_from_slice(inputs);
         network.forward(&mut ws, batch, 1);
         loss = network.backward(&mut ws, batch, targets, &mut grads, 1);
-        state.step(network, &grads, &sgd);
+        if epoch < epochs {
+            state.step(network, &grads, &sgd);
+        }
     }
     loss
 }
@@ -187,9 +243,95 @@ fn accuracy(network: &Network, inputs: &[f32], labels: &[u16]) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::approximation::target_function;
     use super::*;
     use crate::chart::Mark;
+
+    fn every_lesson() -> Vec<Lesson> {
+        vec![
+            Lesson::LogisticVsLda(LdaLesson {
+                epochs: 50,
+                ..LdaLesson::default()
+            }),
+            Lesson::Xor(XorLesson {
+                epochs: 50,
+                ..XorLesson::default()
+            }),
+            Lesson::UniversalApproximation(ApproximationLesson::default()),
+            Lesson::GradientDescent(DescentLesson::default()),
+            Lesson::VanishingGradients(VanishingLesson {
+                steps: 3,
+                ..VanishingLesson::default()
+            }),
+            Lesson::Backpropagation(BackpropLesson::default()),
+        ]
+    }
+
+    #[test]
+    fn every_knob_moves_the_setting_it_names_and_the_lesson_follows() {
+        for lesson in every_lesson() {
+            let before = lesson.run(1);
+            for (index, knob) in lesson.lesson().knobs().iter().enumerate() {
+                assert!(knob.stops.len() >= 2, "{}: {}", before.title, knob.label);
+                // the far end of the knob from where it stands
+                let far = if knob.at == 0 {
+                    knob.stops.len() - 1
+                } else {
+                    0
+                };
+                let mut turned = lesson.clone();
+                turned.lesson_mut().set_knob(index, knob.stops[far]);
+                let now = &turned.lesson().knobs()[index];
+                assert_eq!(now.at, far, "{}: {}", before.title, knob.label);
+                assert_ne!(now.shown, knob.shown, "{}", knob.label);
+                // the other knobs stand where they stood (the descent's run chooser aside,
+                // which shows the chosen run's settings)
+                if !matches!(lesson, Lesson::GradientDescent(_)) {
+                    for (k, other) in turned.lesson().knobs().iter().enumerate() {
+                        if k != index {
+                            assert_eq!(other.at, lesson.lesson().knobs()[k].at, "{}", other.label);
+                        }
+                    }
+                }
+                assert!(
+                    turned.validate().is_ok(),
+                    "{}: {}",
+                    before.title,
+                    knob.label
+                );
+                let after = turned.run(1);
+                // the report changes, or (the descent's run chooser) what the knobs read
+                let changed = after.figures != before.figures
+                    || after.lines != before.lines
+                    || after.charts != before.charts
+                    || turned.lesson().knobs()[index + 1..] != lesson.lesson().knobs()[index + 1..];
+                assert!(changed, "{}: {} changed nothing", before.title, knob.label);
+            }
+            // an index past the knobs changes nothing
+            let mut same = lesson.clone();
+            same.lesson_mut().set_knob(99, 1.0);
+            assert_eq!(same, lesson);
+        }
+    }
+
+    #[test]
+    fn a_lesson_that_trains_runs_its_clock_and_one_that_does_not_has_none() {
+        for lesson in every_lesson() {
+            let mut short = lesson.clone();
+            match lesson.lesson().clock() {
+                Some(steps) => {
+                    short.lesson_mut().set_clock(steps / 10);
+                    assert_eq!(short.lesson().clock(), Some(steps / 10));
+                    let (a, b) = (short.run(1), lesson.run(1));
+                    assert!(a.figures != b.figures || a.graph != b.graph, "{}", a.title);
+                }
+                None => {
+                    assert!(matches!(lesson, Lesson::UniversalApproximation(_)));
+                    short.lesson_mut().set_clock(1);
+                    assert_eq!(short, lesson);
+                }
+            }
+        }
+    }
 
     #[test]
     fn every_lesson_draws_charts_of_its_own_results() {
@@ -199,6 +341,7 @@ mod tests {
             Lesson::UniversalApproximation(ApproximationLesson::default()),
             Lesson::GradientDescent(DescentLesson::default()),
             Lesson::VanishingGradients(VanishingLesson::default()),
+            Lesson::Backpropagation(BackpropLesson::default()),
         ];
         for lesson in &lessons {
             let report = lesson.run(1);
@@ -236,12 +379,12 @@ mod tests {
                 "{a:?} {b:?}"
             );
         }
-        // The largest staircase stays within its error bound of the sine.
+        // The staircase drawn stays within its largest error of the sine.
         let approximation = ApproximationLesson::default().run();
-        let (q, max, _) = *approximation.rows.last().unwrap();
-        for p in approximation.curves.last().unwrap() {
+        let ((q, max, _), curve) = &approximation.staircase;
+        for p in curve {
             assert!(
-                (p[1] - target_function(p[0])).abs() <= max + 1e-3,
+                (p[1] - approximation.target.at(p[0])).abs() <= max + 1e-3,
                 "{q}: {p:?}"
             );
         }

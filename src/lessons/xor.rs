@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::instrument::{Knob, counts_up_to, one_two_five};
 use super::{LessonReport, Teach, accuracy, gradient_descent, positive, within};
 use crate::chart::{Axis, Chart, Ink, Mark};
 use crate::fields::FieldError;
@@ -32,6 +33,7 @@ impl Default for XorLesson {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct XorResult {
+    pub epochs: usize,
     pub single_layer_accuracy: f64,
     pub single_layer_loss: f64,
     pub mlp_accuracy: f64,
@@ -108,6 +110,7 @@ impl XorLesson {
             0.9,
         );
         XorResult {
+            epochs: self.epochs,
             single_layer_accuracy: accuracy(&single, &XOR_INPUTS, &XOR_LABELS),
             single_layer_loss,
             mlp_accuracy: accuracy(&mlp, &XOR_INPUTS, &XOR_LABELS),
@@ -121,6 +124,8 @@ impl XorLesson {
 impl XorResult {
     fn report(&self) -> LessonReport {
         LessonReport {
+            graph: None,
+            graph_current: None,
             title: "XOR: one layer fails, one hidden layer succeeds".into(),
             lines: vec![
                 format!(
@@ -130,6 +135,10 @@ impl XorResult {
                 format!(
                     "one hidden tanh layer:              accuracy {:.2}, loss {:.4}",
                     self.mlp_accuracy, self.mlp_loss
+                ),
+                format!(
+                    "after {} epochs of full-batch gradient descent with momentum 0.9",
+                    self.epochs
                 ),
             ],
             charts: vec![
@@ -190,6 +199,37 @@ impl Teach for XorLesson {
 
     fn teach(&self, seed: u64) -> LessonReport {
         self.run(seed).report()
+    }
+
+    fn knobs(&self) -> Vec<Knob> {
+        vec![
+            Knob::numeric("hidden tanh units", counts_up_to(16), self.hidden as f64),
+            Knob::numeric(
+                "learning rate",
+                one_two_five(0.01, 10.0),
+                self.learning_rate as f64,
+            ),
+        ]
+    }
+
+    fn set_knob(&mut self, index: usize, value: f64) {
+        match index {
+            0 => self.hidden = value as usize,
+            1 => self.learning_rate = value as f32,
+            _ => {}
+        }
+    }
+
+    fn clock(&self) -> Option<usize> {
+        Some(self.epochs)
+    }
+
+    fn set_clock(&mut self, steps: usize) {
+        self.epochs = steps;
+    }
+
+    fn clock_unit(&self) -> &'static str {
+        "epoch"
     }
 }
 

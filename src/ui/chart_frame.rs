@@ -89,6 +89,10 @@ pub fn spawn_chart(
         .spawn(Node {
             flex_direction: FlexDirection::Column,
             row_gap: px(4),
+            // A definite width, so that a title or legend that wraps is measured at it (at
+            // its narrowest it would stand many lines tall and push the page down).
+            width: px(frame.x),
+            flex_shrink: 0.0,
             ..default()
         })
         .with_children(|column| {
@@ -97,6 +101,10 @@ pub fn spawn_chart(
                     Text::new(chart.title.clone()),
                     faces.face(true, 18.0),
                     TextColor(ENGRAVING),
+                    Node {
+                        width: px(frame.x),
+                        ..default()
+                    },
                 ));
             }
             column
@@ -188,14 +196,20 @@ fn spawn_legend(column: &mut ChildSpawnerCommands, chart: &Chart, faces: &UiFont
         .spawn(Node {
             column_gap: px(18),
             flex_wrap: FlexWrap::Wrap,
-            max_width: px(width),
+            width: px(width),
             ..default()
         })
         .with_children(|legend| {
             for mark in chart.marks.iter().filter(|m| !m.label().is_empty()) {
                 let (key, color) = legend_key(mark);
                 legend
-                    .spawn((Text::new(key), faces.face(true, 16.0), TextColor(color)))
+                    .spawn((
+                        Text::new(key),
+                        faces.face(true, 16.0),
+                        TextColor(color),
+                        // One line each, measured at its length: the row wraps between entries.
+                        TextLayout::no_wrap(),
+                    ))
                     .with_child((
                         TextSpan::new(format!(" {}", mark.label())),
                         faces.face(false, 16.0),

@@ -8,6 +8,7 @@ pub mod fonts;
 pub mod layout;
 pub mod palette;
 pub mod raster;
+pub mod slider;
 pub mod strings;
 pub mod text;
 pub mod widgets;
@@ -16,6 +17,7 @@ use bevy::prelude::*;
 
 pub use fonts::{UiFonts, text};
 pub use layout::{LayoutSpawned, PanelDraw, PanelLayout, PanelSlots};
+pub use slider::{Slider, cursor_point, pressed_fraction, slider};
 pub use text::{Labels, Localized, heading, localized_text};
 pub use widgets::{ButtonStyle, PANEL_BUTTON, lamp, page, page_camera, styled_button};
 
@@ -32,7 +34,8 @@ pub struct Relabel;
 /// The look for any page: loads the fonts, keeps localized text in the language on screen,
 /// and scales the 1280 x 720 design to the window.
 pub fn plugin(app: &mut App) {
-    app.init_resource::<Labels>()
+    app.add_plugins(slider::plugin)
+        .init_resource::<Labels>()
         .add_systems(PreStartup, fonts::load_fonts.in_set(UiReady))
         .add_systems(Update, (fit_to_window, text::relabel.in_set(Relabel)));
 }
