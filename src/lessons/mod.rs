@@ -7,6 +7,7 @@ mod backprop;
 mod descent;
 mod instrument;
 mod lda;
+mod rosenblatt;
 mod vanishing;
 mod xor;
 
@@ -15,6 +16,7 @@ pub use backprop::{BackpropLesson, BackpropResult, GRAPH_COLUMNS, GRAPH_ROWS, Gr
 pub use descent::{DescentLesson, DescentOutcome, DescentResult, DescentRun, descent_loss};
 pub use instrument::{Clock, Knob};
 pub use lda::{LdaComparison, LdaLesson};
+pub use rosenblatt::{ResponseSystem, RosenblattLesson, RosenblattResult};
 pub use vanishing::{VanishingLesson, VanishingResult};
 pub use xor::{XorLesson, XorResult};
 
@@ -34,6 +36,8 @@ pub enum Lesson {
     GradientDescent(DescentLesson),
     VanishingGradients(VanishingLesson),
     Backpropagation(BackpropLesson),
+    /// The Mark I's own experiments (Rosenblatt 1958): Σ and μ, and A-units removed.
+    Rosenblatt(RosenblattLesson),
 }
 
 /// What a lesson found: lines for people, charts for the window, figures for tests and `--json`.
@@ -94,6 +98,7 @@ impl Lesson {
             Lesson::GradientDescent(l) => l,
             Lesson::VanishingGradients(l) => l,
             Lesson::Backpropagation(l) => l,
+            Lesson::Rosenblatt(l) => l,
         }
     }
 
@@ -106,6 +111,7 @@ impl Lesson {
             Lesson::GradientDescent(l) => l,
             Lesson::VanishingGradients(l) => l,
             Lesson::Backpropagation(l) => l,
+            Lesson::Rosenblatt(l) => l,
         }
     }
 
@@ -153,6 +159,17 @@ impl Lesson {
                 l.steps = epochs.unwrap_or(l.steps);
                 l.learning_rate = learning_rate.unwrap_or(l.learning_rate);
             }
+            Lesson::Rosenblatt(l) => {
+                l.passes = epochs.unwrap_or(l.passes);
+                l.per_class = samples_per_class.unwrap_or(l.per_class);
+                if learning_rate.is_some() {
+                    return refuse(
+                        "--learning-rate",
+                        "the Mark I's potentiometers move one step per correction",
+                    );
+                }
+                return Ok(());
+            }
             Lesson::UniversalApproximation(_) | Lesson::Backpropagation(_) => {
                 if epochs.is_some() || learning_rate.is_some() {
                     return refuse(
@@ -174,7 +191,7 @@ impl Lesson {
 }
 
 /// What the command line may change in a lesson: `--epochs` (a descent's or the vanishing
-/// lesson's steps), `--learning-rate`, `--samples-per-class`.
+/// lesson's steps, the Mark I's passes), `--learning-rate`, `--samples-per-class`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Tuning {
     pub epochs: Option<usize>,
@@ -263,6 +280,11 @@ mod tests {
                 ..VanishingLesson::default()
             }),
             Lesson::Backpropagation(BackpropLesson::default()),
+            Lesson::Rosenblatt(RosenblattLesson {
+                per_class: 20,
+                passes: 4,
+                ..RosenblattLesson::default()
+            }),
         ]
     }
 
@@ -342,6 +364,7 @@ mod tests {
             Lesson::GradientDescent(DescentLesson::default()),
             Lesson::VanishingGradients(VanishingLesson::default()),
             Lesson::Backpropagation(BackpropLesson::default()),
+            Lesson::Rosenblatt(RosenblattLesson::default()),
         ];
         for lesson in &lessons {
             let report = lesson.run(1);
