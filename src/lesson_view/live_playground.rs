@@ -10,6 +10,8 @@ use crate::playground::controls::{Control, Effect};
 use crate::playground::{Playground, StepReport};
 use crate::scene::{ModelConfig, Scene};
 
+use super::playground_mark1::Mark1View;
+
 /// The playground on screen and what the page shows of it.
 #[derive(Resource)]
 pub struct LivePlayground {
@@ -27,6 +29,8 @@ pub struct LivePlayground {
     pub version: u64,
     /// The longest an update spends training while running: the rest of the frame draws.
     pub budget: Duration,
+    /// The Mark I on the same points, when asked for.
+    pub mark1: Mark1View,
 }
 
 impl LivePlayground {
@@ -40,6 +44,7 @@ impl LivePlayground {
             notice: None,
             version: 0,
             budget: TRAINING_BUDGET,
+            mark1: Mark1View::default(),
         }
     }
 
@@ -82,6 +87,17 @@ impl LivePlayground {
                 self.gradient_norms.clear();
             }
             PlaygroundRequest::ToggleTestPoints => self.test_points = !self.test_points,
+            PlaygroundRequest::ToggleMark1 => {
+                if self.playground.is_curve() {
+                    self.mark1.shown = false;
+                    self.notice = Some(
+                        "The Mark I sorts points into classes: a curve is not for it. Choose points in the plane to compare.".into(),
+                    );
+                } else {
+                    self.mark1.shown = !self.mark1.shown;
+                    self.mark1.failure = None;
+                }
+            }
             PlaygroundRequest::Control(control) => match self.playground.apply(control) {
                 Ok(Effect::Rebuilt) => self.gradient_norms.clear(),
                 Ok(_) => {}
@@ -168,6 +184,8 @@ pub enum PlaygroundRequest {
     /// Fresh weights from the seed, the same set-up.
     Reset,
     ToggleTestPoints,
+    /// The Mark I's decision surface, trained on the same points, in the network's place.
+    ToggleMark1,
     Control(Control),
     /// Writes the set-up as a new scene file in the current folder.
     Save,
@@ -178,8 +196,10 @@ const TRAINING_BUDGET: Duration = Duration::from_millis(8);
 
 /// Requests and training, in that order, each update.
 pub(super) fn plugin(app: &mut App) {
-    app.add_message::<PlaygroundRequest>()
-        .add_systems(Update, (carry_out_requests, train_while_running).chain());
+    app.add_message::<PlaygroundRequest>().add_systems(
+        Update,
+        (carry_out_requests, train_while_running, keep_mark1_current).chain(),
+    );
 }
 
 fn carry_out_requests(
@@ -188,6 +208,17 @@ fn carry_out_requests(
 ) {
     for request in requests.read() {
         live.carry_out(*request);
+    }
+}
+
+/// The Mark I follows the points on screen while it is shown.
+fn keep_mark1_current(mut live: ResMut<LivePlayground>) {
+    // Looking costs nothing: only a surface that arrives changes what the page shows.
+    let LivePlayground {
+        mark1, playground, ..
+    } = live.bypass_change_detection();
+    if mark1.update(playground) {
+        live.version += 1;
     }
 }
 
@@ -357,5 +388,61 @@ mod tests {
         let fresh = live(&app);
         assert!(fresh.playground.diverged.is_none());
         assert_eq!(fresh.playground.updates, 0);
+    }
+
+    #[test]
+    fn the_mark1_trains_beside_the_network_on_the_same_points_and_follows_them() {
+        use crate::data::plane::Arrangement;
+        let mut app = app();
+        request(
+            &mut app,
+            PlaygroundRequest::Control(Control::Data(Arrangement::Xor)),
+        );
+        request(&mut app, PlaygroundRequest::ToggleMark1);
+        let wait_for_surface = |app: &mut App| {
+            let mut frames = 0;
+            while live(app).mark1.current(&live(app).playground).is_none() {
+                app.update();
+                frames += 1;
+                assert!(frames < 1_000_000, "no surface");
+                std::thread::yield_now();
+            }
+        };
+        wait_for_surface(&mut app);
+        let l = live(&app);
+        let surface = l.mark1.current(&l.playground).unwrap().clone();
+        // the same as training the Mark I directly on the points on screen
+        let direct = super::super::playground_mark1::train_on((
+            l.playground.train.clone(),
+            l.playground.test.clone(),
+            l.playground.seed,
+        ))
+        .unwrap();
+        assert_eq!(surface, direct);
+        // a spot of light makes its A-units local detectors: XOR is no trouble for it
+        assert!(surface.test_accuracy > 0.9, "{}", surface.test_accuracy);
+        // both classes appear on its surface
+        assert!(surface.classes.contains(&0) && surface.classes.contains(&1));
+        // new points: the old surface is no longer current, and a new one comes
+        request(
+            &mut app,
+            PlaygroundRequest::Control(Control::Data(Arrangement::Gaussians)),
+        );
+        assert!(live(&app).mark1.current(&live(&app).playground).is_none());
+        wait_for_surface(&mut app);
+        // a curve is not for it
+        request(
+            &mut app,
+            PlaygroundRequest::Control(Control::Data(Arrangement::Sine)),
+        );
+        request(&mut app, PlaygroundRequest::ToggleMark1);
+        assert!(!live(&app).mark1.shown);
+        assert!(
+            live(&app)
+                .notice
+                .as_ref()
+                .unwrap()
+                .contains("a curve is not for it")
+        );
     }
 }

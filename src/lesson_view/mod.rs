@@ -6,6 +6,7 @@ mod lesson;
 mod live_lesson;
 mod live_playground;
 mod playground;
+mod playground_mark1;
 mod playground_paint;
 
 use bevy::prelude::*;

@@ -5,6 +5,7 @@ use bevy::input::keyboard::KeyCode;
 use bevy::prelude::*;
 
 use super::live_playground::{LivePlayground, PlaygroundRequest};
+use super::playground_mark1::{MARK1_PASSES, MARK1_SIDE};
 use super::playground_paint::*;
 use crate::data::plane::{Arrangement, Feature};
 use crate::nn::activation::Activation;
@@ -364,6 +365,12 @@ fn spawn_run_controls(bottom: &mut ChildSpawnerCommands, fonts: &UiFonts) {
         130.0,
     ));
     bottom.spawn(button(fonts, "save", PlaygroundRequest::Save, 76.0));
+    bottom.spawn(button(
+        fonts,
+        "Mark I",
+        PlaygroundRequest::ToggleMark1,
+        90.0,
+    ));
     bottom.spawn((
         Readout::Status,
         text(fonts, "", LABEL_SIZE, ENGRAVING, false),
@@ -468,6 +475,7 @@ fn keyboard_shortcuts(
         (KeyCode::KeyS, PlaygroundRequest::Step),
         (KeyCode::KeyR, PlaygroundRequest::Reset),
         (KeyCode::KeyT, PlaygroundRequest::ToggleTestPoints),
+        (KeyCode::KeyM, PlaygroundRequest::ToggleMark1),
     ] {
         if keys.just_pressed(key) {
             requests.write(request);
@@ -483,6 +491,7 @@ fn is_selected(request: &PlaygroundRequest, live: &LivePlayground) -> bool {
         PlaygroundRequest::Control(Control::Data(a)) => config.data.arrangement == *a,
         PlaygroundRequest::Control(Control::ToggleFeature(f)) => config.features.contains(f),
         PlaygroundRequest::ToggleTestPoints => live.test_points,
+        PlaygroundRequest::ToggleMark1 => live.mark1.shown,
         PlaygroundRequest::ToggleRun => live.running,
         _ => false,
     }
@@ -587,6 +596,19 @@ fn points_summary(p: &crate::playground::Playground) -> String {
     }
 }
 
+/// What the surface shows while the Mark I is on it.
+fn mark1_summary(live: &LivePlayground) -> String {
+    match (live.mark1.current(&live.playground), &live.mark1.failure) {
+        (_, Some(failure)) => format!("The Mark I could not be trained: {failure}"),
+        (Some(s), None) => format!(
+            "The Mark I on the same points, each a spot of light on its 20×20 retina ({MARK1_PASSES} passes): train {}, test {}. M: the network again.",
+            percent_of(s.train_accuracy),
+            percent_of(s.test_accuracy)
+        ),
+        (None, None) => "Training the Mark I on these points…".into(),
+    }
+}
+
 /// The words of each readout for the playground as it is.
 fn readout_text(readout: Readout, live: &LivePlayground) -> String {
     let p = &live.playground;
@@ -615,6 +637,7 @@ fn readout_text(readout: Readout, live: &LivePlayground) -> String {
         Readout::Message => match (&live.notice, &p.diverged) {
             (Some(notice), _) => notice.clone(),
             (None, Some(diverged)) => format!("{diverged}."),
+            (None, None) if live.mark1.shown => mark1_summary(live),
             (None, None) => points_summary(p),
         },
         Readout::Diverged => format!(
@@ -718,7 +741,11 @@ fn paint_pictures(
         }
     };
     if let Ok(node) = surface.single() {
-        store(node, paint_surface(p, &maps, live.test_points));
+        let picture = match live.mark1.current(p).filter(|_| live.mark1.shown) {
+            Some(mark1) => paint_mark1_surface(p, &mark1.classes, MARK1_SIDE, live.test_points),
+            None => paint_surface(p, &maps, live.test_points),
+        };
+        store(node, picture);
     }
     if let Ok(node) = diagram.single() {
         store(node, paint_diagram(p, &maps));

@@ -63,12 +63,19 @@ pub fn first_class_probability(maps: &Maps) -> Vec<f32> {
 /// The surface as a chart: the first class's probability shaded, the training points (and
 /// the test points, when shown) as discs for the first class and crosses for the second.
 pub fn surface_chart(playground: &Playground, maps: &Maps, test_points: bool) -> Chart {
-    let mut marks = vec![Mark::Field {
+    let field = Mark::Field {
         label: String::new(),
         columns: maps.side,
         rows: maps.side,
         values: first_class_probability(maps),
-    }];
+    };
+    points_over(playground, field, test_points)
+}
+
+/// A shaded `field` over the plane with the training points (and the test points, when
+/// shown) on it.
+fn points_over(playground: &Playground, field: Mark, test_points: bool) -> Chart {
+    let mut marks = vec![field];
     let classes = playground.config.data.arrangement.classes();
     let mut sets = vec![&playground.train];
     if test_points {
@@ -155,13 +162,43 @@ pub fn paint_surface(playground: &Playground, maps: &Maps, test_points: bool) ->
     };
     let mut canvas = render_chart(&chart, SURFACE);
     if test_points {
-        let ring = rgba(ENGRAVING);
-        for p in &playground.test.points {
-            let at = to_surface_pixel(*p, canvas.width as f32);
-            canvas.ring(at.x, at.y, 10.0 * RASTER_SCALE, 1.0 * RASTER_SCALE, ring);
-        }
+        ring_test_points(&mut canvas, playground);
     }
     canvas
+}
+
+/// The Mark I's decision surface in the network's place: its class at each point of a
+/// `side`-square grid (top row first) shaded as the network's first-class probability would
+/// be, 1 or 0, with the same points over it.
+pub fn paint_mark1_surface(
+    playground: &Playground,
+    classes: &[u16],
+    side: usize,
+    test_points: bool,
+) -> Raster {
+    let field = Mark::Field {
+        label: String::new(),
+        columns: side,
+        rows: side,
+        values: classes
+            .iter()
+            .map(|&c| if c == 0 { 1.0 } else { 0.0 })
+            .collect(),
+    };
+    let chart = points_over(playground, field, test_points);
+    let mut canvas = render_chart(&chart, SURFACE);
+    if test_points {
+        ring_test_points(&mut canvas, playground);
+    }
+    canvas
+}
+
+fn ring_test_points(canvas: &mut Raster, playground: &Playground) {
+    let ring = rgba(ENGRAVING);
+    for p in &playground.test.points {
+        let at = to_surface_pixel(*p, canvas.width as f32);
+        canvas.ring(at.x, at.y, 10.0 * RASTER_SCALE, 1.0 * RASTER_SCALE, ring);
+    }
 }
 
 /// A point of the plane on a square canvas `side` raster pixels across.
