@@ -339,8 +339,10 @@ fn show_clock(live: Res<LiveLesson>, mut readouts: Query<&mut Text, With<ClockRe
     let Some(clock) = live.clock else {
         return;
     };
+    // The clock of the report on screen: the one being taught is a step ahead.
+    let at = live.shown_clock().unwrap_or(clock.at);
     let unit = live.lesson.lesson().clock_unit();
-    let words = match clock.at {
+    let words = match at {
         0 => format!("before the first {unit}"),
         at => format!("{unit} {at} of {}", clock.end),
     };

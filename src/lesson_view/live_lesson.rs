@@ -77,6 +77,11 @@ impl LiveLesson {
         lesson
     }
 
+    /// Where the clock stood for the report on screen (it runs one report ahead).
+    pub fn shown_clock(&self) -> Option<usize> {
+        self.shown.lesson().clock()
+    }
+
     /// Whether the report shows the settings and clock as they are now.
     pub fn is_current(&self) -> bool {
         self.shown == self.wanted()

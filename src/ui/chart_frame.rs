@@ -24,7 +24,10 @@ fn axis_labels(chart: &Chart, plot: Vec2) -> Vec<(String, Node)> {
         ..node
     };
     let mut labels = Vec::new();
-    for tick in chart.x.ticks(6) {
+    // About one x label per 80 layout pixels, so that long labels on a narrow chart do not run
+    // together.
+    let x_ticks = ((plot.x / 80.0) as usize).clamp(3, 6);
+    for tick in chart.x.ticks(x_ticks) {
         let at = chart.x.fraction(tick) as f32;
         labels.push((
             tick_label(tick, &chart.x),
