@@ -296,6 +296,86 @@ fn a_lesson_takes_the_flags_it_has_a_setting_for_and_refuses_the_rest() {
 }
 
 #[test]
+fn a_lesson_scene_with_settings_out_of_range_is_one_line_naming_the_file_and_field() {
+    let dir = scratch("bad-lessons");
+    let shipped = |name: &str| {
+        std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("scenes")
+                .join(name),
+        )
+        .unwrap()
+    };
+    for (scene, from, to, expected) in [
+        (
+            "lesson-rosenblatt.ron",
+            "lesion: 0.3",
+            "lesion: 5.0",
+            "0..=0.95",
+        ),
+        (
+            "lesson-rosenblatt.ron",
+            "set: \"e-f\"",
+            "set: \"nope\"",
+            "no built-in set \"nope\"",
+        ),
+        (
+            "lesson-rosenblatt.ron",
+            "a_units: 512",
+            "a_units: 99999999999",
+            "a_units",
+        ),
+        (
+            "lesson-approximation.ron",
+            "target: Sine",
+            "target: Drawn([0.0, 1.0])",
+            "101 values, not 2",
+        ),
+        (
+            "lesson-approximation.ron",
+            "target: Sine",
+            "target: Drawn([1e400])",
+            "lesson-approximation",
+        ),
+        (
+            "lesson-backprop.ron",
+            "label: 1",
+            "label: 1, walked: 999",
+            "walked",
+        ),
+        (
+            "lesson-backprop.ron",
+            "lambda: 0.01",
+            "lambda: -1.0",
+            "lambda",
+        ),
+        (
+            "lesson-vanishing.ron",
+            "(Sigmoid, Relu)",
+            "(Sigmoid, Wobbly)",
+            "Wobbly",
+        ),
+        ("lesson-lda.ron", "spread: 1.0", "spread: -1.0", "spread"),
+        (
+            "lesson-descent.ron",
+            "contour_rate: 0.5",
+            "contour_rate: 0.0",
+            "contour_rate",
+        ),
+    ] {
+        let text = shipped(scene);
+        assert!(text.contains(from), "{scene} holds no {from}");
+        let path = dir.join(scene);
+        std::fs::write(&path, text.replace(from, to)).unwrap();
+        let error = failure(&mark1(&["train", "--scene", path.to_str().unwrap()]));
+        assert!(
+            error.contains(scene) && error.contains(expected),
+            "{scene} with {to}: {error}"
+        );
+    }
+}
+
+#[test]
 fn corrupt_images_are_skipped_with_a_warning_naming_them() {
     let dir = scratch("corrupt");
     write_cards(&dir, 10, 3);
