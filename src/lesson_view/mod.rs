@@ -1,5 +1,5 @@
-//! The lecture's pages in the window, built from `ui`: a lesson's figures for a projector, and
-//! the playground, live.
+//! The lecture's pages in the window, built from `ui`: a lesson as a live instrument for a
+//! projector, and the playground, live.
 
 mod graph;
 mod lesson;
