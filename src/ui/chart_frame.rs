@@ -24,9 +24,20 @@ fn axis_labels(chart: &Chart, plot: Vec2) -> Vec<(String, Node)> {
         ..node
     };
     let mut labels = Vec::new();
-    // About one x label per 80 layout pixels, so that long labels on a narrow chart do not run
-    // together.
-    let x_ticks = ((plot.x / 80.0) as usize).clamp(3, 6);
+    // Six x labels where they fit side by side (about 8.5 px a character and a gap between),
+    // fewer where long labels on a narrow chart would run together.
+    let fits = |n: usize| {
+        let ticks = chart.x.ticks(n);
+        let width: usize = ticks
+            .iter()
+            .map(|&t| tick_label(t, &chart.x).chars().count())
+            .sum();
+        width as f32 * 8.5 + ticks.len() as f32 * 14.0 <= plot.x
+    };
+    let x_ticks = (2..=6)
+        .rev()
+        .find(|&n| fits(n) && chart.x.ticks(n).len() >= 2)
+        .unwrap_or(3);
     for tick in chart.x.ticks(x_ticks) {
         let at = chart.x.fraction(tick) as f32;
         labels.push((
