@@ -123,20 +123,20 @@ pub fn run_soak(scene: Scene, soak: kiosk::soak::RenderedSoak) -> Result<()> {
 /// Opens the window and runs until it is closed (or the screenshot is saved).
 pub fn run(options: WindowOptions) -> Result<()> {
     // A lesson brings its own data: run it, then show what it found, live.
-    let lesson = options.scene.model.lesson().map(|lesson| {
+    let lesson = options.scene.kind.lesson().map(|lesson| {
         LiveLesson::new(
             lesson.clone(),
             options.scene.seed,
             options.scene.description.clone(),
         )
     });
-    let playground = match &options.scene.model {
-        crate::scene::ModelConfig::Playground(config) => Some(LivePlayground::new(
+    let playground = match options.scene.kind.playground() {
+        Some(config) => Some(LivePlayground::new(
             Playground::new(config.clone(), options.scene.seed)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", options.scene.name))?,
             options.scene.clone(),
         )),
-        _ => None,
+        None => None,
     };
     // Load the images and build the machines before a window exists: bad input is a message.
     let bench = match (&lesson, &playground) {

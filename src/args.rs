@@ -68,6 +68,18 @@ pub enum Command {
     List,
     /// Write an image set (a built-in one, say) as PNG files in class folders.
     Export(ExportArgs),
+    /// Write a saved machine's tensors as a safetensors file, for numpy, PyTorch and others.
+    Weights(WeightsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct WeightsArgs {
+    /// A machine saved by `mark1 train --save`.
+    #[arg(long, value_name = "FILE")]
+    pub load: PathBuf,
+    /// The safetensors file to write (never replacing a file that is not mark1's weights).
+    #[arg(long, value_name = "FILE.safetensors")]
+    pub out: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -122,6 +134,9 @@ pub struct TrainArgs {
     /// Save the trained machine here (RON, written atomically).
     #[arg(long, value_name = "FILE")]
     pub save: Option<PathBuf>,
+    /// Write one CSV row per epoch here: accuracies, errors, losses, seconds.
+    #[arg(long, value_name = "FILE.csv")]
+    pub history: Option<PathBuf>,
     /// Print one JSON object instead of the report.
     #[arg(long)]
     pub json: bool,
@@ -142,6 +157,10 @@ pub struct EvalArgs {
     /// Seed for generated sets (default: the machine's seed + 1, so the images are new to it).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// Copy each wrongly classified image into DIR/<true class>/<predicted class>/ (DIR must
+    /// be new or empty).
+    #[arg(long, value_name = "DIR")]
+    pub misclassified: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
 }
@@ -153,6 +172,11 @@ pub struct ClassifyArgs {
     /// Image files to classify, or folders: every image in them and their subfolders.
     #[arg(required = true, value_name = "IMAGE_OR_DIR")]
     pub images: Vec<PathBuf>,
+    /// Also write one CSV row per image here: its path, the class named, and each class's
+    /// score (R-unit sums for the Mark I, probabilities for the MLP); not written when no
+    /// image could be read.
+    #[arg(long, value_name = "FILE.csv")]
+    pub csv: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
 }

@@ -22,8 +22,9 @@ pub struct FileKind {
     pub recognise: fn(&[u8]) -> bool,
 }
 
-/// How many leading bytes [`FileKind::recognise`] is shown.
-pub const RECOGNISE_BYTES: usize = 512;
+/// How many leading bytes [`FileKind::recognise`] is shown: enough for a safetensors
+/// file's header, where the metadata that names a mark1 file may follow a long class list.
+pub const RECOGNISE_BYTES: usize = 64 * 1024;
 
 /// A PNG picture (screenshots, exported images).
 pub const PNG: FileKind = FileKind {

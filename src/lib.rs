@@ -8,12 +8,14 @@
 //!   plane for the playground.
 //! - [`lessons`]: the lecture's demonstrations, one per file.
 //! - [`playground`]: a small network on points in the plane, trained a batch at a time, with
-//!   its decision surface and hidden units' maps (the window's page for it is to come).
+//!   its decision surface and hidden units' maps.
 //! - [`chart`]: a chart as data; [`fields`]: validation errors with a field path.
 //! - [`scene`]: the typed `scenes/*.ron` configuration, one seed for every random choice.
 //! - [`experiment`]: data + machine + training loop, for any machine; the live experiment.
 //! - [`model_file`], [`files`], [`seeds`]: machine files, capped reads and atomic saves, the
 //!   named random streams.
+//! - [`exports`]: results for other tools: CSV tables, safetensors weights, the misclassified
+//!   images as folders.
 //!
 //! The front ends:
 //! - [`args`] and [`cli`]: the command line's grammar, and its headless subcommands.
@@ -29,6 +31,7 @@ pub mod chart;
 pub mod cli;
 pub mod data;
 pub mod experiment;
+pub mod exports;
 pub mod fields;
 pub mod files;
 pub mod kiosk;
@@ -124,6 +127,7 @@ mod layering {
         "files",
         "scene",
         "experiment",
+        "exports",
         "model_file",
         "args",
         "cli",

@@ -138,10 +138,13 @@ impl MachineFile {
                 e.code
             )
         })?;
-        file.model
-            .machine()
-            .check_consistency()
-            .map_err(|m| anyhow::anyhow!("{name}: damaged machine file: {m}"))?;
+        if let Err(error) = file.model.machine().check_consistency() {
+            let error = error.under("model");
+            match crate::fields::locate::line_of(&text, &error.path) {
+                Some(line) => bail!("{name}:{line}: damaged machine file: {error}"),
+                None => bail!("{name}: damaged machine file: {error}"),
+            }
+        }
         Ok(file)
     }
 }
@@ -201,6 +204,40 @@ mod tests {
         refused("threshold: 1.0", "threshold: NaN", "plugboard.threshold");
         refused("end_stop: 100", "end_stop: 0", "end_stop");
         refused("rate: 1.0", "rate: inf", "learning.rate");
+    }
+
+    #[test]
+    fn a_damaged_machine_file_points_at_the_line_of_the_part_at_fault() {
+        let path = scratch("lines").join("m.ron");
+        trained_file().save(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let line_of = |key: &str| {
+            1 + text
+                .lines()
+                .position(|line| line.trim_start().starts_with(key))
+                .unwrap_or_else(|| panic!("the file has a `{key}` line"))
+        };
+        let refused_at = |from: &str, to: &str, key: &str, message: &str| {
+            std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+            let err = MachineFile::load(&path).unwrap_err().to_string();
+            let at = format!("m.ron:{}: damaged machine file: ", line_of(key));
+            assert!(err.contains(&at) && err.contains(message), "{to}: {err}");
+        };
+        refused_at("weights: [", "weights: [0.5, ", "weights:", "4097 weights");
+        refused_at("cells: [", "cells: [7, ", "cells:", "wiring list");
+        refused_at(
+            "retina_cells: 400",
+            "retina_cells: 401",
+            "retina_cells:",
+            "photocells",
+        );
+        let seven_more = "classes: [\"c\", \"d\", \"e\", \"f\", \"g\", \"h\", \"i\", ";
+        refused_at(
+            "classes: [",
+            seven_more,
+            "classes:",
+            "9 classes do not fit 8",
+        );
     }
 
     #[test]

@@ -101,6 +101,197 @@ fn train_save_eval_and_classify_agree_on_real_png_files() {
     assert_eq!(right_answers, confusion[0][0]);
 }
 
+/// Every file under `root`, as paths relative to it, sorted.
+fn files_under(root: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut folders = vec![root.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                found.push(path.strip_prefix(root).unwrap().to_path_buf());
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn results_leave_as_a_history_a_table_of_answers_folders_of_mistakes_and_safetensors() {
+    let dir = scratch("results");
+    let data = dir.join("cards");
+    write_cards(&data.join("train"), 4, 11);
+    write_cards(&data.join("test"), 40, 12);
+    let (machine, history) = (dir.join("m.ron"), dir.join("history.csv"));
+    let trained = json_of(&mark1(&[
+        "train",
+        "--scene",
+        "scenes/left-right.ron",
+        "--data",
+        data.to_str().unwrap(),
+        "--epochs",
+        "3",
+        "--save",
+        machine.to_str().unwrap(),
+        "--history",
+        history.to_str().unwrap(),
+        "--json",
+    ]));
+    // the history: a row per epoch, the numbers the report gave
+    let mut rows = csv::Reader::from_path(&history).unwrap();
+    let header: Vec<String> = rows.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        header[..4],
+        ["machine", "epoch", "train_accuracy", "test_accuracy"]
+    );
+    let rows: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+    let epochs = trained["history"].as_array().unwrap();
+    assert_eq!(rows.len(), epochs.len());
+    for (row, epoch) in rows.iter().zip(epochs) {
+        assert_eq!(&row[0], "mark1");
+        assert_eq!(
+            row[1].parse::<u64>().unwrap(),
+            epoch["epoch"].as_u64().unwrap()
+        );
+        assert_eq!(
+            row[4].parse::<u64>().unwrap(),
+            epoch["errors"].as_u64().unwrap()
+        );
+        let test: f64 = row[3].parse().unwrap();
+        assert_eq!(test, epoch["test_accuracy"].as_f64().unwrap());
+        assert_eq!(&row[6], "", "the Mark I has no loss");
+    }
+
+    // the mistakes as folders: exactly the confusion matrix's off-diagonal cells, the files
+    // themselves
+    let mistakes = dir.join("mistakes");
+    let evaluated = json_of(&mark1(&[
+        "eval",
+        "--load",
+        machine.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--misclassified",
+        mistakes.to_str().unwrap(),
+        "--json",
+    ]));
+    let confusion: Vec<Vec<u64>> = serde_json::from_value(evaluated["confusion"].clone()).unwrap();
+    let copied = files_under(&mistakes);
+    assert_eq!(copied.len() as u64, confusion[0][1] + confusion[1][0]);
+    assert!(
+        !copied.is_empty(),
+        "4 cards a class leave some mistakes: {confusion:?}"
+    );
+    assert_eq!(evaluated["misclassified_written"], copied.len());
+    for path in &copied {
+        let (truth, guess, name) = (
+            path.iter().next().unwrap(),
+            path.iter().nth(1).unwrap(),
+            path.file_name().unwrap(),
+        );
+        assert_ne!(truth, guess);
+        let original = data.join("test").join(truth).join(name);
+        assert_eq!(
+            std::fs::read(&original).unwrap(),
+            std::fs::read(mistakes.join(path)).unwrap()
+        );
+    }
+    let again = mark1(&[
+        "eval",
+        "--load",
+        machine.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--misclassified",
+        mistakes.to_str().unwrap(),
+    ]);
+    assert!(failure(&again).contains("not empty"));
+
+    // one row per image, in agreement with the JSON answers
+    let table = dir.join("answers.csv");
+    let test_folder = data.join("test");
+    let classify = |extra: &[&str]| {
+        let mut args = vec!["classify", "--load", machine.to_str().unwrap()];
+        args.push(test_folder.to_str().unwrap());
+        args.extend(extra);
+        mark1(&args)
+    };
+    let answers = json_of(&classify(&["--json", "--csv", table.to_str().unwrap()]));
+    let mut reader = csv::Reader::from_path(&table).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        header,
+        ["image", "class", "R-unit sum left", "R-unit sum right"]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let results = answers["results"].as_array().unwrap();
+    assert_eq!(rows.len(), 80);
+    for (row, answer) in rows.iter().zip(results) {
+        assert_eq!(&row[0], answer["image"].as_str().unwrap());
+        assert_eq!(&row[1], answer["class"].as_str().unwrap());
+        // one R-unit per class: a class's score is its own R-unit's sum, the largest names it
+        let scores: Vec<f64> = (2..4).map(|k| row[k].parse().unwrap()).collect();
+        for (score, r_unit) in scores.iter().zip(answer["outputs"].as_array().unwrap()) {
+            assert!((score - r_unit.as_f64().unwrap()).abs() < 1e-6, "{row:?}");
+        }
+        let named = if scores[1] > scores[0] {
+            "right"
+        } else {
+            "left"
+        };
+        assert_eq!(&row[1], named);
+    }
+    // the table is never written over someone else's file
+    let scene_copy = dir.join("scene.ron");
+    std::fs::copy("scenes/left-right.ron", &scene_copy).unwrap();
+    let refused = classify(&["--csv", scene_copy.to_str().unwrap()]);
+    assert!(failure(&refused).contains("scene.ron"));
+    assert_eq!(
+        std::fs::read(&scene_copy).unwrap(),
+        std::fs::read("scenes/left-right.ron").unwrap()
+    );
+
+    // the tensors, read back
+    let weights = dir.join("m.safetensors");
+    let written = mark1(&[
+        "weights",
+        "--load",
+        machine.to_str().unwrap(),
+        "--out",
+        weights.to_str().unwrap(),
+    ]);
+    assert!(
+        written.status.success(),
+        "{}",
+        String::from_utf8_lossy(&written.stderr)
+    );
+    let bytes = std::fs::read(&weights).unwrap();
+    let tensors = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let pots = tensors.tensor("potentiometers").unwrap();
+    let r_units = trained["r_units"].as_u64().unwrap_or(8) as usize;
+    assert_eq!(pots.shape()[1], r_units);
+    assert_eq!(
+        tensors.tensor("plugboard.cells").unwrap().shape()[0],
+        pots.shape()[0]
+    );
+    let over_the_machine = mark1(&[
+        "weights",
+        "--load",
+        machine.to_str().unwrap(),
+        "--out",
+        machine.to_str().unwrap(),
+    ]);
+    assert!(failure(&over_the_machine).contains("m.ron"));
+    assert!(
+        std::fs::read_to_string(&machine)
+            .unwrap()
+            .contains("mark1-machine")
+    );
+}
+
 #[test]
 fn train_prints_epochs_and_confusion_for_people() {
     let output = mark1(&["train", "--data", "builtin:e-f", "--epochs", "3"]);
@@ -289,6 +480,11 @@ fn a_lesson_takes_the_flags_it_has_a_setting_for_and_refuses_the_rest() {
             "lesson-xor.ron",
             &["--save", "x.ron"][..],
             "--save writes machines",
+        ),
+        (
+            "lesson-lda.ron",
+            &["--history", "h.csv"][..],
+            "--history writes one row per epoch",
         ),
     ] {
         assert_train_refuses(scene, args, expected);
@@ -1141,7 +1337,7 @@ fn window_instant_taps_on_the_playground_buttons_act_and_save_the_set_up() {
     assert!(status.success(), "{status:?}");
     let saved = dir.join("playground-xor-plane-1.ron");
     let scene = mark1::scene::Scene::load(&saved).expect("the set-up was saved");
-    let mark1::scene::ModelConfig::Playground(config) = scene.model else {
+    let mark1::scene::SceneKind::Playground(config) = scene.kind else {
         panic!("{saved:?} is not a playground scene");
     };
     assert_eq!(

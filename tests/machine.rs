@@ -8,7 +8,7 @@ use mark1::nn::Machine;
 use mark1::nn::mark1::{ActivityCache, Mark1, Mark1Config, Potentiometers};
 use mark1::nn::mlp_model::MlpModel;
 use mark1::nn::rules::{Reinforcement, ValueSystem};
-use mark1::scene::{ModelConfig, Scene, SceneMachine};
+use mark1::scene::{MachineConfig, Scene, SceneKind, SceneMachine};
 use std::path::Path;
 
 fn scene(name: &str) -> Scene {
@@ -33,8 +33,8 @@ fn prepared<M: SceneMachine>(scene: Scene, overrides: Overrides) -> Experiment<M
 }
 
 fn mark1_config(scene: &mut Scene) -> &mut Mark1Config {
-    match &mut scene.model {
-        ModelConfig::Mark1(config) => config,
+    match &mut scene.kind {
+        SceneKind::Machine(MachineConfig::Mark1(config)) => config,
         other => panic!("not a Mark I scene: {other:?}"),
     }
 }
@@ -81,12 +81,12 @@ fn every_shipped_scene_loads_builds_and_trains() {
         if path.extension().is_some_and(|e| e == "ron") {
             let scene = Scene::load(&path).unwrap_or_else(|e| panic!("{e:#}"));
             seen += 1;
-            if let ModelConfig::Lesson(lesson) = &scene.model {
+            if let SceneKind::Lesson(lesson) = &scene.kind {
                 let report = lesson.run(scene.seed);
                 assert!(!report.lines.is_empty(), "{}", path.display());
                 continue;
             }
-            if let ModelConfig::Playground(config) = &scene.model {
+            if let SceneKind::Playground(config) = &scene.kind {
                 let mut playground = mark1::playground::Playground::new(config.clone(), scene.seed)
                     .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
                 playground.run_epoch().unwrap();

@@ -1,16 +1,28 @@
-//! `mark1 eval` and `mark1 classify`: a saved machine, whatever its kind, on new images.
+//! `mark1 eval`, `mark1 classify` and `mark1 weights`: a saved machine, whatever its kind, on
+//! new images, and its tensors for other tools.
 
 use anyhow::Result;
 use serde_json::json;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use crate::args::{ClassifyArgs, EvalArgs};
+use crate::args::{ClassifyArgs, EvalArgs, WeightsArgs};
 use crate::data::{self, LoadOptions, folder};
+use crate::exports::misclassified::write_misclassified;
+use crate::exports::tables::{self, Classification};
+use crate::exports::weights;
+use crate::files::{check_save_target, write_atomically};
 use crate::model_file::MachineFile;
+use crate::nn::metrics::Confusion;
 
 pub(super) fn eval(args: EvalArgs) -> Result<ExitCode> {
     let file = MachineFile::load(&args.load)?;
+    if let Some(dir) = &args.misclassified
+        && dir.exists()
+        && !dir.is_dir()
+    {
+        anyhow::bail!("{}: exists and is not a folder", dir.display());
+    }
     let machine = file.model.machine();
     let options = LoadOptions::for_retina(
         args.seed.unwrap_or(file.seed.wrapping_add(1)),
@@ -27,8 +39,13 @@ pub(super) fn eval(args: EvalArgs) -> Result<ExitCode> {
         .unwrap_or(split.train)
         .aligned_to(&classes, &args.data)?;
     let started = Instant::now();
-    let confusion = machine.evaluate_images(&set.images, &set.labels);
+    let predicted = machine.predict_images(&set.images);
+    let confusion = Confusion::of(classes.len(), &predicted, &set.labels);
     let seconds = started.elapsed().as_secs_f64();
+    let copied = match &args.misclassified {
+        Some(dir) => Some(write_misclassified(&set, &predicted, dir)?),
+        None => None,
+    };
     if args.json {
         let value = json!({
             "machine": args.load.display().to_string(),
@@ -40,6 +57,7 @@ pub(super) fn eval(args: EvalArgs) -> Result<ExitCode> {
             "per_class_accuracy": confusion.per_class_accuracy(),
             "confusion": confusion.rows(),
             "seconds": seconds,
+            "misclassified_written": copied,
         });
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
@@ -55,17 +73,27 @@ pub(super) fn eval(args: EvalArgs) -> Result<ExitCode> {
         for line in confusion.table(&classes, "these images") {
             println!("{line}");
         }
+        if let (Some(dir), Some(copied)) = (&args.misclassified, copied) {
+            println!(
+                "{copied} misclassified image(s) copied into {}/<true class>/<predicted class>/",
+                dir.display()
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
 
 pub(super) fn classify(args: ClassifyArgs) -> Result<ExitCode> {
+    if let Some(path) = &args.csv {
+        check_save_target(path, &tables::CLASSIFICATIONS)?;
+    }
     let file = MachineFile::load(&args.load)?;
     let machine = file.model.machine();
     let classes = machine.classes();
     let output_name = machine.scores();
     let mut failures = 0;
     let mut answers = Vec::new();
+    let mut rows = Vec::new();
     let mut images = Vec::new();
     for path in &args.images {
         if !path.is_dir() {
@@ -103,6 +131,11 @@ pub(super) fn classify(args: ClassifyArgs) -> Result<ExitCode> {
                     "class_index": class,
                     "outputs": outputs,
                 }));
+                rows.push(Classification {
+                    image: path.display().to_string(),
+                    class,
+                    scores: machine.class_scores(&outputs),
+                });
             }
             Err(error) => {
                 eprintln!("error: {error:#}");
@@ -116,9 +149,27 @@ pub(super) fn classify(args: ClassifyArgs) -> Result<ExitCode> {
             serde_json::to_string_pretty(&json!({ "results": answers, "failed": failures }))?
         );
     }
+    if let Some(path) = args.csv.as_ref().filter(|_| !rows.is_empty()) {
+        let bytes = tables::classifications_csv(&rows, classes, machine.class_score_name())?;
+        write_atomically(path, &bytes, &tables::CLASSIFICATIONS)?;
+        eprintln!("wrote {} row(s) to {}", rows.len(), path.display());
+    }
     Ok(if failures == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
+}
+
+pub(super) fn weights(args: WeightsArgs) -> Result<ExitCode> {
+    check_save_target(&args.out, &weights::WEIGHTS)?;
+    let file = MachineFile::load(&args.load)?;
+    let bytes = weights::safetensors_bytes(&file.model)?;
+    write_atomically(&args.out, &bytes, &weights::WEIGHTS)?;
+    let (tensors, _) = weights::tensors(&file.model);
+    println!("{}: {} tensors", args.out.display(), tensors.len());
+    for tensor in &tensors {
+        println!("  {} {:?} {:?}", tensor.name, tensor.dtype, tensor.shape);
+    }
+    Ok(ExitCode::SUCCESS)
 }

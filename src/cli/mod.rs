@@ -1,5 +1,5 @@
-//! The headless command line: `train`, `eval`, `classify`, `bench`, `list` and `export`, over
-//! the core, the data, the scenes and machine files. No Bevy type anywhere in it.
+//! The headless command line: `train`, `eval`, `classify`, `weights`, `bench`, `list` and
+//! `export`, over the core, the data, the scenes and machine files. No Bevy type anywhere in it.
 
 mod bench;
 mod machine_files;
@@ -19,6 +19,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Train(args) => train::train(args),
         Command::Eval(args) => machine_files::eval(args),
         Command::Classify(args) => machine_files::classify(args),
+        Command::Weights(args) => machine_files::weights(args),
         Command::Bench(args) => bench::bench(args),
         Command::List => {
             sets::list();

@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use crate::args::TrainArgs;
+use crate::exports::tables::{self, HistoryRow};
+use crate::files::write_atomically;
 use crate::nn::metrics::fmt_accuracy;
 use crate::playground::mark1::Mark1OnPoints;
 use crate::playground::{EpochRecord, Playground, PlaygroundConfig};
@@ -48,6 +50,11 @@ pub(super) fn train(
     }
     let seconds = started.elapsed().as_secs_f64();
     let last = playground.now();
+    if let Some(path) = &args.history {
+        let rows: Vec<HistoryRow> = playground.history.iter().map(HistoryRow::from).collect();
+        let bytes = tables::history_csv(&rows, "playground")?;
+        write_atomically(path, &bytes, &tables::HISTORY)?;
+    }
     // the 1960 machine on the same points (not for a curve: it answers with classes)
     let mark1 = if playground.is_curve() {
         None

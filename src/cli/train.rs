@@ -1,5 +1,6 @@
 //! `mark1 train`: a scene's machine trained on its images with a table per epoch, a lesson
-//! run from its seed, or a playground (see `playground.rs`); the report as text or JSON, the machine optionally saved.
+//! run from its seed, or a playground (see `playground.rs`); the report as text or JSON, the
+//! machine and its history of epochs optionally saved.
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -10,29 +11,38 @@ use std::time::Instant;
 
 use crate::args::TrainArgs;
 use crate::experiment::{self, Experiment, MachineTask, Overrides};
-use crate::files::check_save_target;
+use crate::exports::tables::{self, HistoryRow};
+use crate::files::{check_save_target, write_atomically};
 use crate::lessons::Lesson;
 use crate::model_file::{MACHINE_FILE, MachineFile, SavedModel};
 use crate::nn::Machine;
 use crate::nn::metrics::{EpochRecord, fmt_accuracy};
-use crate::scene::{ModelConfig, Scene};
+use crate::scene::Scene;
 
 pub(super) fn train(args: TrainArgs) -> Result<ExitCode> {
     // a typo in --save costs a second, not the training
     if let Some(path) = &args.save {
         check_save_target(path, &MACHINE_FILE)?;
     }
+    if let Some(path) = &args.history {
+        check_save_target(path, &tables::HISTORY)?;
+    }
     let (scene, scene_name) = Scene::load_or_builtin(args.scene.as_deref(), args.showcase)?;
     let scene = overrides(&args)
         .apply(scene)
         .with_context(|| scene_name.clone())?;
-    if let Some(lesson) = scene.model.lesson() {
+    if let Some(lesson) = scene.kind.lesson() {
         if args.save.is_some() {
             bail!("{scene_name}: --save writes machines trained on images; a lesson has none");
         }
+        if args.history.is_some() {
+            bail!(
+                "{scene_name}: --history writes one row per epoch of a machine or the playground; a lesson's figures are in --json"
+            );
+        }
         return run_lesson(&scene, lesson, args.json);
     }
-    if let ModelConfig::Playground(config) = &scene.model {
+    if let Some(config) = scene.kind.playground() {
         return super::playground::train(&scene, config, &scene_name, &args);
     }
     experiment::with_machine(scene, Training { args, scene_name })
@@ -101,6 +111,14 @@ impl MachineTask for Training {
                 experiment.history.clone(),
             );
             file.save(path)?;
+        }
+        if let Some(path) = &args.history {
+            let rows: Vec<HistoryRow> = experiment.history.iter().map(HistoryRow::from).collect();
+            write_atomically(
+                path,
+                &tables::history_csv(&rows, M::KIND)?,
+                &tables::HISTORY,
+            )?;
         }
         let report = experiment.report(args.save.as_deref());
         if args.json {

@@ -122,6 +122,7 @@ fn render(
         classes: classes.iter().map(|s| s.to_string()).collect(),
         images,
         labels: jobs.iter().map(|&(c, _)| c as u16).collect(),
+        files: Vec::new(),
     }
 }
 

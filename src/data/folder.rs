@@ -430,6 +430,7 @@ pub fn load_class_folders(root: &Path, max_side: u32) -> Result<FolderSet> {
             Ok(image) => {
                 set.images.push(image);
                 set.labels.push(label);
+                set.files.push(path.to_path_buf());
             }
             Err(ReadFailure::Skip(why)) => {
                 warnings.push(format!("skipped {}: {why}", path.display()))
@@ -471,23 +472,28 @@ pub fn write_class_folders(set: &ImageSet, root: &Path) -> Result<usize> {
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("{}: cannot create", dir.display()))?;
         let path = dir.join(format!("{k:05}.png"));
-        let picture = image::GrayImage::from_raw(image.width, image.height, image.pixels.clone())
-            .context("image size")?;
-        let mut bytes = Vec::new();
-        picture
-            .write_to(
-                &mut std::io::Cursor::new(&mut bytes),
-                image::ImageFormat::Png,
-            )
-            .with_context(|| format!("{}: cannot encode", path.display()))?;
+        let bytes =
+            png_bytes(image).with_context(|| format!("{}: cannot encode", path.display()))?;
         // thousands of files: each replaced atomically, not flushed to disk one by one
         crate::files::write_atomically_unsynced(&path, &bytes, &crate::files::PNG)?;
     }
     Ok(set.len())
 }
 
+/// The picture as the bytes of a grey PNG file.
+pub fn png_bytes(image: &GrayImage) -> Result<Vec<u8>> {
+    let picture = image::GrayImage::from_raw(image.width, image.height, image.pixels.clone())
+        .context("image size")?;
+    let mut bytes = Vec::new();
+    picture.write_to(
+        &mut std::io::Cursor::new(&mut bytes),
+        image::ImageFormat::Png,
+    )?;
+    Ok(bytes)
+}
+
 /// A class name as a folder name: characters a file system may refuse become `_`.
-fn folder_name(class: &str) -> String {
+pub fn folder_name(class: &str) -> String {
     let name: String = class
         .chars()
         .map(|c| {
@@ -555,6 +561,7 @@ mod tests {
             classes: vec!["T-shirt/top".into(), "T-shirt_top".into()],
             images: vec![GrayImage::filled(1, 1, 0), GrayImage::filled(1, 1, 9)],
             labels: vec![0, 1],
+            files: Vec::new(),
         };
         let root = scratch("clean");
         let err = write_class_folders(&set, &root).unwrap_err().to_string();
@@ -575,6 +582,7 @@ mod tests {
             classes: vec!["a".into()],
             images: vec![GrayImage::filled(1, 1, 7)],
             labels: vec![0],
+            files: Vec::new(),
         };
         let root = scratch("replace");
         write_class_folders(&set, &root).unwrap();

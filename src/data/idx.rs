@@ -287,11 +287,13 @@ pub fn load_pairs(dir: &Path, pairs: &IdxPairs) -> Result<(ImageSet, Option<Imag
         classes: classes.clone(),
         images: train_images,
         labels: train_labels,
+        files: Vec::new(),
     };
     let test = test.map(|(images, labels)| ImageSet {
         classes,
         images,
         labels,
+        files: Vec::new(),
     });
     Ok((train, test))
 }

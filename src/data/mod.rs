@@ -8,7 +8,7 @@ pub mod plane;
 
 use anyhow::{Result, bail};
 use rand::seq::SliceRandom;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::seeds::{Stream, rng_for};
 
@@ -50,6 +50,9 @@ pub struct ImageSet {
     pub classes: Vec<String>,
     pub images: Vec<GrayImage>,
     pub labels: Vec<u16>,
+    /// `files[k]` is the file `images[k]` was read from, for a set read from image files;
+    /// empty for generated and IDX sets.
+    pub files: Vec<PathBuf>,
 }
 
 impl ImageSet {
@@ -76,6 +79,10 @@ impl ImageSet {
             classes: self.classes.clone(),
             images: indices.iter().map(|&k| self.images[k].clone()).collect(),
             labels: indices.iter().map(|&k| self.labels[k]).collect(),
+            files: match self.files.is_empty() {
+                true => Vec::new(),
+                false => indices.iter().map(|&k| self.files[k].clone()).collect(),
+            },
         }
     }
 

@@ -13,7 +13,7 @@ use crate::nn::mark1::{ActivityCache, Mark1, Mark1Config};
 use crate::nn::metrics::{Confusion, EpochRecord};
 use crate::nn::mlp::{LayerConfig, MlpConfig, Schedule, Sgd};
 use crate::nn::mlp_model::MlpModel;
-use crate::scene::{ModelConfig, Scene, SceneMachine};
+use crate::scene::{MachineConfig, Scene, SceneMachine};
 
 /// How many recent images the "who got it right" strip remembers.
 pub const OUTCOMES_KEPT: usize = 48;
@@ -198,13 +198,11 @@ impl LiveExperiment {
         test: Option<ImageSet>,
         notes: Vec<String>,
     ) -> Result<Self> {
-        let (mark1_config, companion_config) = match &scene.model {
-            ModelConfig::Mark1(config) => (config.clone(), Companion::panel_config()),
+        let (mark1_config, companion_config) = match scene.kind.machine() {
+            Some(MachineConfig::Mark1(config)) => (config.clone(), Companion::panel_config()),
             // the panel's Mark I is the default one; the scene's MLP trains beside it
-            ModelConfig::Mlp(config) => (Mark1Config::default(), config.clone()),
-            ModelConfig::Lesson(_) | ModelConfig::Playground(_) => {
-                return Err(super::brings_its_own_data(&scene));
-            }
+            Some(MachineConfig::Mlp(config)) => (Mark1Config::default(), config.clone()),
+            None => return Err(super::brings_its_own_data(&scene)),
         };
         let companion = Companion::build(&companion_config, &scene, &train, test.as_ref())?;
         let mut experiment = Experiment::build(scene, &mark1_config, train, test, notes)?;
@@ -260,7 +258,8 @@ impl LiveExperiment {
         let seed = self.experiment.scene.seed.wrapping_add(self.rewires);
         let experiment = &mut self.experiment;
         // the scene's plugboard (a target-activity threshold is calibrated again)
-        let board = <Mark1 as SceneMachine>::config_in(&experiment.scene.model)
+        let board = (experiment.scene.kind.machine())
+            .and_then(<Mark1 as SceneMachine>::config_in)
             .map(|config| config.plugboard.clone())
             .unwrap_or_default();
         let learner = &mut experiment.learner;

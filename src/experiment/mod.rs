@@ -21,7 +21,7 @@ use crate::nn::mark1::Mark1;
 use crate::nn::metrics::{Confusion, EpochRecord};
 use crate::nn::mlp_model::MlpModel;
 use crate::nn::{Diverged, Machine, Pass};
-use crate::scene::{ModelConfig, Scene, SceneMachine};
+use crate::scene::{MachineConfig, Scene, SceneMachine};
 use crate::seeds::{MachineRng, Stream, rng_for};
 
 /// A machine with its images encoded in its own input form and its trainer in hand.
@@ -94,21 +94,23 @@ pub trait MachineTask {
 /// Loads the scene's data, builds its machine and hands the experiment to `task`: the one
 /// place where the kind of machine a scene names becomes a type.
 pub fn with_machine<T: MachineTask>(scene: Scene, task: T) -> Result<T::Output> {
+    let Some(machine) = scene.kind.machine().cloned() else {
+        return Err(brings_its_own_data(&scene));
+    };
     let (train, test, notes) = load_data(&scene)?;
-    match scene.model.clone() {
-        ModelConfig::Mark1(config) => task.run(Experiment::<Mark1>::build(
+    match machine {
+        MachineConfig::Mark1(config) => task.run(Experiment::<Mark1>::build(
             scene, &config, train, test, notes,
         )?),
-        ModelConfig::Mlp(config) => task.run(Experiment::<MlpModel>::build(
+        MachineConfig::Mlp(config) => task.run(Experiment::<MlpModel>::build(
             scene, &config, train, test, notes,
         )?),
-        ModelConfig::Lesson(_) | ModelConfig::Playground(_) => Err(brings_its_own_data(&scene)),
     }
 }
 
 /// The error for a lesson or playground scene where a machine on images is needed.
 pub fn brings_its_own_data(scene: &Scene) -> anyhow::Error {
-    let kind = scene.model.brings_its_own_data().unwrap_or("machine");
+    let kind = scene.kind.brings_its_own_data().unwrap_or("machine");
     anyhow!(
         "{}: a {kind} scene brings its own data and has no machine on images: run it with `mark1 train --scene`",
         scene.name
@@ -160,11 +162,11 @@ impl<M: SceneMachine> Experiment<M> {
     /// Loads the scene's data, builds its machine from its seed, and encodes every image;
     /// the scene must name a machine of this kind.
     pub fn prepare(scene: Scene) -> Result<Self> {
-        let config = match M::config_in(&scene.model) {
+        let Some(machine) = scene.kind.machine() else {
+            return Err(brings_its_own_data(&scene));
+        };
+        let config = match M::config_in(machine) {
             Some(config) => config.clone(),
-            None if scene.model.brings_its_own_data().is_some() => {
-                return Err(brings_its_own_data(&scene));
-            }
             None => bail!("{}: the scene's model is not a {}", scene.name, M::KIND),
         };
         let (train, test, notes) = load_data(&scene)?;

@@ -5,7 +5,7 @@ use anyhow::{Result, anyhow, bail};
 use crate::data::plane::Arrangement;
 use crate::lessons::{Lesson, Tuning};
 use crate::playground::PlaygroundConfig;
-use crate::scene::{ModelConfig, Scene};
+use crate::scene::{MachineConfig, Scene, SceneKind};
 
 /// Command-line changes to a scene; `None` keeps the scene's value.
 #[derive(Clone, Debug, Default)]
@@ -45,8 +45,8 @@ impl Overrides {
         if let Some(n) = self.samples_per_class {
             scene.data.samples_per_class = Some(n);
         }
-        match &mut scene.model {
-            ModelConfig::Mark1(config) => {
+        match &mut scene.kind {
+            SceneKind::Machine(MachineConfig::Mark1(config)) => {
                 if let Some(a_units) = self.a_units {
                     config.plugboard.a_units = a_units;
                 }
@@ -59,9 +59,9 @@ impl Overrides {
                     );
                 }
             }
-            ModelConfig::Lesson(lesson) => self.apply_to_lesson(lesson)?,
-            ModelConfig::Playground(config) => self.apply_to_playground(config)?,
-            ModelConfig::Mlp(config) => {
+            SceneKind::Lesson(lesson) => self.apply_to_lesson(lesson)?,
+            SceneKind::Playground(config) => self.apply_to_playground(config)?,
+            SceneKind::Machine(MachineConfig::Mlp(config)) => {
                 if self.a_units.is_some() {
                     bail!("--a-units applies to Mark I scenes, not an MLP");
                 }

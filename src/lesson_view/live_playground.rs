@@ -8,7 +8,7 @@ use bevy::prelude::*;
 
 use crate::playground::controls::{Control, Effect};
 use crate::playground::{Playground, StepReport};
-use crate::scene::{ModelConfig, Scene};
+use crate::scene::{Scene, SceneKind};
 
 use super::playground_mark1::Mark1View;
 
@@ -130,7 +130,7 @@ impl LivePlayground {
                 "Playground: {}, {network} (saved from the window)",
                 config.data.arrangement.name()
             ),
-            model: ModelConfig::Playground(config.clone()),
+            kind: SceneKind::Playground(config.clone()),
             seed: self.playground.seed,
             ..self.origin.clone()
         }
@@ -153,8 +153,8 @@ impl LivePlayground {
     /// Opens a saved set-up (a playground scene file) in place of the one on screen.
     pub fn open(&mut self, path: &std::path::Path) {
         self.notice = Some(match Scene::load(path) {
-            Ok(scene) => match &scene.model {
-                ModelConfig::Playground(config) => {
+            Ok(scene) => match &scene.kind {
+                SceneKind::Playground(config) => {
                     match Playground::new(config.clone(), scene.seed) {
                         Ok(playground) => {
                             let opened = format!("Opened {}.", path.display());

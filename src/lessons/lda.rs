@@ -25,6 +25,10 @@ pub struct LdaLesson {
     pub separation: f64,
     /// The classes' spread: their shared covariance scaled by its square.
     pub spread: f64,
+    /// Where a visitor dragged the class means; until then they lie `separation` apart along
+    /// the lecture's line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub means: Option<[[f64; 2]; 2]>,
 }
 
 impl Default for LdaLesson {
@@ -35,6 +39,7 @@ impl Default for LdaLesson {
             learning_rate: 0.5,
             separation: DEFAULT_SEPARATION,
             spread: 1.0,
+            means: None,
         }
     }
 }
@@ -59,6 +64,8 @@ pub struct LdaComparison {
     /// The test points (x1, x2) and their classes, for the scatter.
     pub test_points: Vec<[f64; 2]>,
     pub test_labels: Vec<u16>,
+    /// The class means the points were drawn about.
+    pub means: [[f64; 2]; 2],
 }
 
 /// Where the class means lie: about this centre, along this direction (unit length), as the
@@ -67,16 +74,51 @@ const LDA_CENTRE: [f64; 2] = [0.0, 0.5];
 const LDA_DIRECTION: [f64; 2] = [0.894_427_190_999_916, 0.447_213_595_499_958];
 const LDA_COVARIANCE: [[f64; 2]; 2] = [[1.0, 0.6], [0.6, 1.5]];
 
+/// The scatter's axes: where the means may be dragged.
+const LDA_X: [f64; 2] = [-4.5, 4.5];
+const LDA_Y: [f64; 2] = [-4.0, 5.0];
+
 impl LdaLesson {
-    /// The two class means, `separation` apart about the centre.
+    /// The two class means: where they were dragged, else `separation` apart about the centre.
     fn means(&self) -> [[f64; 2]; 2] {
-        let half = self.separation / 2.0;
-        [-half, half].map(|s| {
-            [
-                LDA_CENTRE[0] + s * LDA_DIRECTION[0],
-                LDA_CENTRE[1] + s * LDA_DIRECTION[1],
-            ]
-        })
+        if let Some(means) = self.means {
+            return means;
+        }
+        Self::means_about(LDA_CENTRE, LDA_DIRECTION, self.separation)
+    }
+
+    /// Two points `separation` apart about `centre` along the unit `direction`.
+    fn means_about(centre: [f64; 2], direction: [f64; 2], separation: f64) -> [[f64; 2]; 2] {
+        let half = separation / 2.0;
+        [-half, half].map(|s| [centre[0] + s * direction[0], centre[1] + s * direction[1]])
+    }
+
+    /// Sets the distance between the means, keeping their midpoint and direction.
+    fn set_separation(&mut self, separation: f64) {
+        self.separation = separation;
+        if let Some([a, b]) = self.means {
+            let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+            let length = dx.hypot(dy);
+            let direction = match length > 1e-9 {
+                true => [dx / length, dy / length],
+                false => LDA_DIRECTION,
+            };
+            let centre = [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0];
+            self.means = Some(Self::means_about(centre, direction, separation));
+        }
+    }
+
+    /// Moves the mean nearer `from` to `to` (kept on the chart): a drag across the scatter.
+    fn drag_mean(&mut self, from: [f64; 2], to: [f64; 2]) {
+        let mut means = self.means();
+        let distance = |m: &[f64; 2]| (m[0] - from[0]).hypot(m[1] - from[1]);
+        let nearer = usize::from(distance(&means[1]) < distance(&means[0]));
+        means[nearer] = [
+            to[0].clamp(LDA_X[0], LDA_X[1]),
+            to[1].clamp(LDA_Y[0], LDA_Y[1]),
+        ];
+        self.separation = (means[1][0] - means[0][0]).hypot(means[1][1] - means[0][1]);
+        self.means = Some(means);
     }
 
     fn gaussian_points(&self, per_class: usize, rng: &mut MachineRng) -> (Vec<f32>, Vec<u16>) {
@@ -200,6 +242,7 @@ impl LdaLesson {
                 .map(|x| [x[0] as f64, x[1] as f64])
                 .collect(),
             test_labels,
+            means: self.means(),
         }
     }
 }
@@ -235,7 +278,10 @@ impl LdaComparison {
 impl LdaComparison {
     /// The test points of both classes and the two rules' decision lines, w^T x + b = 0.
     pub(super) fn chart(&self) -> Chart {
-        let (x, y) = (Axis::linear("x1", -4.5, 4.5), Axis::linear("x2", -4.0, 5.0));
+        let (x, y) = (
+            Axis::linear("x1", LDA_X[0], LDA_X[1]),
+            Axis::linear("x2", LDA_Y[0], LDA_Y[1]),
+        );
         let line = |w: &[f64; 2], b: f64| {
             // Solve w0 x1 + w1 x2 + b = 0 along whichever coordinate the line is steeper in.
             if w[1].abs() >= w[0].abs() {
@@ -288,6 +334,11 @@ impl LdaComparison {
                     dashed: true,
                     points: logistic_line,
                 },
+                Mark::Points {
+                    label: "means".into(),
+                    ink: Ink::Reference,
+                    points: self.means.to_vec(),
+                },
             ],
         }
     }
@@ -310,6 +361,14 @@ impl Teach for LdaLesson {
                 "spread",
                 format!("{} must be at most 10", self.spread),
             ));
+        }
+        for (k, mean) in self.means.iter().flatten().enumerate() {
+            if !mean.iter().all(|v| v.is_finite() && v.abs() <= 20.0) {
+                return Err(FieldError::at(
+                    format!("means[{k}]"),
+                    format!("{mean:?} must be two numbers within -20..=20"),
+                ));
+            }
         }
         Ok(())
     }
@@ -341,7 +400,7 @@ impl Teach for LdaLesson {
 
     fn set_knob(&mut self, index: usize, value: f64) {
         match index {
-            0 => self.separation = value,
+            0 => self.set_separation(value),
             1 => self.spread = value,
             2 => self.learning_rate = value as f32,
             3 => self.samples_per_class = value as usize,
@@ -359,6 +418,16 @@ impl Teach for LdaLesson {
 
     fn clock_unit(&self) -> &'static str {
         "epoch"
+    }
+
+    fn touch(&mut self, chart: usize, from: [f64; 2], to: [f64; 2]) {
+        if chart == 0 {
+            self.drag_mean(from, to);
+        }
+    }
+
+    fn touch_hint(&self) -> Option<&'static str> {
+        Some("Drag a class mean (the marks labelled means) across the chart.")
     }
 }
 
@@ -393,5 +462,39 @@ mod tests {
             r.lda_accuracy
         );
         assert!(r.final_loss < 0.5 && r.final_loss > 0.2, "{}", r.final_loss);
+    }
+
+    #[test]
+    fn a_dragged_mean_follows_the_finger_and_the_rules_turn_with_it() {
+        let mut lesson = LdaLesson {
+            samples_per_class: 200,
+            epochs: 300,
+            ..LdaLesson::default()
+        };
+        let [a, b] = lesson.means();
+        // press beside the second mean, drag it to straight above the first
+        lesson.touch(0, [b[0] + 0.1, b[1]], [a[0], 3.5]);
+        let moved = lesson.means();
+        assert_eq!(moved[0], a, "the other mean stays");
+        assert_eq!(moved[1], [a[0], 3.5]);
+        assert!((lesson.separation - (3.5 - a[1])).abs() < 1e-12);
+        // the means now differ in x2 alone: both rules weigh x2 most (LDA: S^-1 (0, 3.5)
+        // is (-0.6, 1) times 3.5 / 1.14)
+        let r = lesson.run(3);
+        assert_eq!(r.means, moved);
+        for w in [r.lda_w, r.logistic_w] {
+            assert!(w[1].abs() > 1.2 * w[0].abs(), "{w:?}");
+        }
+        assert!(r.cosine > 0.98, "{}", r.cosine);
+        // a drag off the chart stops at its edge; the distance knob keeps the direction
+        lesson.touch(0, [a[0], 3.5], [a[0], 40.0]);
+        assert_eq!(lesson.means()[1], [a[0], LDA_Y[1]]);
+        lesson.set_knob(0, 2.0);
+        let [p, q] = lesson.means();
+        assert!(((q[0] - p[0]).hypot(q[1] - p[1]) - 2.0).abs() < 1e-9);
+        assert!((q[0] - p[0]).abs() < 1e-9, "still one above the other");
+        assert!(lesson.validate().is_ok());
+        lesson.means = Some([[0.0, f64::NAN], [1.0, 1.0]]);
+        assert_eq!(lesson.validate().unwrap_err().dotted(), "means[0]");
     }
 }

@@ -362,60 +362,96 @@ impl Mark1 {
 
     /// Checks a loaded machine is one a scene could make (every validation a scene gets) and
     /// its parts fit together (sizes, indices, finite weights within the end stops).
-    pub fn check_consistency(&self) -> Result<(), String> {
+    pub fn check_consistency(&self) -> Result<(), FieldError> {
         // first what a scene must satisfy, then how the parts fit together
         self.retina.validate()?;
         self.config().validate(self.retina.cells())?;
-        let board = &self.plugboard;
-        if board.retina_cells != self.retina.cells() {
-            return Err(format!(
-                "plugboard is wired for {} photocells but the retina has {}",
-                board.retina_cells,
-                self.retina.cells()
-            ));
-        }
-        if board.cells.len() != board.a_units * board.fan_in() || board.fan_in() == 0 {
-            return Err("plugboard wiring list does not match its A-unit count and fan-in".into());
-        }
-        if board
-            .cells
-            .iter()
-            .any(|&c| c as usize >= board.retina_cells)
-        {
-            return Err("plugboard names a photocell outside the retina".into());
-        }
-        if self.r_units == 0 || self.weights.len() != board.a_units * self.r_units {
-            return Err(format!(
-                "{} weights for {} A-units x {} R-units",
-                self.weights.len(),
-                board.a_units,
-                self.r_units
-            ));
-        }
-        if self.weights.iter().any(|w| !w.is_finite()) {
-            return Err("a weight is not a finite number".into());
-        }
-        if let Some(end_stop) = self.end_stop()
-            && self.weights.iter().any(|w| w.abs() > end_stop)
-        {
-            return Err(format!(
-                "a potentiometer stands beyond its end stops (+-{end_stop})"
-            ));
-        }
+        self.check_wiring()?;
+        self.check_weights()?;
         if let Some(owner) = &self.owner
-            && (owner.len() != board.a_units || owner.iter().any(|&o| o as usize >= self.r_units))
+            && (owner.len() != self.plugboard.a_units
+                || owner.iter().any(|&o| o as usize >= self.r_units))
         {
-            return Err("source-set table does not match the A- and R-units".into());
+            return Err(FieldError::new(
+                "owner",
+                "source-set table does not match the A- and R-units",
+            ));
         }
         let needed = match self.coding {
             Coding::OnePerClass => self.classes.len(),
             Coding::Binary => code_bits(self.classes.len()),
         };
         if self.classes.is_empty() || needed > self.r_units {
-            return Err(format!(
-                "{} classes do not fit {} R-units",
-                self.classes.len(),
-                self.r_units
+            return Err(FieldError::new(
+                "classes",
+                format!(
+                    "{} classes do not fit {} R-units",
+                    self.classes.len(),
+                    self.r_units
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The plugboard's wiring list fits its A-units and names photocells of this retina.
+    fn check_wiring(&self) -> Result<(), FieldError> {
+        let board = &self.plugboard;
+        if board.retina_cells != self.retina.cells() {
+            return Err(FieldError::new(
+                "plugboard.retina_cells",
+                format!(
+                    "plugboard is wired for {} photocells but the retina has {}",
+                    board.retina_cells,
+                    self.retina.cells()
+                ),
+            ));
+        }
+        if board.cells.len() != board.a_units * board.fan_in() || board.fan_in() == 0 {
+            return Err(FieldError::new(
+                "plugboard.cells",
+                "plugboard wiring list does not match its A-unit count and fan-in",
+            ));
+        }
+        if board
+            .cells
+            .iter()
+            .any(|&c| c as usize >= board.retina_cells)
+        {
+            return Err(FieldError::new(
+                "plugboard.cells",
+                "plugboard names a photocell outside the retina",
+            ));
+        }
+        Ok(())
+    }
+
+    /// One finite weight per A-unit and R-unit, within the potentiometers' end stops.
+    fn check_weights(&self) -> Result<(), FieldError> {
+        let a_units = self.plugboard.a_units;
+        if self.r_units == 0 || self.weights.len() != a_units * self.r_units {
+            return Err(FieldError::new(
+                "weights",
+                format!(
+                    "{} weights for {} A-units x {} R-units",
+                    self.weights.len(),
+                    a_units,
+                    self.r_units
+                ),
+            ));
+        }
+        if self.weights.iter().any(|w| !w.is_finite()) {
+            return Err(FieldError::new(
+                "weights",
+                "a weight is not a finite number",
+            ));
+        }
+        if let Some(end_stop) = self.end_stop()
+            && self.weights.iter().any(|w| w.abs() > end_stop)
+        {
+            return Err(FieldError::new(
+                "weights",
+                format!("a potentiometer stands beyond its end stops (+-{end_stop})"),
             ));
         }
         Ok(())
@@ -509,24 +545,36 @@ impl Mark1 {
             .collect()
     }
 
-    /// The class the R-units name: the largest `r_c` (one per class), or the class whose code
-    /// agrees best with the responses, `argmax_c sum_j s_cj r_j` with `s_cj = +-1` (binary).
-    /// Ties go to the lower class.
+    /// Each class's score in the R-units' `responses`: its own R-unit's response `r_c` (one
+    /// per class), or how well its code agrees with them, `sum_j s_cj r_j` with `s_cj = +-1`
+    /// (binary).
+    pub fn class_scores(&self, responses: &[f32]) -> Vec<f32> {
+        (0..self.classes.len())
+            .map(|c| self.class_score(responses, c))
+            .collect()
+    }
+
+    fn class_score(&self, responses: &[f32], class: usize) -> f32 {
+        match self.coding {
+            Coding::OnePerClass => responses[class],
+            Coding::Binary => (0..code_bits(self.classes.len()))
+                .map(|j| {
+                    if (class >> j) & 1 == 1 {
+                        responses[j]
+                    } else {
+                        -responses[j]
+                    }
+                })
+                .sum(),
+        }
+    }
+
+    /// The class the R-units name: the one with the largest [`Mark1::class_scores`]. Ties go
+    /// to the lower class.
     pub fn decode(&self, responses: &[f32]) -> usize {
         let mut best = (f32::NEG_INFINITY, 0);
         for c in 0..self.classes.len() {
-            let score = match self.coding {
-                Coding::OnePerClass => responses[c],
-                Coding::Binary => (0..code_bits(self.classes.len()))
-                    .map(|j| {
-                        if (c >> j) & 1 == 1 {
-                            responses[j]
-                        } else {
-                            -responses[j]
-                        }
-                    })
-                    .sum(),
-            };
+            let score = self.class_score(responses, c);
             if score > best.0 {
                 best = (score, c);
             }
@@ -661,11 +709,7 @@ impl Mark1 {
 
     /// Confusion matrix of the machine on cached images with true `labels`.
     pub fn evaluate_cached(&self, cache: &ActivityCache, labels: &[u16]) -> Confusion {
-        let mut confusion = Confusion::new(self.classes.len());
-        for (predicted, &truth) in self.predict_cached(cache).into_iter().zip(labels) {
-            confusion.add(truth as usize, predicted);
-        }
-        confusion
+        Confusion::of(self.classes.len(), &self.predict_cached(cache), labels)
     }
 
     /// Senses and associates every image (in parallel): the A-unit activity cache.
@@ -717,11 +761,11 @@ impl Classifier for Mark1 {
         Mark1::classify(self, image)
     }
 
-    fn evaluate_images(&self, images: &[GrayImage], labels: &[u16]) -> Confusion {
-        self.evaluate_cached(&Mark1::encode_all(self, images), labels)
+    fn predict_images(&self, images: &[GrayImage]) -> Vec<usize> {
+        self.predict_cached(&Mark1::encode_all(self, images))
     }
 
-    fn check_consistency(&self) -> Result<(), String> {
+    fn check_consistency(&self) -> Result<(), FieldError> {
         Mark1::check_consistency(self)
     }
 
@@ -757,6 +801,14 @@ impl Classifier for Mark1 {
 
     fn scores(&self) -> &'static str {
         "R-units"
+    }
+
+    fn class_scores(&self, scores: &[f32]) -> Vec<f32> {
+        Mark1::class_scores(self, scores)
+    }
+
+    fn class_score_name(&self) -> &'static str {
+        "R-unit sum"
     }
 }
 

@@ -17,6 +17,15 @@ impl Confusion {
         }
     }
 
+    /// The confusion of `predicted` classes against the true `labels`, over `classes` classes.
+    pub fn of(classes: usize, predicted: &[usize], labels: &[u16]) -> Self {
+        let mut confusion = Self::new(classes);
+        for (&guess, &truth) in predicted.iter().zip(labels) {
+            confusion.add(truth as usize, guess);
+        }
+        confusion
+    }
+
     /// Records one answer.
     pub fn add(&mut self, truth: usize, predicted: usize) {
         self.counts[truth * self.classes + predicted] += 1;

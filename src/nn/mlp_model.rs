@@ -5,10 +5,11 @@ use serde::{Deserialize, Serialize};
 
 use super::loss::{Loss, Targets};
 use super::metrics::{Confusion, EpochRecord};
-use super::mlp::{Gradients, MlpConfig, Network, Sgd, SgdState, Workspace};
+use super::mlp::{Dense, Gradients, MlpConfig, Network, Sgd, SgdState, Workspace};
 use super::retina::{RetinaConfig, SenseScratch};
 use super::{Classifier, Diverged, Machine, Pass};
 use crate::data::GrayImage;
+use crate::fields::FieldError;
 use crate::seeds::{Stream, rng_for};
 
 /// A trained or training MLP classifier, as saved to disk.
@@ -22,6 +23,41 @@ pub struct MlpModel {
     /// Inputs enter the network as `(x - input_mean) / input_std`.
     pub input_mean: f32,
     pub input_std: f32,
+}
+
+/// Layer `k` of a loaded network: its weights and biases fit its shape, it takes what the
+/// layer before gives (`previous` units), and every number is finite.
+fn check_layer(k: usize, layer: &Dense, previous: Option<usize>) -> Result<(), FieldError> {
+    let at = |field: &str| format!("network.layers[{k}].{field}");
+    if layer.weights.len() != layer.inputs * layer.outputs || layer.bias.len() != layer.outputs {
+        return Err(FieldError::new(
+            at("weights"),
+            format!("layer {k}: weights or biases do not match its shape"),
+        ));
+    }
+    if let Some(previous) = previous
+        && layer.inputs != previous
+    {
+        return Err(FieldError::new(
+            at("inputs"),
+            format!(
+                "layer {k} takes {} inputs from {previous} units",
+                layer.inputs
+            ),
+        ));
+    }
+    if layer
+        .weights
+        .iter()
+        .chain(&layer.bias)
+        .any(|w| !w.is_finite())
+    {
+        return Err(FieldError::new(
+            at("weights"),
+            format!("layer {k}: a weight is not a finite number"),
+        ));
+    }
+    Ok(())
 }
 
 /// What one training pass measured.
@@ -103,10 +139,10 @@ impl MlpModel {
     }
 
     /// Checks a loaded model's parts fit together.
-    pub fn check_consistency(&self) -> Result<(), String> {
+    pub fn check_consistency(&self) -> Result<(), FieldError> {
         // first what a scene must satisfy, then how the parts fit together
         self.retina.validate()?;
-        self.config.validate()?;
+        self.config.validate().map_err(|e| e.under("config"))?;
         let hidden = &self.config.hidden;
         let layers = &self.network.layers;
         if layers.len() != hidden.len() + 1
@@ -115,52 +151,47 @@ impl MlpModel {
                 .zip(layers)
                 .any(|(h, l)| h.units != l.outputs || h.activation != l.activation)
         {
-            return Err("hidden: the layers do not match the configuration".into());
+            return Err(FieldError::new(
+                "network.layers",
+                "hidden: the layers do not match the configuration",
+            ));
         }
         self.config
-            .check_size(self.retina.cells(), self.network.output_size())?;
+            .check_size(self.retina.cells(), self.network.output_size())
+            .map_err(|e| e.under("config"))?;
         if layers.is_empty() {
-            return Err("the network has no layers".into());
+            return Err(FieldError::new(
+                "network.layers",
+                "the network has no layers",
+            ));
         }
         if layers[0].inputs != self.retina.cells() {
-            return Err(format!(
-                "the first layer takes {} inputs but the retina has {} cells",
-                layers[0].inputs,
-                self.retina.cells()
+            return Err(FieldError::new(
+                "network.layers[0].inputs",
+                format!(
+                    "the first layer takes {} inputs but the retina has {} cells",
+                    layers[0].inputs,
+                    self.retina.cells()
+                ),
             ));
         }
         for (k, layer) in layers.iter().enumerate() {
-            if layer.weights.len() != layer.inputs * layer.outputs
-                || layer.bias.len() != layer.outputs
-            {
-                return Err(format!(
-                    "layer {k}: weights or biases do not match its shape"
-                ));
-            }
-            if k > 0 && layer.inputs != layers[k - 1].outputs {
-                return Err(format!(
-                    "layer {k} takes {} inputs from {} units",
-                    layer.inputs,
-                    layers[k - 1].outputs
-                ));
-            }
-            if layer
-                .weights
-                .iter()
-                .chain(&layer.bias)
-                .any(|w| !w.is_finite())
-            {
-                return Err(format!("layer {k}: a weight is not a finite number"));
-            }
+            check_layer(k, layer, (k > 0).then(|| layers[k - 1].outputs))?;
         }
         if !(self.input_mean.is_finite() && self.input_std.is_finite() && self.input_std > 0.0) {
-            return Err("input standardization is not a finite shift and a positive scale".into());
+            return Err(FieldError::new(
+                "input_std",
+                "input standardization is not a finite shift and a positive scale",
+            ));
         }
         if self.network.output_size() != self.network.loss.outputs_for_classes(self.classes.len()) {
-            return Err(format!(
-                "{} outputs for {} classes",
-                self.network.output_size(),
-                self.classes.len()
+            return Err(FieldError::new(
+                "classes",
+                format!(
+                    "{} outputs for {} classes",
+                    self.network.output_size(),
+                    self.classes.len()
+                ),
             ));
         }
         Ok(())
@@ -198,11 +229,7 @@ impl MlpModel {
 
     /// Confusion matrix on encoded inputs with true `labels`.
     pub fn evaluate(&self, inputs: &[f32], labels: &[u16]) -> Confusion {
-        let mut confusion = Confusion::new(self.classes.len());
-        for (predicted, &truth) in self.predict(inputs).into_iter().zip(labels) {
-            confusion.add(truth as usize, predicted);
-        }
-        confusion
+        Confusion::of(self.classes.len(), &self.predict(inputs), labels)
     }
 
     /// Mean loss on encoded inputs (no penalty).
@@ -400,11 +427,11 @@ impl Classifier for MlpModel {
         MlpModel::classify(self, image)
     }
 
-    fn evaluate_images(&self, images: &[GrayImage], labels: &[u16]) -> Confusion {
-        MlpModel::evaluate(self, &MlpModel::encode_all(self, images), labels)
+    fn predict_images(&self, images: &[GrayImage]) -> Vec<usize> {
+        MlpModel::predict(self, &MlpModel::encode_all(self, images))
     }
 
-    fn check_consistency(&self) -> Result<(), String> {
+    fn check_consistency(&self) -> Result<(), FieldError> {
         MlpModel::check_consistency(self)
     }
 
@@ -432,6 +459,14 @@ impl Classifier for MlpModel {
 
     fn scores(&self) -> &'static str {
         "probabilities"
+    }
+
+    fn class_scores(&self, scores: &[f32]) -> Vec<f32> {
+        scores.to_vec()
+    }
+
+    fn class_score_name(&self) -> &'static str {
+        "probability"
     }
 }
 

@@ -13,6 +13,7 @@ pub mod retina;
 pub mod rules;
 
 use crate::data::GrayImage;
+use crate::fields::FieldError;
 use metrics::{Confusion, EpochRecord};
 use retina::RetinaConfig;
 
@@ -25,14 +26,24 @@ pub trait Classifier {
     fn retina(&self) -> &RetinaConfig;
     /// The class of one image and the scores behind it (see [`Classifier::scores`]).
     fn classify(&self, image: &GrayImage) -> (usize, Vec<f32>);
+    /// The class the machine names for each of `images`.
+    fn predict_images(&self, images: &[GrayImage]) -> Vec<usize>;
     /// Confusion matrix on `images` with true `labels`.
-    fn evaluate_images(&self, images: &[GrayImage], labels: &[u16]) -> Confusion;
-    /// Checks that the parts of a loaded machine fit together.
-    fn check_consistency(&self) -> Result<(), String>;
+    fn evaluate_images(&self, images: &[GrayImage], labels: &[u16]) -> Confusion {
+        Confusion::of(self.classes().len(), &self.predict_images(images), labels)
+    }
+    /// Checks that the parts of a loaded machine fit together; on failure, the field of the
+    /// saved machine at fault (`weights`, `network.layers[1].bias`) and what is wrong.
+    fn check_consistency(&self) -> Result<(), FieldError>;
     /// One line describing the machine's make-up.
     fn describe(&self) -> String;
     /// What [`Classifier::classify`]'s scores are ("R-units", "probabilities").
     fn scores(&self) -> &'static str;
+    /// One score per class from [`Classifier::classify`]'s scores: the MLP's probabilities as
+    /// they are, the Mark I's R-unit responses read class by class.
+    fn class_scores(&self, scores: &[f32]) -> Vec<f32>;
+    /// What a class's score is called in a table's header ("R-unit sum", "probability").
+    fn class_score_name(&self) -> &'static str;
     /// The widest side of the retina, in cells.
     fn retina_side(&self) -> u32 {
         let retina = self.retina();

@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 pub mod exhibit;
-mod locate;
 mod save;
 
 use crate::fields::FieldError;
@@ -43,7 +42,9 @@ pub struct Scene {
     pub data: DataConfig,
     #[serde(default)]
     pub retina: RetinaConfig,
-    pub model: ModelConfig,
+    /// What the scene is: a machine on images, a lesson or the playground.
+    #[serde(rename = "model")]
+    pub kind: SceneKind,
     #[serde(default)]
     pub training: TrainingConfig,
     /// Run as an unattended exhibit (museum or classroom); `None` for the desktop simulator.
@@ -80,58 +81,124 @@ impl Default for DataConfig {
     }
 }
 
-/// The model a scene trains.
+/// What a scene is: a machine trained on images, or a page that brings its own data (one of
+/// the lecture's lessons, the playground). In the file it is the `model:` entry, spelt as it
+/// always was (`Mark1(...)`, `Mlp(...)`, `Lesson(...)`, `Playground(...)`); in code the
+/// machines stand apart from the rest, so what needs a machine asks for one.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum ModelConfig {
-    /// Rosenblatt's Mark I Perceptron.
-    Mark1(Mark1Config),
-    /// A multi-layer perceptron trained by backpropagation (the modern mode).
-    Mlp(MlpConfig),
+#[serde(from = "ModelEntry", into = "ModelEntry")]
+pub enum SceneKind {
+    /// A machine that learns from images: the Mark I or the MLP.
+    Machine(MachineConfig),
     /// One of the lecture's demonstrations, on its own generated data.
     Lesson(Lesson),
     /// A small network on points in the plane, edited and trained live.
     Playground(PlaygroundConfig),
 }
 
-impl ModelConfig {
-    /// The lesson, when the scene is one of the lecture's demonstrations rather than a machine.
+/// The machines a scene can train on images; a new machine is one more arm here.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MachineConfig {
+    /// Rosenblatt's Mark I Perceptron.
+    Mark1(Mark1Config),
+    /// A multi-layer perceptron trained by backpropagation (the modern mode).
+    Mlp(MlpConfig),
+}
+
+/// The `model:` entry as the file spells it: one flat list of names.
+#[derive(Serialize, Deserialize)]
+enum ModelEntry {
+    Mark1(Mark1Config),
+    Mlp(MlpConfig),
+    Lesson(Lesson),
+    Playground(PlaygroundConfig),
+}
+
+impl From<ModelEntry> for SceneKind {
+    fn from(entry: ModelEntry) -> Self {
+        match entry {
+            ModelEntry::Mark1(config) => SceneKind::Machine(MachineConfig::Mark1(config)),
+            ModelEntry::Mlp(config) => SceneKind::Machine(MachineConfig::Mlp(config)),
+            ModelEntry::Lesson(lesson) => SceneKind::Lesson(lesson),
+            ModelEntry::Playground(config) => SceneKind::Playground(config),
+        }
+    }
+}
+
+impl From<SceneKind> for ModelEntry {
+    fn from(kind: SceneKind) -> Self {
+        match kind {
+            SceneKind::Machine(MachineConfig::Mark1(config)) => ModelEntry::Mark1(config),
+            SceneKind::Machine(MachineConfig::Mlp(config)) => ModelEntry::Mlp(config),
+            SceneKind::Lesson(lesson) => ModelEntry::Lesson(lesson),
+            SceneKind::Playground(config) => ModelEntry::Playground(config),
+        }
+    }
+}
+
+impl SceneKind {
+    /// The machine, when the scene trains one on images.
+    pub fn machine(&self) -> Option<&MachineConfig> {
+        match self {
+            SceneKind::Machine(machine) => Some(machine),
+            _ => None,
+        }
+    }
+
+    /// The machine, to change, when the scene trains one on images.
+    pub fn machine_mut(&mut self) -> Option<&mut MachineConfig> {
+        match self {
+            SceneKind::Machine(machine) => Some(machine),
+            _ => None,
+        }
+    }
+
+    /// The lesson, when the scene is one of the lecture's demonstrations.
     pub fn lesson(&self) -> Option<&Lesson> {
         match self {
-            ModelConfig::Lesson(lesson) => Some(lesson),
+            SceneKind::Lesson(lesson) => Some(lesson),
+            _ => None,
+        }
+    }
+
+    /// The playground's set-up, when the scene is one.
+    pub fn playground(&self) -> Option<&PlaygroundConfig> {
+        match self {
+            SceneKind::Playground(config) => Some(config),
             _ => None,
         }
     }
 
     /// What the scene is when it is not a machine trained on images (a lesson, the
-    /// playground), for messages; `None` for the Mark I and the MLP.
+    /// playground), for messages; `None` for a machine.
     pub fn brings_its_own_data(&self) -> Option<&'static str> {
         match self {
-            ModelConfig::Lesson(_) => Some("lesson"),
-            ModelConfig::Playground(_) => Some("playground"),
-            ModelConfig::Mark1(_) | ModelConfig::Mlp(_) => None,
+            SceneKind::Lesson(_) => Some("lesson"),
+            SceneKind::Playground(_) => Some("playground"),
+            SceneKind::Machine(_) => None,
         }
     }
 }
 
-/// A machine a scene can name: where its configuration sits among the scene's models.
+/// A machine a scene can name: where its configuration sits among the scene's machines.
 pub trait SceneMachine: Machine {
-    fn config_in(model: &ModelConfig) -> Option<&Self::Config>;
+    fn config_in(machine: &MachineConfig) -> Option<&Self::Config>;
 }
 
 impl SceneMachine for Mark1 {
-    fn config_in(model: &ModelConfig) -> Option<&Mark1Config> {
-        match model {
-            ModelConfig::Mark1(config) => Some(config),
-            _ => None,
+    fn config_in(machine: &MachineConfig) -> Option<&Mark1Config> {
+        match machine {
+            MachineConfig::Mark1(config) => Some(config),
+            MachineConfig::Mlp(_) => None,
         }
     }
 }
 
 impl SceneMachine for MlpModel {
-    fn config_in(model: &ModelConfig) -> Option<&MlpConfig> {
-        match model {
-            ModelConfig::Mlp(config) => Some(config),
-            _ => None,
+    fn config_in(machine: &MachineConfig) -> Option<&MlpConfig> {
+        match machine {
+            MachineConfig::Mlp(config) => Some(config),
+            MachineConfig::Mark1(_) => None,
         }
     }
 }
@@ -183,7 +250,7 @@ impl Scene {
             ),
         };
         if let Err(error) = scene.validate() {
-            match locate::line_of(text, &error.path) {
+            match crate::fields::locate::line_of(text, &error.path) {
                 Some(line) => bail!("{origin}:{line}: {error}"),
                 None => bail!("{origin}: {error}"),
             }
@@ -241,13 +308,15 @@ impl Scene {
         if let Some(exhibit) = &self.exhibit {
             exhibit.validate().map_err(|e| e.under("exhibit"))?;
         }
-        let model = match &self.model {
-            ModelConfig::Mark1(config) => config.validate(self.retina.cells()),
-            ModelConfig::Mlp(config) => config
+        let model = match &self.kind {
+            SceneKind::Machine(MachineConfig::Mark1(config)) => {
+                config.validate(self.retina.cells())
+            }
+            SceneKind::Machine(MachineConfig::Mlp(config)) => config
                 .validate()
                 .and_then(|()| config.check_size(self.retina.cells(), 1)),
-            ModelConfig::Lesson(lesson) => lesson.validate(),
-            ModelConfig::Playground(config) => config.validate(),
+            SceneKind::Lesson(lesson) => lesson.validate(),
+            SceneKind::Playground(config) => config.validate(),
         };
         model.map_err(|e| e.under("model"))
     }
@@ -261,12 +330,13 @@ mod tests {
     fn the_built_in_scenes_parse_and_the_default_matches_the_code_defaults() {
         let scene = Scene::default_scene();
         assert_eq!(scene.retina, RetinaConfig::default());
-        let ModelConfig::Mark1(config) = &scene.model else {
+        let Some(MachineConfig::Mark1(config)) = scene.kind.machine() else {
             panic!("the default scene is a Mark I");
         };
         assert_eq!(config, &Mark1Config::default());
         assert_eq!(scene.training, TrainingConfig::default());
-        let ModelConfig::Mark1(showcase) = &Scene::showcase_scene().model else {
+        let Some(MachineConfig::Mark1(showcase)) = Scene::showcase_scene().kind.machine().cloned()
+        else {
             panic!("the showcase is a Mark I");
         };
         assert_eq!(showcase.response.r_units, 8);

@@ -186,7 +186,7 @@ fn a_mark1_whose_pots_diverge_stops_learning_and_says_why() {
     use crate::nn::mark1::Potentiometers;
     use crate::nn::rules::Reinforcement;
     let mut diverging = scene();
-    let crate::scene::ModelConfig::Mark1(config) = &mut diverging.model else {
+    let Some(crate::scene::MachineConfig::Mark1(config)) = diverging.kind.machine_mut() else {
         panic!("a Mark I scene")
     };
     // Widrow-Hoff on pots without end stops, at a rate far past stability

@@ -1,5 +1,5 @@
-//! Where a field sits in a scene's text: a field path followed through the RON, key by key
-//! and element by element, to the line a validation error should point at.
+//! Where a field sits in a scene's or a machine file's text: a field path followed through
+//! the RON, key by key and element by element, to the line an error should point at.
 
 use crate::fields::Segment;
 

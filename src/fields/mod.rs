@@ -2,6 +2,8 @@
 //! the message, returned by every configuration's `validate()`, so a scene can point at the
 //! line of the field at fault by following the path through its text.
 
+pub mod locate;
+
 use std::fmt;
 
 /// One step of a field path: a named field, or an element of a list.
