@@ -52,6 +52,8 @@ pub struct WindowOptions {
     pub supervised: bool,
     /// A rendered soak of the scene's exhibit: simulated visitors, measured, then close.
     pub soak: Option<kiosk::soak::RenderedSoak>,
+    /// A saved machine to start with.
+    pub load: Option<PathBuf>,
 }
 
 /// The screenshot to take: where, after how many frames, and what became of it.
@@ -79,7 +81,24 @@ const WARM_UP_FRAMES: u32 = 10;
 /// The window as the command line asks for it (no subcommand): an exhibit scene runs under
 /// its supervisor, which restarts it if it ever falls over.
 pub fn open(args: WindowArgs) -> Result<ExitCode> {
-    let (scene, _) = Scene::load_or_builtin(args.scene.as_deref(), false)?;
+    let (mut scene, scene_name) = Scene::load_or_builtin(args.scene.as_deref(), false)?;
+    if let Some(kind) = scene.kind.brings_its_own_data()
+        && (args.data.is_some() || args.load.is_some())
+    {
+        bail!(
+            "{scene_name}: --data and --load open the panel on images or a machine; a {kind} scene brings its own data"
+        );
+    }
+    // --data names the images; else a loaded machine brings the images it was trained on
+    let images = match (&args.data, &args.load) {
+        (Some(data), _) => Some(data.clone()),
+        (None, Some(path)) => Some(crate::model_file::MachineFile::load(path)?.data),
+        (None, None) => None,
+    };
+    if let Some(source) = images {
+        scene.data.source = source;
+        scene.data.test = None;
+    }
     if scene.exhibit.is_some() && !args.supervised && args.screenshot.is_none() {
         return kiosk::supervisor::supervise(&scene);
     }
@@ -100,6 +119,7 @@ pub fn open(args: WindowArgs) -> Result<ExitCode> {
         offscreen: args.offscreen,
         supervised: args.supervised,
         soak: None,
+        load: args.load,
     })?;
     Ok(ExitCode::SUCCESS)
 }
@@ -117,6 +137,7 @@ pub fn run_soak(scene: Scene, soak: kiosk::soak::RenderedSoak) -> Result<()> {
         offscreen: false,
         supervised: false,
         soak: Some(soak),
+        load: None,
     })
 }
 
@@ -140,7 +161,7 @@ pub fn run(options: WindowOptions) -> Result<()> {
     };
     // Load the images and build the machines before a window exists: bad input is a message.
     let bench = match (&lesson, &playground) {
-        (None, None) => Some(Bench::prepare(options.scene.clone())?),
+        (None, None) => Some(prepare_bench(&options)?),
         _ => None,
     };
     check_there_is_somewhere_to_draw(&options)?;
@@ -162,7 +183,11 @@ pub fn run(options: WindowOptions) -> Result<()> {
     }
     if let Some(bench) = bench {
         app.insert_resource(bench)
-            .add_plugins((sim::plugin, panel::plugin));
+            .insert_resource(panel::files::MachineFiles {
+                last: options.load.clone(),
+                ..default()
+            });
+        app.add_plugins((sim::plugin, panel::plugin));
         start_machine(&mut app, options.scene.exhibit.clone(), &options);
     }
     if let Some((path, frames)) = options.screenshot.clone() {
@@ -172,6 +197,16 @@ pub fn run(options: WindowOptions) -> Result<()> {
         AppExit::Success => Ok(()),
         AppExit::Error(code) => bail!("the window closed with error code {code}"),
     }
+}
+
+/// The scene's images and machines, with the saved machine `--load` names in place of the
+/// scene's Mark I.
+fn prepare_bench(options: &WindowOptions) -> Result<Bench> {
+    let mut bench = Bench::prepare(options.scene.clone())?;
+    if let Some(path) = &options.load {
+        panel::files::load_machine(&mut bench, path)?;
+    }
+    Ok(bench)
 }
 
 /// A window needs a display; an offscreen render needs a screenshot to be worth anything.

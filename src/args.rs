@@ -20,6 +20,13 @@ pub struct WindowArgs {
     /// Scene to open in the window when no subcommand is given (default: scenes/default.ron).
     #[arg(long, value_name = "FILE")]
     pub scene: Option<PathBuf>,
+    /// Images to open the window on (same forms as `train --data`), in place of the scene's.
+    #[arg(long, value_name = "PATH")]
+    pub data: Option<String>,
+    /// A machine saved by `mark1 train --save` or the window's Save, to open the window with
+    /// (a Mark I; its images are loaded too unless --data names others).
+    #[arg(long, value_name = "FILE")]
+    pub load: Option<PathBuf>,
     /// Save a PNG of the window after --frames frames of the live panel, then exit.
     #[arg(long, value_name = "PATH")]
     pub screenshot: Option<PathBuf>,

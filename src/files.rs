@@ -217,6 +217,46 @@ pub fn write_new_atomically(path: &Path, bytes: &[u8]) -> Result<bool> {
     written.with_context(|| format!("{name}: cannot save"))
 }
 
+/// Names tried before giving up: `<stem>-1.<ext>` to `<stem>-999.<ext>`.
+const MOST_NUMBERED: usize = 999;
+
+/// Writes `bytes` in `folder` as the first of `<stem>-1.<extension>`, `<stem>-2...` that does
+/// not exist yet (never replacing anything), and returns its path.
+pub fn write_numbered(folder: &Path, stem: &str, extension: &str, bytes: &[u8]) -> Result<PathBuf> {
+    for n in 1..=MOST_NUMBERED {
+        let path = folder.join(format!("{stem}-{n}.{extension}"));
+        if write_new_atomically(&path, bytes)? {
+            return Ok(path);
+        }
+    }
+    bail!(
+        "{}: cannot save: {stem}-1.{extension} to {stem}-{MOST_NUMBERED}.{extension} all exist",
+        folder.display()
+    )
+}
+
+/// A name made of `words` that any file system takes: letters and digits kept (lower case),
+/// every run of anything else one `-`, at most 60 characters; `fallback` if nothing is left.
+pub fn file_stem_of(words: &str, fallback: &str) -> String {
+    let mut stem = String::new();
+    for c in words.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            stem.push(c);
+        } else if !stem.is_empty() && !stem.ends_with('-') {
+            stem.push('-');
+        }
+        if stem.chars().count() >= 60 {
+            break;
+        }
+    }
+    let stem = stem.trim_end_matches('-').to_string();
+    if stem.is_empty() {
+        fallback.to_string()
+    } else {
+        stem
+    }
+}
+
 /// Refuses a target that exists and is not a regular file of `kind`.
 fn check_replaceable(path: &Path, kind: &FileKind) -> Result<()> {
     let name = path.display();

@@ -95,16 +95,49 @@ impl MachineFile {
     /// Writes the file atomically: a temporary file beside it, flushed to disk, then renamed
     /// over the target, so a crash never leaves a half-written machine.
     pub fn save(&self, path: &Path) -> Result<()> {
-        // what would be refused on loading is never written
+        let text = self.checked_text(path)?;
+        files::write_atomically(path, text.as_bytes(), &MACHINE_FILE)
+    }
+
+    /// Saves the machine in `folder` (made if missing) as the first free name of
+    /// `<scene>-<data>-1.ron`, `-2`, ..., never replacing a file, and returns its path.
+    pub fn save_numbered(&self, folder: &Path) -> Result<std::path::PathBuf> {
+        let text = self.checked_text(folder)?;
+        std::fs::create_dir_all(folder).with_context(|| {
+            format!(
+                "{}: cannot save: cannot create the folder",
+                folder.display()
+            )
+        })?;
+        let data = self.data.rsplit(['/', ':']).find(|part| !part.is_empty());
+        let stem = format!(
+            "{}-{}",
+            files::file_stem_of(&self.scene, "machine"),
+            files::file_stem_of(data.unwrap_or(""), "images")
+        );
+        files::write_numbered(folder, &stem, "ron", text.as_bytes())
+    }
+
+    /// The file's text, once the machine is known to load again (what would be refused on
+    /// loading is never written); `target` names the file or folder in messages.
+    fn checked_text(&self, target: &Path) -> Result<String> {
         self.model.machine().check_consistency().map_err(|m| {
             anyhow::anyhow!(
                 "{}: not saved: the machine could not be loaded again ({m})",
-                path.display()
+                target.display()
             )
         })?;
-        let text = ron::ser::to_string_pretty(self, ron::ser::PrettyConfig::new().depth_limit(3))
-            .with_context(|| format!("{}: cannot encode the machine", path.display()))?;
-        files::write_atomically(path, text.as_bytes(), &MACHINE_FILE)
+        ron::ser::to_string_pretty(self, ron::ser::PrettyConfig::new().depth_limit(3))
+            .with_context(|| format!("{}: cannot encode the machine", target.display()))
+    }
+
+    /// Where the window saves machines: the user's data folder (`$XDG_DATA_HOME/mark1/machines`,
+    /// `~/.local/share/mark1/machines` on Linux, the platform's own elsewhere), or the working
+    /// folder where the platform names none.
+    pub fn default_folder() -> std::path::PathBuf {
+        dirs::data_dir()
+            .map(|dir| dir.join("mark1").join("machines"))
+            .unwrap_or_else(|| std::path::PathBuf::from("."))
     }
 
     /// Reads a machine file, refusing other formats and versions and damaged contents.

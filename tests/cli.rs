@@ -1167,6 +1167,47 @@ fn a_bad_scene_for_the_window_is_one_error_line_before_any_window() {
 }
 
 #[test]
+fn the_windows_data_and_load_are_checked_before_any_window() {
+    let dir = scratch("window-data");
+    let shot = dir.join("x.png");
+    let window = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--screenshot", shot.to_str().unwrap()]);
+        failure(&mark1(&all))
+    };
+    assert!(window(&["--data", "/no/such/images"]).contains("/no/such/images"));
+    let missing = dir.join("missing.ron");
+    assert!(window(&["--load", missing.to_str().unwrap()]).contains("missing.ron"));
+    let not_a_machine = window(&["--load", "scenes/default.ron"]);
+    assert!(
+        not_a_machine.contains("not a mark1 machine file"),
+        "{not_a_machine}"
+    );
+    let lesson = window(&["--scene", "scenes/lesson-lda.ron", "--data", "builtin:xor"]);
+    assert!(lesson.contains("brings its own data"), "{lesson}");
+    // an MLP's file is refused by the panel, which loads a Mark I, in one line
+    let mlp = dir.join("mlp.ron");
+    let saved = mark1(&[
+        "train",
+        "--scene",
+        "scenes/mlp.ron",
+        "--data",
+        "builtin:left-right",
+        "--epochs",
+        "1",
+        "--save",
+        mlp.to_str().unwrap(),
+    ]);
+    assert!(
+        saved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&saved.stderr)
+    );
+    assert!(window(&["--load", mlp.to_str().unwrap()]).contains("holds an MLP"));
+    assert!(!shot.exists());
+}
+
+#[test]
 fn without_a_display_the_window_is_one_error_line_not_a_panic() {
     let output = Command::new(env!("CARGO_BIN_EXE_mark1"))
         .args(["--frames", "2", "--screenshot", "/tmp/mark1-never.png"])

@@ -24,12 +24,17 @@ pub(super) fn eval(args: EvalArgs) -> Result<ExitCode> {
         anyhow::bail!("{}: exists and is not a folder", dir.display());
     }
     let machine = file.model.machine();
-    let options = LoadOptions::for_retina(
-        args.seed.unwrap_or(file.seed.wrapping_add(1)),
-        None,
-        machine.retina_side(),
-    );
-    let split = data::load(&args.data, &options)?;
+    let split = super::loading::with_loading_bar(args.json, |progress| {
+        let options = LoadOptions {
+            progress: progress.clone(),
+            ..LoadOptions::for_retina(
+                args.seed.unwrap_or(file.seed.wrapping_add(1)),
+                None,
+                machine.retina_side(),
+            )
+        };
+        data::load(&args.data, &options)
+    })?;
     for warning in &split.warnings {
         eprintln!("warning: {warning}");
     }

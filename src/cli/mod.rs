@@ -2,6 +2,7 @@
 //! `export`, over the core, the data, the scenes and machine files. No Bevy type anywhere in it.
 
 mod bench;
+mod loading;
 mod machine_files;
 mod playground;
 mod sets;

@@ -32,12 +32,15 @@ pub(super) fn list() {
 
 pub(super) fn export(args: ExportArgs) -> Result<ExitCode> {
     // exported pictures keep up to 1024 pixels a side
-    let options = LoadOptions {
-        seed: args.seed,
-        samples_per_class: args.samples_per_class,
-        max_side: 1024,
-    };
-    let split = data::load(&args.data, &options)?;
+    let split = super::loading::with_loading_bar(false, |progress| {
+        let options = LoadOptions {
+            seed: args.seed,
+            samples_per_class: args.samples_per_class,
+            max_side: 1024,
+            progress: progress.clone(),
+        };
+        data::load(&args.data, &options)
+    })?;
     let parts = [("train", Some(&split.train)), ("test", split.test.as_ref())];
     let mut written = 0;
     for (part, set) in parts {

@@ -45,7 +45,10 @@ pub(super) fn train(args: TrainArgs) -> Result<ExitCode> {
     if let Some(config) = scene.kind.playground() {
         return super::playground::train(&scene, config, &scene_name, &args);
     }
-    experiment::with_machine(scene, Training { args, scene_name })
+    let quiet = args.json;
+    super::loading::with_loading_bar(quiet, |progress| {
+        experiment::with_machine_watched(scene, Training { args, scene_name }, progress)
+    })
 }
 
 /// The flags that change the scene.

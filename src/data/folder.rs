@@ -6,6 +6,7 @@ use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex};
 
+use super::progress::Progress;
 use super::{GrayImage, ImageSet};
 
 /// File extensions read as images (compared without case).
@@ -384,6 +385,16 @@ fn list_class_files(class_dirs: &[PathBuf]) -> Result<(Vec<String>, Vec<(u16, Pa
 /// empty or missing folder, a class with no readable image, or an oversized image is an error
 /// naming the path.
 pub fn load_class_folders(root: &Path, max_side: u32) -> Result<FolderSet> {
+    load_class_folders_watched(root, max_side, &Progress::default())
+}
+
+/// [`load_class_folders`], counting each image file read into `progress` (its total grows by
+/// the files found) and stopping with an error once it is cancelled.
+pub fn load_class_folders_watched(
+    root: &Path,
+    max_side: u32,
+    progress: &Progress,
+) -> Result<FolderSet> {
     if !root.is_dir() {
         bail!("{}: no such folder", root.display());
     }
@@ -413,13 +424,20 @@ pub fn load_class_folders(root: &Path, max_side: u32) -> Result<FolderSet> {
         );
     }
     let budget = DecodeBudget::new(DECODE_BUDGET_BYTES);
+    progress.add_total(files.len() as u64);
+    let source = root.display().to_string();
     let results: Vec<(u16, &Path, Result<GrayImage, ReadFailure>)> = files
         .par_iter()
         .map(|(label, path)| {
-            let image = read_image_checked(path, max_side, &budget);
+            let image = match progress.check(&source) {
+                Ok(()) => read_image_checked(path, max_side, &budget),
+                Err(cancelled) => Err(ReadFailure::Fatal(cancelled)),
+            };
+            progress.advance(1);
             (*label, path.as_path(), image)
         })
         .collect();
+    progress.check(&source)?;
     let mut set = ImageSet {
         classes,
         ..Default::default()
@@ -553,6 +571,27 @@ mod tests {
         }
         let err = load_class_folders(&root, KEPT).err().unwrap().to_string();
         assert!(err.contains("both read as"), "{err}");
+    }
+
+    #[test]
+    fn a_watched_load_counts_each_file_and_a_cancelled_one_reads_none() {
+        let root = scratch("watched");
+        for (class, count) in [("a", 3u8), ("b", 4)] {
+            std::fs::create_dir_all(root.join(class)).unwrap();
+            for k in 0..count {
+                write_png(&root.join(class).join(format!("{k}.png")), 3, 3, 40 * k);
+            }
+        }
+        let progress = Progress::default();
+        let loaded = load_class_folders_watched(&root, KEPT, &progress).unwrap();
+        assert_eq!(loaded.set.len(), 7);
+        assert_eq!(progress.counts(), (7, 7));
+        let cancelled = Progress::default();
+        cancelled.cancel();
+        let err = load_class_folders_watched(&root, KEPT, &cancelled)
+            .err()
+            .unwrap();
+        assert!(err.to_string().ends_with("loading cancelled"), "{err}");
     }
 
     #[test]

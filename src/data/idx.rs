@@ -5,6 +5,7 @@ use flate2::read::MultiGzDecoder;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+use super::progress::{Counted, Progress};
 use super::{GrayImage, ImageSet};
 
 /// Fashion-MNIST's class names, in label order (Xiao, Rasul & Vollgraf, 2017).
@@ -98,14 +99,17 @@ pub const MAX_IDX_PAYLOAD: u64 = 1 << 30;
 /// data. Returns the dimensions and exactly the data they promise; memory follows what the
 /// header declares (at most [`MAX_IDX_PAYLOAD`]) and what the file really holds, never a
 /// gzip stream's claims beyond that.
-fn read_idx(path: &Path, want_dims: usize) -> Result<(Vec<usize>, Vec<u8>)> {
+fn read_idx(path: &Path, want_dims: usize, progress: &Progress) -> Result<(Vec<usize>, Vec<u8>)> {
     let name = path.display();
     let file =
         crate::files::open_for_reading(path).with_context(|| format!("{name}: cannot read"))?;
     if file.metadata().is_ok_and(|m| m.is_dir()) {
         bail!("{name}: is a folder, not an IDX file");
     }
-    let mut raw = BufReader::new(file);
+    let mut raw = BufReader::new(Counted {
+        inner: file,
+        progress,
+    });
     let gzipped = raw
         .fill_buf()
         .with_context(|| format!("{name}: cannot read"))?
@@ -190,9 +194,13 @@ fn read_up_to(reader: &mut impl Read, buffer: &mut [u8]) -> std::io::Result<usiz
 }
 
 /// Reads an images file and its labels file into labelled images (class names left empty).
-pub fn read_pair(images_path: &Path, labels_path: &Path) -> Result<(Vec<GrayImage>, Vec<u16>)> {
-    let (dims, pixels) = read_idx(images_path, 3)?;
-    let (label_dims, labels) = read_idx(labels_path, 1)?;
+pub fn read_pair(
+    images_path: &Path,
+    labels_path: &Path,
+    progress: &Progress,
+) -> Result<(Vec<GrayImage>, Vec<u16>)> {
+    let (dims, pixels) = read_idx(images_path, 3, progress)?;
+    let (label_dims, labels) = read_idx(labels_path, 1, progress)?;
     let (count, height, width) = (dims[0], dims[1], dims[2]);
     if label_dims[0] != count {
         bail!(
@@ -268,9 +276,31 @@ fn class_names(dir: &Path, count: usize) -> Result<Vec<String>> {
 
 /// Reads the training pair and, if present, the test pair of a folder of IDX files.
 pub fn load_pairs(dir: &Path, pairs: &IdxPairs) -> Result<(ImageSet, Option<ImageSet>)> {
-    let (train_images, train_labels) = read_pair(&pairs.train_images, &pairs.train_labels)?;
+    load_pairs_watched(dir, pairs, &Progress::default())
+}
+
+/// [`load_pairs`], counting the bytes read from the files into `progress` (its total grows by
+/// their sizes) and stopping with an error once it is cancelled.
+pub fn load_pairs_watched(
+    dir: &Path,
+    pairs: &IdxPairs,
+    progress: &Progress,
+) -> Result<(ImageSet, Option<ImageSet>)> {
+    let mut files = vec![&pairs.train_images, &pairs.train_labels];
+    if let Some((images, labels)) = &pairs.test {
+        files.extend([images, labels]);
+    }
+    let size = |path: &&PathBuf| std::fs::metadata(path).map_or(0, |m| m.len());
+    progress.add_total(files.iter().map(size).sum());
+    let read = |images: &Path, labels: &Path| {
+        read_pair(images, labels, progress).map_err(|e| match progress.is_cancelled() {
+            true => anyhow::anyhow!("{}: loading cancelled", dir.display()),
+            false => e,
+        })
+    };
+    let (train_images, train_labels) = read(&pairs.train_images, &pairs.train_labels)?;
     let test = match &pairs.test {
-        Some((images, labels)) => Some(read_pair(images, labels)?),
+        Some((images, labels)) => Some(read(images, labels)?),
         None => None,
     };
     let max_label = train_labels
@@ -372,6 +402,27 @@ mod tests {
             err.contains("train-images-idx3-ubyte") && err.contains("truncated"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_watched_load_counts_every_byte_and_a_cancelled_one_stops_naming_the_folder() {
+        let dir = scratch("watched");
+        let images = gzip(&idx_images(200, 8, 8, |k| (k % 7) as u8));
+        std::fs::write(dir.join("train-images-idx3-ubyte.gz"), &images).unwrap();
+        std::fs::write(dir.join("train-labels-idx1-ubyte"), idx_labels(&[1; 200])).unwrap();
+        let pairs = find_pairs(&dir).unwrap().unwrap();
+        let progress = Progress::default();
+        let (train, _) = load_pairs_watched(&dir, &pairs, &progress).unwrap();
+        assert_eq!(train.len(), 200);
+        let bytes = (images.len() + idx_labels(&[1; 200]).len()) as u64;
+        assert_eq!(progress.counts(), (bytes, bytes));
+        assert_eq!(progress.fraction(), Some(1.0));
+        let cancelled = Progress::default();
+        cancelled.cancel();
+        let err = load_pairs_watched(&dir, &pairs, &cancelled)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, format!("{}: loading cancelled", dir.display()));
     }
 
     #[test]

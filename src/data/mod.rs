@@ -5,10 +5,14 @@ pub mod draw;
 pub mod folder;
 pub mod idx;
 pub mod plane;
+pub mod progress;
 
 use anyhow::{Result, bail};
 use rand::seq::SliceRandom;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use progress::Progress;
 
 use crate::seeds::{Stream, rng_for};
 
@@ -162,6 +166,8 @@ pub struct LoadOptions {
     /// Pictures read from files are kept at most this many pixels a side (scaled down by area,
     /// aspect kept): see [`kept_side`].
     pub max_side: u32,
+    /// How far the load has come, for a bar; cancelling it stops the load at its next file.
+    pub progress: Arc<Progress>,
 }
 
 impl LoadOptions {
@@ -171,6 +177,7 @@ impl LoadOptions {
             seed,
             samples_per_class,
             max_side: kept_side(retina_side),
+            progress: Arc::default(),
         }
     }
 }
@@ -207,11 +214,13 @@ pub fn load(source: &str, options: &LoadOptions) -> Result<DataSplit> {
         );
     }
     if let Some(pair) = idx::find_pairs(path)? {
-        return idx::load_pairs(path, &pair).map(|(train, test)| DataSplit {
-            source: source.to_string(),
-            train,
-            test,
-            warnings: Vec::new(),
+        return idx::load_pairs_watched(path, &pair, &options.progress).map(|(train, test)| {
+            DataSplit {
+                source: source.to_string(),
+                train,
+                test,
+                warnings: Vec::new(),
+            }
         });
     }
     let train_dir = path.join("train");
@@ -219,10 +228,11 @@ pub fn load(source: &str, options: &LoadOptions) -> Result<DataSplit> {
     // `train/` and `test/`, or `train/` alone (as `mark1 export` writes a set without a test part)
     let has_test = test_dir.is_dir();
     if train_dir.is_dir() && (has_test || holds_only_a_train_folder(path)) {
-        let train = folder::load_class_folders(&train_dir, options.max_side)?;
+        let progress = &options.progress;
+        let train = folder::load_class_folders_watched(&train_dir, options.max_side, progress)?;
         let mut warnings = train.warnings;
         let test = if has_test {
-            let test = folder::load_class_folders(&test_dir, options.max_side)?;
+            let test = folder::load_class_folders_watched(&test_dir, options.max_side, progress)?;
             warnings.extend(test.warnings);
             Some(
                 test.set
@@ -238,7 +248,7 @@ pub fn load(source: &str, options: &LoadOptions) -> Result<DataSplit> {
             warnings,
         });
     }
-    let train = folder::load_class_folders(path, options.max_side)?;
+    let train = folder::load_class_folders_watched(path, options.max_side, &options.progress)?;
     Ok(DataSplit {
         source: source.to_string(),
         train: train.set,

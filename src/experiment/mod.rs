@@ -13,8 +13,10 @@ pub use report::TrainReport;
 
 use anyhow::{Context, Result, anyhow, bail};
 use rand::seq::SliceRandom;
+use std::sync::Arc;
 use std::time::Instant;
 
+use crate::data::progress::Progress;
 use crate::data::{self, ImageSet, LoadOptions};
 use crate::model_file::SavedModel;
 use crate::nn::mark1::Mark1;
@@ -94,10 +96,19 @@ pub trait MachineTask {
 /// Loads the scene's data, builds its machine and hands the experiment to `task`: the one
 /// place where the kind of machine a scene names becomes a type.
 pub fn with_machine<T: MachineTask>(scene: Scene, task: T) -> Result<T::Output> {
+    with_machine_watched(scene, task, &Arc::default())
+}
+
+/// [`with_machine`], with the images' loading counted into `progress` (and cancelled by it).
+pub fn with_machine_watched<T: MachineTask>(
+    scene: Scene,
+    task: T,
+    progress: &Arc<Progress>,
+) -> Result<T::Output> {
     let Some(machine) = scene.kind.machine().cloned() else {
         return Err(brings_its_own_data(&scene));
     };
-    let (train, test, notes) = load_data(&scene)?;
+    let (train, test, notes) = load_data_watched(&scene, progress)?;
     match machine {
         MachineConfig::Mark1(config) => task.run(Experiment::<Mark1>::build(
             scene, &config, train, test, notes,
@@ -119,11 +130,22 @@ pub fn brings_its_own_data(scene: &Scene) -> anyhow::Error {
 
 /// The scene's training and test images, and notes about skipped files.
 pub fn load_data(scene: &Scene) -> Result<(ImageSet, Option<ImageSet>, Vec<String>)> {
-    let options = LoadOptions::for_retina(
-        scene.seed,
-        scene.data.samples_per_class,
-        scene.retina.width.max(scene.retina.height),
-    );
+    load_data_watched(scene, &Arc::default())
+}
+
+/// [`load_data`], counting the work into `progress`, which can also cancel it.
+pub fn load_data_watched(
+    scene: &Scene,
+    progress: &Arc<Progress>,
+) -> Result<(ImageSet, Option<ImageSet>, Vec<String>)> {
+    let options = LoadOptions {
+        progress: progress.clone(),
+        ..LoadOptions::for_retina(
+            scene.seed,
+            scene.data.samples_per_class,
+            scene.retina.width.max(scene.retina.height),
+        )
+    };
     let split = data::load(&scene.data.source, &options)?;
     let mut notes = split.warnings.clone();
     if !split.warnings.is_empty() {

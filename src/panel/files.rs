@@ -13,18 +13,26 @@ use crate::data::kept_side;
 use crate::model_file::{MachineFile, SavedModel};
 use crate::sim::{Bench, MachineRequest, Notice};
 
-/// Where the window saves the machine and loads it from.
+/// The window's machine files: each Save writes a new file in `folder` (named after the
+/// scene and the images, numbered, never replacing one), and Load reads `last`, the file
+/// saved or opened most recently.
 #[derive(Resource, Clone, Debug)]
-pub struct MachinePath(pub PathBuf);
+pub struct MachineFiles {
+    pub folder: PathBuf,
+    pub last: Option<PathBuf>,
+}
 
-impl Default for MachinePath {
+impl Default for MachineFiles {
     fn default() -> Self {
-        Self(PathBuf::from("mark1-machine.ron"))
+        Self {
+            folder: MachineFile::default_folder(),
+            last: None,
+        }
     }
 }
 
 pub(super) fn plugin(app: &mut App) {
-    app.init_resource::<MachinePath>()
+    app.init_resource::<MachineFiles>()
         .add_systems(Update, (take_dropped_files, save_or_load_machine));
 }
 
@@ -34,6 +42,7 @@ fn take_dropped_files(
     mut drops: MessageReader<FileDragAndDrop>,
     mut requests: MessageWriter<MachineRequest>,
     mut bench: ResMut<Bench>,
+    mut files: ResMut<MachineFiles>,
     mut notice: ResMut<Notice>,
 ) {
     for drop in drops.read() {
@@ -48,7 +57,11 @@ fn take_dropped_files(
         if path_buf.is_dir() || name.contains("idx") {
             requests.write(MachineRequest::LoadImages(name));
         } else if extension == "ron" {
-            report(&mut notice, load_machine(&mut bench, path_buf));
+            let loaded = load_machine(&mut bench, path_buf);
+            if loaded.is_ok() {
+                files.last = Some(path_buf.clone());
+            }
+            report(&mut notice, loaded);
         } else {
             let retina = &bench.experiment.scene.retina;
             match read_image(path_buf, kept_side(retina.width.max(retina.height))) {
@@ -78,32 +91,39 @@ fn report(notice: &mut Notice, result: Result<String>) {
 }
 
 fn save_or_load_machine(
-    mut files: MessageReader<FileRequest>,
-    path: Res<MachinePath>,
+    mut requests: MessageReader<FileRequest>,
+    mut files: ResMut<MachineFiles>,
     mut bench: ResMut<Bench>,
     mut notice: ResMut<Notice>,
 ) {
-    for request in files.read() {
+    for request in requests.read() {
         let result = match request {
-            FileRequest::Save => save_machine(&bench, &path.0),
-            FileRequest::Load => load_machine(&mut bench, &path.0),
+            FileRequest::Save => save_machine(&bench, &mut files),
+            FileRequest::Load => match files.last.clone() {
+                Some(path) => load_machine(&mut bench, &path),
+                None => Err(anyhow!(
+                    "No machine saved or opened yet: press Save first, drop a machine file on the window, or start it with mark1 --load FILE."
+                )),
+            },
         };
         report(&mut notice, result);
     }
 }
 
-/// Saves the Mark I with its history, atomically.
-pub fn save_machine(bench: &Bench, path: &Path) -> Result<String> {
+/// Saves the Mark I with its history as a new file in the window's folder for machines.
+pub fn save_machine(bench: &Bench, files: &mut MachineFiles) -> Result<String> {
     let scene = &bench.experiment.scene;
-    MachineFile::new(
+    let path = MachineFile::new(
         &scene.name,
         scene.seed,
         &scene.data.source,
         SavedModel::Mark1(bench.machine().clone()),
         bench.experiment.history.clone(),
     )
-    .save(path)?;
-    Ok(format!("Saved the machine to {}.", path.display()))
+    .save_numbered(&files.folder)?;
+    let words = format!("Saved the machine as {}.", path.display());
+    files.last = Some(path);
+    Ok(words)
 }
 
 /// Loads a saved Mark I; if it was trained on other images than those on the bench, loads
@@ -213,43 +233,61 @@ mod tests {
 
     #[test]
     fn saving_and_loading_from_the_window_restores_the_pots() {
-        let dir = scratch_dir("window-save");
-        let path = dir.join("machine.ron");
+        let dir = scratch_dir("window-save").join("machines");
         let mut app = app();
-        app.insert_resource(MachinePath(path.clone()));
-        app.world_mut()
-            .write_message(crate::sim::MachineRequest::StepEpoch);
-        app.update();
-        let trained = app.world().resource::<Bench>().machine().weights.clone();
-        assert!(trained.iter().any(|&w| w != 0.0));
-        app.world_mut().write_message(FileRequest::Save);
-        app.update();
-        assert!(path.exists(), "{}", app.world().resource::<Notice>().text);
+        app.insert_resource(MachineFiles {
+            folder: dir.clone(),
+            last: None,
+        });
+        let press = |app: &mut App, request: FileRequest| {
+            app.world_mut().write_message(request);
+            app.update();
+            app.world().resource::<Notice>().clone()
+        };
+        let step = |app: &mut App| {
+            app.world_mut()
+                .write_message(crate::sim::MachineRequest::StepEpoch);
+            app.update();
+            app.world().resource::<Bench>().machine().weights.clone()
+        };
+        let notice = press(&mut app, FileRequest::Load);
+        assert!(notice.is_error && notice.text.contains("No machine saved"));
+        let once = step(&mut app);
+        assert!(once.iter().any(|&w| w != 0.0));
+        press(&mut app, FileRequest::Save);
+        // named after the scene and its images, in a folder made for it
+        let first = dir.join("the-mark-i-default-machine-shapes-1.ron");
+        let first_text = std::fs::read(&first).expect("the first save");
+        let twice = step(&mut app);
+        let notice = press(&mut app, FileRequest::Save);
+        let second = dir.join("the-mark-i-default-machine-shapes-2.ron");
+        assert!(notice.text.contains("shapes-2.ron"), "{}", notice.text);
+        assert_eq!(std::fs::read(&first).unwrap(), first_text, "never replaced");
         app.world_mut()
             .write_message(crate::sim::MachineRequest::Reset);
         app.update();
-        assert!(
-            app.world()
-                .resource::<Bench>()
-                .machine()
-                .weights
-                .iter()
-                .all(|&w| w == 0.0)
-        );
-        app.world_mut().write_message(FileRequest::Load);
-        app.update();
         let bench = app.world().resource::<Bench>();
-        assert_eq!(bench.machine().weights, trained);
-        assert_eq!(bench.experiment.history.len(), 1);
-        // the same file reads with the command line's loader
-        let file = MachineFile::load(&path).unwrap();
+        assert!(bench.machine().weights.iter().all(|&w| w == 0.0));
+        // Load reads the latest save; a dropped file becomes the one Load reads
+        press(&mut app, FileRequest::Load);
+        let bench = app.world().resource::<Bench>();
+        assert_eq!(bench.machine().weights, twice);
+        assert_eq!(bench.experiment.history.len(), 2);
+        drop_file(&mut app, &first);
+        assert_eq!(app.world().resource::<Bench>().machine().weights, once);
+        assert_eq!(app.world().resource::<MachineFiles>().last, Some(first));
+        // the same files read with the command line's loader
+        let file = MachineFile::load(&second).unwrap();
         assert!(matches!(file.model, SavedModel::Mark1(_)));
     }
 
     #[test]
     fn loading_a_missing_machine_file_names_it() {
         let mut app = app();
-        app.insert_resource(MachinePath(PathBuf::from("/no/such/machine.ron")));
+        app.insert_resource(MachineFiles {
+            folder: PathBuf::from("/no/such"),
+            last: Some(PathBuf::from("/no/such/machine.ron")),
+        });
         app.world_mut().write_message(FileRequest::Load);
         app.update();
         let notice = app.world().resource::<Notice>();

@@ -7,7 +7,7 @@
 mod association;
 mod confusion;
 mod controls;
-mod files;
+pub mod files;
 mod layout;
 mod modern;
 mod plots;

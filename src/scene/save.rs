@@ -3,13 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 use super::Scene;
-use crate::files::write_new_atomically;
-
-/// Names tried before giving up: `<stem>-1.ron` to `<stem>-999.ron`.
-const MOST_NUMBERED: usize = 999;
+use crate::files::write_numbered;
 
 impl Scene {
     /// The scene as RON that [`Scene::parse`] reads back to the same scene, under a first
@@ -30,16 +27,7 @@ impl Scene {
     /// does not exist yet, and returns its path.
     pub fn save_numbered(&self, folder: &Path, stem: &str, comment: &str) -> Result<PathBuf> {
         let text = self.to_ron(comment)?;
-        for n in 1..=MOST_NUMBERED {
-            let path = folder.join(format!("{stem}-{n}.ron"));
-            if write_new_atomically(&path, text.as_bytes())? {
-                return Ok(path);
-            }
-        }
-        bail!(
-            "{}: cannot save: {stem}-1.ron to {stem}-{MOST_NUMBERED}.ron all exist",
-            folder.display()
-        )
+        write_numbered(folder, stem, "ron", text.as_bytes())
     }
 }
 
