@@ -192,6 +192,21 @@ impl LiveExperiment {
         Self::build(scene, train, test, notes)
     }
 
+    /// The same scene on another image set (a folder, IDX files or `builtin:` name), loaded
+    /// with its work counted into `progress` (which can cancel it): a fresh bench to install
+    /// in place of this one.
+    pub fn on_other_images(
+        scene: &Scene,
+        source: &str,
+        progress: &std::sync::Arc<crate::data::progress::Progress>,
+    ) -> Result<Self> {
+        let mut scene = scene.clone();
+        scene.data.source = source.to_string();
+        scene.data.test = None;
+        let (train, test, notes) = super::load_data_watched(&scene, progress)?;
+        Self::build(scene, train, test, notes)
+    }
+
     fn build(
         scene: Scene,
         train: ImageSet,
@@ -228,10 +243,7 @@ impl LiveExperiment {
 
     /// Loads another image set into the same scene and rebuilds both machines.
     pub fn with_data(&self, source: &str) -> Result<Self> {
-        let mut scene = self.experiment.scene.clone();
-        scene.data.source = source.to_string();
-        scene.data.test = None;
-        let mut bench = Self::prepare(scene)?;
+        let mut bench = Self::on_other_images(&self.experiment.scene, source, &Default::default())?;
         bench.generation = self.generation + 1;
         Ok(bench)
     }

@@ -56,6 +56,7 @@ pub(super) fn plugin(app: &mut App) {
                 update_readouts,
                 rebuild_teach_buttons,
                 keyboard_shortcuts,
+                cancel_a_load_on_touch,
             )
                 .in_set(PanelDraw),
         );
@@ -203,8 +204,20 @@ fn teaching_controls(row: &mut ChildSpawnerCommands, fonts: &UiFonts) {
         },
         Readout::Notice,
         super::NoticeLine,
+        // touched while images load, it cancels the load
+        Interaction::None,
         text(fonts, "", SMALL_SIZE, ENGRAVING, false),
     ));
+}
+
+/// A touch on the message line while images load cancels the load.
+fn cancel_a_load_on_touch(
+    lines: Query<&Interaction, (Changed<Interaction>, With<super::NoticeLine>)>,
+    load: Res<crate::sim::ImageLoad>,
+) {
+    if lines.iter().any(|i| *i == Interaction::Pressed) {
+        crate::sim::cancel_loading(&load);
+    }
 }
 
 fn row_node() -> Node {

@@ -191,6 +191,10 @@ mod tests {
         let mut app = app();
         assert_eq!(app.world().resource::<Bench>().classes().len(), 3);
         drop_file(&mut app, &dir);
+        // the images load off the main thread
+        while app.world().resource::<crate::sim::ImageLoad>().is_loading() {
+            app.update();
+        }
         let bench = app.world().resource::<Bench>();
         assert_eq!(bench.classes(), ["left", "right"]);
         assert!(!app.world().resource::<Notice>().is_error);

@@ -1,5 +1,6 @@
 //! The machine cycle — present, sense, associate, respond, learn, display — and its controls.
 
+use super::loading::ImageLoad;
 use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
@@ -114,12 +115,12 @@ pub struct Notice {
 }
 
 impl Notice {
-    fn say(&mut self, text: impl Into<String>) {
+    pub(super) fn say(&mut self, text: impl Into<String>) {
         self.text = text.into();
         self.is_error = false;
     }
 
-    fn fail(&mut self, text: impl Into<String>) {
+    pub(super) fn fail(&mut self, text: impl Into<String>) {
         self.text = text.into();
         self.is_error = true;
     }
@@ -127,7 +128,7 @@ impl Notice {
 
 /// This update's work: how many patterns to present and whether the units must be redrawn.
 #[derive(Resource, Default, Debug)]
-struct CycleWork {
+pub(super) struct CycleWork {
     trials: usize,
     /// A pattern is on the retina that the units do not show yet.
     refresh: bool,
@@ -234,6 +235,7 @@ fn follow_requests(
     mut speed: ResMut<Speed>,
     mut next_state: ResMut<NextState<RunState>>,
     mut notice: ResMut<Notice>,
+    mut load: ResMut<ImageLoad>,
 ) {
     for request in requests.read() {
         match request {
@@ -283,20 +285,7 @@ fn follow_requests(
                 work.refresh = true;
                 work.awaiting_learning = false;
             }
-            MachineRequest::LoadImages(source) => match bench.with_data(source) {
-                Ok(fresh) => {
-                    let summary = format!(
-                        "Loaded {}: {} training images in {} classes.",
-                        source,
-                        fresh.experiment.train.len(),
-                        fresh.classes().len()
-                    );
-                    **bench = fresh;
-                    *work = CycleWork::default();
-                    notice.say(summary);
-                }
-                Err(e) => notice.fail(format!("{e:#}")),
-            },
+            MachineRequest::LoadImages(source) => load.start(&bench, source),
         }
     }
 }

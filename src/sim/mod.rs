@@ -6,6 +6,7 @@
 
 mod bench;
 mod cycle;
+mod loading;
 #[cfg(test)]
 mod tests;
 mod units;
@@ -19,9 +20,10 @@ pub use bench::Bench;
 pub use cycle::{
     FlatOutPace, MachineCycle, MachineRequest, Notice, RunState, SPEEDS, Speed, TrialCompleted,
 };
+pub use loading::{ImageLoad, cancel_loading};
 pub use units::{AssociationUnit, Potentiometer, ResponseUnit, SensoryUnit};
 
 /// The simulation: needs a [`Bench`] resource; adds the units, the cycle and its controls.
 pub fn plugin(app: &mut App) {
-    app.add_plugins((units::plugin, cycle::plugin));
+    app.add_plugins((units::plugin, cycle::plugin, loading::plugin));
 }

@@ -303,6 +303,19 @@ fn a_visitor_image_is_classified_without_learning() {
     assert_eq!(weights(&app), before);
 }
 
+/// Runs updates until the image load under way is over; returns how many ran while it was
+/// under way.
+fn until_loaded(app: &mut App) -> usize {
+    let mut updates = 0;
+    while app.world().resource::<super::ImageLoad>().is_loading() {
+        app.update();
+        updates += 1;
+        std::thread::sleep(std::time::Duration::from_millis(1));
+        assert!(updates < 60_000, "the load never ended");
+    }
+    updates
+}
+
 #[test]
 fn a_bad_image_folder_is_reported_and_the_machine_kept() {
     let mut app = app_for(scene());
@@ -310,6 +323,7 @@ fn a_bad_image_folder_is_reported_and_the_machine_kept() {
         &mut app,
         MachineRequest::LoadImages("/no/such/folder".into()),
     );
+    until_loaded(&mut app);
     let notice = app.world().resource::<Notice>();
     assert!(notice.is_error);
     assert!(notice.text.contains("/no/such/folder"), "{}", notice.text);
@@ -373,4 +387,68 @@ fn flat_out_trains_for_less_of_a_frame_when_the_frame_runs_long() {
         budget = FlatOutPace::steer(budget, budget + ms(9), most);
     }
     assert!((budget.as_secs_f64() - 0.003).abs() < 1e-6, "{budget:?}");
+}
+
+/// Writes `count` cards of builtin:left-right as PNG class folders under a new folder.
+fn card_folder(name: &str, count: usize) -> std::path::PathBuf {
+    let dir = crate::test_support::scratch_dir(name);
+    let (set, _) = crate::data::builtin::generate("left-right", 4, Some(count / 2)).unwrap();
+    crate::data::folder::write_class_folders(&set, &dir).unwrap();
+    dir
+}
+
+#[test]
+fn images_load_while_the_machine_keeps_running_and_showing_how_far_it_has_come() {
+    let dir = card_folder("sim-load", 400);
+    let mut app = app_for(scene());
+    request(&mut app, MachineRequest::SetSpeed(Speed::PerUpdate(1)));
+    request(&mut app, MachineRequest::Run);
+    let trials = app.world().resource::<Bench>().trials;
+    request(
+        &mut app,
+        MachineRequest::LoadImages(dir.display().to_string()),
+    );
+    let (mut seen_progress, mut updates, mut trials_while_loading) = (false, 0, trials);
+    while app.world().resource::<super::ImageLoad>().is_loading() {
+        trials_while_loading = app.world().resource::<Bench>().trials;
+        app.update();
+        updates += 1;
+        let text = &app.world().resource::<Notice>().text;
+        seen_progress |= text.starts_with("Loading ") && text.contains(" of 400)");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    assert!(updates >= 2, "the load took {updates} updates");
+    assert!(seen_progress, "{}", app.world().resource::<Notice>().text);
+    // the old machine went on presenting patterns while the new images decoded
+    assert!(
+        trials_while_loading > trials,
+        "{trials} -> {trials_while_loading} in {updates} updates"
+    );
+    let bench = app.world().resource::<Bench>();
+    assert_eq!(bench.classes(), ["left", "right"]);
+    let test = bench.experiment.test.as_ref().map_or(0, |t| t.len());
+    assert_eq!(bench.experiment.train.len() + test, 400);
+    assert!(app.world().resource::<Notice>().text.starts_with("Loaded "));
+}
+
+#[test]
+fn a_cancelled_load_keeps_the_images_before() {
+    let dir = card_folder("sim-cancel", 400);
+    let mut app = app_for(scene());
+    let generation = app.world().resource::<Bench>().generation;
+    request(
+        &mut app,
+        MachineRequest::LoadImages(dir.display().to_string()),
+    );
+    super::cancel_loading(app.world().resource::<super::ImageLoad>());
+    until_loaded(&mut app);
+    let notice = app.world().resource::<Notice>();
+    assert!(
+        notice.is_error && notice.text.contains("loading cancelled"),
+        "{}",
+        notice.text
+    );
+    let bench = app.world().resource::<Bench>();
+    assert_eq!(bench.classes().len(), 3);
+    assert_eq!(bench.generation, generation);
 }
