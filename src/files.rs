@@ -235,6 +235,25 @@ pub fn write_numbered(folder: &Path, stem: &str, extension: &str, bytes: &[u8]) 
     )
 }
 
+/// Creates the first of `parent/<stem>-1`, `-2`, ... that does not exist yet (making
+/// `parent` if needed), and returns it: a folder of its own, never one already there.
+pub fn new_numbered_folder(parent: &Path, stem: &str) -> Result<PathBuf> {
+    std::fs::create_dir_all(parent)
+        .with_context(|| format!("{}: cannot create the folder", parent.display()))?;
+    for n in 1..=MOST_NUMBERED {
+        let path = parent.join(format!("{stem}-{n}"));
+        match std::fs::create_dir(&path) {
+            Ok(()) => return Ok(path),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => bail!("{}: cannot create: {e}", path.display()),
+        }
+    }
+    bail!(
+        "{}: cannot create: {stem}-1 to {stem}-{MOST_NUMBERED} all exist",
+        parent.display()
+    )
+}
+
 /// A name made of `words` that any file system takes: letters and digits kept (lower case),
 /// every run of anything else one `-`, at most 60 characters; `fallback` if nothing is left.
 pub fn file_stem_of(words: &str, fallback: &str) -> String {

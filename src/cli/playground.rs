@@ -52,7 +52,7 @@ pub(super) fn train(
     let last = playground.now();
     if let Some(path) = &args.history {
         let rows: Vec<HistoryRow> = playground.history.iter().map(HistoryRow::from).collect();
-        let bytes = tables::history_csv(&rows, "playground")?;
+        let bytes = tables::history_csv(&[("playground", &rows)])?;
         write_atomically(path, &bytes, &tables::HISTORY)?;
     }
     // the 1960 machine on the same points (not for a curve: it answers with classes)

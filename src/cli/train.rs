@@ -119,7 +119,7 @@ impl MachineTask for Training {
             let rows: Vec<HistoryRow> = experiment.history.iter().map(HistoryRow::from).collect();
             write_atomically(
                 path,
-                &tables::history_csv(&rows, M::KIND)?,
+                &tables::history_csv(&[(M::KIND, &rows)])?,
                 &tables::HISTORY,
             )?;
         }

@@ -93,10 +93,10 @@ impl From<&crate::playground::EpochRecord> for HistoryRow {
     }
 }
 
-/// A training history as CSV, one row per epoch of the machine `kind` (`mark1`, `mlp`,
-/// `playground`): the accuracies, errors, losses and seconds, an empty cell where the machine
-/// has no such number.
-pub fn history_csv(rows: &[HistoryRow], kind: &str) -> Result<Vec<u8>> {
+/// Training histories as CSV, one row per epoch and machine (`mark1`, `mlp`, `playground`,
+/// each with its rows): the accuracies, errors, losses and seconds, an empty cell where the
+/// machine has no such number.
+pub fn history_csv(machines: &[(&str, &[HistoryRow])]) -> Result<Vec<u8>> {
     let mut table = csv::Writer::from_writer(Vec::new());
     table.write_record([
         "machine",
@@ -112,7 +112,10 @@ pub fn history_csv(rows: &[HistoryRow], kind: &str) -> Result<Vec<u8>> {
     fn cell(value: Option<impl ToString>) -> String {
         value.map_or(String::new(), |v| v.to_string())
     }
-    for row in rows {
+    for (kind, row) in machines
+        .iter()
+        .flat_map(|(kind, rows)| rows.iter().map(move |row| (kind, row)))
+    {
         table.write_record([
             kind.to_string(),
             row.epoch.to_string(),
@@ -195,7 +198,7 @@ mod tests {
             test_loss: None,
             gradient_norms: vec![],
         };
-        let bytes = history_csv(&[HistoryRow::from(&record)], "mark1").unwrap();
+        let bytes = history_csv(&[("mark1", &[HistoryRow::from(&record)])]).unwrap();
         assert!((HISTORY.recognise)(&bytes));
         assert_eq!(
             read(&bytes),

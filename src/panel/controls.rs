@@ -31,6 +31,8 @@ struct TeachRow;
 pub enum FileRequest {
     Save,
     Load,
+    /// The plots and the confusion matrix as PNG, their numbers as CSV.
+    Export,
 }
 
 const RULES: [Reinforcement; 4] = [
@@ -183,6 +185,7 @@ fn machine_controls(row: &mut ChildSpawnerCommands, fonts: &UiFonts) {
     row.spawn(button(fonts, "+", PanelAction::RaiseRate, 44.0));
     row.spawn(button(fonts, "save", PanelAction::Save, 60.0));
     row.spawn(button(fonts, "load", PanelAction::Load, 60.0));
+    row.spawn(button(fonts, "export", PanelAction::Export, 70.0));
 }
 
 /// The second row: the trainer's force buttons (one per class, filled in later), the value
@@ -320,6 +323,7 @@ fn request_for(action: &PanelAction, now: &Dashboard) -> Option<MachineRequest> 
         }
         PanelAction::Save
         | PanelAction::Load
+        | PanelAction::Export
         | PanelAction::ClearSketch
         | PanelAction::ToggleZoom
         | PanelAction::SelectBank(_) => return None,
@@ -392,6 +396,9 @@ fn carry_out_action(
         }
         PanelAction::Load => {
             files.write(FileRequest::Load);
+        }
+        PanelAction::Export => {
+            files.write(FileRequest::Export);
         }
         PanelAction::ClearSketch => {
             sketch.cells.fill(false);

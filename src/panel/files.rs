@@ -105,6 +105,8 @@ fn save_or_load_machine(
                     "No machine saved or opened yet: press Save first, drop a machine file on the window, or start it with mark1 --load FILE."
                 )),
             },
+            // export.rs answers this one
+            FileRequest::Export => continue,
         };
         report(&mut notice, result);
     }

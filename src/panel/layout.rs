@@ -76,7 +76,7 @@ fn control_of(action: &PanelAction) -> Option<ControlKind> {
         PanelAction::LowerRate | PanelAction::RaiseRate => ControlKind::StepSize,
         PanelAction::NextValueSystem => ControlKind::ValueSystem,
         PanelAction::NextImageSet => ControlKind::Images,
-        PanelAction::Save => ControlKind::Save,
+        PanelAction::Save | PanelAction::Export => ControlKind::Save,
         PanelAction::Load => ControlKind::Load,
         PanelAction::ClearSketch => ControlKind::ClearDrawing,
         PanelAction::ToggleZoom => ControlKind::Zoom,

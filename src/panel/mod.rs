@@ -7,6 +7,7 @@
 mod association;
 mod confusion;
 mod controls;
+mod export;
 pub mod files;
 mod layout;
 mod modern;
@@ -49,6 +50,7 @@ pub fn plugin(app: &mut App) {
             modern::plugin,
             controls::plugin,
             files::plugin,
+            export::plugin,
             layout::plugin,
         ));
 }
@@ -107,6 +109,7 @@ pub enum PanelAction {
     RaiseRate,
     Save,
     Load,
+    Export,
     ClearSketch,
     ToggleZoom,
     SelectBank(usize),

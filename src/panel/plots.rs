@@ -21,8 +21,8 @@ struct ErrorPlot;
 #[derive(Component)]
 struct Readout;
 
-const ACCURACY_SIZE: Vec2 = Vec2::new(300.0, 132.0);
-const ERRORS_SIZE: Vec2 = Vec2::new(176.0, 132.0);
+pub(super) const ACCURACY_SIZE: Vec2 = Vec2::new(300.0, 132.0);
+pub(super) const ERRORS_SIZE: Vec2 = Vec2::new(176.0, 132.0);
 /// Slots in the errors plot at most: three raster pixels each, so that every bar shows.
 const ERROR_SLOTS: usize = (ERRORS_SIZE.x * RASTER_SCALE / 3.0) as usize;
 
@@ -147,7 +147,7 @@ fn roomy(label: &str, high: f64) -> Axis {
 
 /// Train (solid, marked at each epoch while there are few) and test (dashed) accuracy of
 /// both machines: the Mark I in light cyan rings, the MLP in orange discs.
-fn accuracy_chart(mark1: &[EpochRecord], modern: &[EpochRecord]) -> Chart {
+pub(super) fn accuracy_chart(mark1: &[EpochRecord], modern: &[EpochRecord]) -> Chart {
     let epochs = mark1.len().max(modern.len()).max(2);
     let mut marks = Vec::new();
     for (records, ink, name) in [(modern, Ink::Warm, "MLP"), (mark1, Ink::Light, "Mark I")] {
@@ -184,7 +184,11 @@ fn accuracy_chart(mark1: &[EpochRecord], modern: &[EpochRecord]) -> Chart {
 /// Errors per epoch: every epoch so far in its slot (at least twelve slots, at most `slots`;
 /// a long run shows each slot's worst epoch). The Mark I's bar is solid, the MLP's beside it
 /// an outline.
-fn errors_chart(mark1: &[EpochRecord], modern: &[EpochRecord], most_slots: usize) -> Chart {
+pub(super) fn errors_chart(
+    mark1: &[EpochRecord],
+    modern: &[EpochRecord],
+    most_slots: usize,
+) -> Chart {
     let slots = mark1.len().clamp(12, most_slots.max(12));
     let worst = |records: &[EpochRecord], k: usize| {
         let (start, end) = (

@@ -4,6 +4,7 @@
 pub mod chart;
 pub mod chart_frame;
 pub mod dials;
+pub mod figure;
 pub mod fonts;
 pub mod layout;
 pub mod palette;
