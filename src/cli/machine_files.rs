@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use crate::args::{ClassifyArgs, EvalArgs, WeightsArgs};
 use crate::data::{self, LoadOptions, folder};
-use crate::exports::misclassified::write_misclassified;
+use crate::exports::misclassified::{check_target, write_misclassified};
 use crate::exports::tables::{self, Classification};
 use crate::exports::weights;
 use crate::files::{check_save_target, write_atomically};
@@ -16,13 +16,10 @@ use crate::model_file::MachineFile;
 use crate::nn::metrics::Confusion;
 
 pub(super) fn eval(args: EvalArgs) -> Result<ExitCode> {
-    let file = MachineFile::load(&args.load)?;
-    if let Some(dir) = &args.misclassified
-        && dir.exists()
-        && !dir.is_dir()
-    {
-        anyhow::bail!("{}: exists and is not a folder", dir.display());
+    if let Some(dir) = &args.misclassified {
+        check_target(dir)?;
     }
+    let file = MachineFile::load(&args.load)?;
     let machine = file.model.machine();
     let split = super::loading::with_loading_bar(args.json, |progress| {
         let options = LoadOptions {

@@ -14,7 +14,8 @@ use crate::files;
 /// `<index in the set>.png`. `root` must be new or an empty folder, so nothing is replaced.
 /// Returns how many images were written.
 pub fn write_misclassified(set: &ImageSet, predicted: &[usize], root: &Path) -> Result<usize> {
-    prepare_root(root)?;
+    check_target(root)?;
+    std::fs::create_dir_all(root).with_context(|| format!("{}: cannot create", root.display()))?;
     let folders: Vec<String> = set.classes.iter().map(|c| folder::folder_name(c)).collect();
     if let Some((a, b)) = first_repeat(&folders) {
         bail!(
@@ -51,11 +52,12 @@ pub fn write_misclassified(set: &ImageSet, predicted: &[usize], root: &Path) -> 
     Ok(written)
 }
 
-/// Creates `root`, or accepts it if it is an empty folder; anything else is refused.
-fn prepare_root(root: &Path) -> Result<()> {
+/// Accepts a `root` that does not exist yet or is an empty folder; anything else is refused
+/// (checked before the work, and again before writing).
+pub fn check_target(root: &Path) -> Result<()> {
     let name = root.display();
     match std::fs::symlink_metadata(root) {
-        Err(_) => std::fs::create_dir_all(root).with_context(|| format!("{name}: cannot create")),
+        Err(_) => Ok(()),
         Ok(meta) if meta.is_dir() => {
             let mut entries = std::fs::read_dir(root).with_context(|| format!("{name}"))?;
             if entries.next().is_some() {

@@ -304,6 +304,12 @@ mod tests {
         seconds(&mut app, 0.5);
         app.world_mut()
             .write_message(MachineRequest::LoadImages("/no/such/images".into()));
+        app.update();
+        // the images load off the main thread: the failure arrives when that work ends
+        while app.world().resource::<crate::sim::ImageLoad>().is_loading() {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            app.update();
+        }
         seconds(&mut app, 0.5);
         let exhibit = app.world().resource::<Exhibit>();
         assert_eq!(exhibit.session.phase, Phase::Attract);

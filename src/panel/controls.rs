@@ -200,6 +200,7 @@ fn teaching_controls(row: &mut ChildSpawnerCommands, fonts: &UiFonts) {
         130.0,
     ));
     row.spawn(button(fonts, "images", PanelAction::NextImageSet, 150.0));
+    row.spawn(button(fonts, "?", PanelAction::ToggleHelp, 48.0));
     row.spawn((
         Node {
             flex_shrink: 1.0,
@@ -324,6 +325,7 @@ fn request_for(action: &PanelAction, now: &Dashboard) -> Option<MachineRequest> 
         PanelAction::Save
         | PanelAction::Load
         | PanelAction::Export
+        | PanelAction::ToggleHelp
         | PanelAction::ClearSketch
         | PanelAction::ToggleZoom
         | PanelAction::SelectBank(_) => return None,
@@ -407,6 +409,8 @@ fn carry_out_action(
             }
         }
         PanelAction::ToggleZoom => selection.zoomed = !selection.zoomed,
+        // help.rs answers its own button
+        PanelAction::ToggleHelp => {}
         PanelAction::SelectBank(j) => selection.r_unit = *j,
         _ => {}
     }

@@ -80,6 +80,7 @@ fn control_of(action: &PanelAction) -> Option<ControlKind> {
         PanelAction::Load => ControlKind::Load,
         PanelAction::ClearSketch => ControlKind::ClearDrawing,
         PanelAction::ToggleZoom => ControlKind::Zoom,
+        PanelAction::ToggleHelp => ControlKind::Help,
         PanelAction::SelectBank(_) | PanelAction::Request(_) => return None,
     })
 }

@@ -9,6 +9,7 @@ mod confusion;
 mod controls;
 mod export;
 pub mod files;
+mod help;
 mod layout;
 mod modern;
 mod plots;
@@ -51,6 +52,7 @@ pub fn plugin(app: &mut App) {
             controls::plugin,
             files::plugin,
             export::plugin,
+            help::plugin,
             layout::plugin,
         ));
 }
@@ -110,6 +112,8 @@ pub enum PanelAction {
     Save,
     Load,
     Export,
+    /// Shows or hides the help overlay.
+    ToggleHelp,
     ClearSketch,
     ToggleZoom,
     SelectBank(usize),

@@ -51,11 +51,13 @@ pub enum ControlKind {
     /// Touching an A-unit lamp to see its plugboard wiring (11 px lamps: below the 48 px a
     /// kiosk control should have, so exhibits leave it out unless the screen is large).
     Wiring,
+    /// The help overlay: every control and shortcut (`?` or its button).
+    Help,
 }
 
 impl ControlKind {
     /// Every control, as the desktop panel offers them.
-    pub const ALL: [ControlKind; 17] = [
+    pub const ALL: [ControlKind; 18] = [
         ControlKind::Run,
         ControlKind::Step,
         ControlKind::Epoch,
@@ -73,6 +75,7 @@ impl ControlKind {
         ControlKind::ClearDrawing,
         ControlKind::Zoom,
         ControlKind::Wiring,
+        ControlKind::Help,
     ];
 }
 
