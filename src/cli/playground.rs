@@ -14,6 +14,13 @@ use crate::playground::mark1::Mark1OnPoints;
 use crate::playground::{EpochRecord, Playground, PlaygroundConfig};
 use crate::scene::Scene;
 
+/// The playground's epochs as a history table (`--history`).
+fn write_history(path: &std::path::Path, playground: &Playground) -> Result<()> {
+    let rows: Vec<HistoryRow> = playground.history.iter().map(HistoryRow::from).collect();
+    let bytes = tables::history_csv(&[("playground", &rows)])?;
+    write_atomically(path, &bytes, &tables::HISTORY)
+}
+
 /// Passes of error correction the Mark I gets on the same points (it has converged by then
 /// on every shipped arrangement: 100% of the training points).
 const MARK1_PASSES: usize = 30;
@@ -51,9 +58,7 @@ pub(super) fn train(
     let seconds = started.elapsed().as_secs_f64();
     let last = playground.now();
     if let Some(path) = &args.history {
-        let rows: Vec<HistoryRow> = playground.history.iter().map(HistoryRow::from).collect();
-        let bytes = tables::history_csv(&[("playground", &rows)])?;
-        write_atomically(path, &bytes, &tables::HISTORY)?;
+        write_history(path, &playground)?;
     }
     // the 1960 machine on the same points (not for a curve: it answers with classes)
     let mark1 = if playground.is_curve() {

@@ -502,6 +502,11 @@ pub fn write_class_folders(set: &ImageSet, root: &Path) -> Result<usize> {
 pub fn png_bytes(image: &GrayImage) -> Result<Vec<u8>> {
     let picture = image::GrayImage::from_raw(image.width, image.height, image.pixels.clone())
         .context("image size")?;
+    encode_png(picture.into())
+}
+
+/// Any picture as the bytes of a PNG file.
+pub fn encode_png(picture: image::DynamicImage) -> Result<Vec<u8>> {
     let mut bytes = Vec::new();
     picture.write_to(
         &mut std::io::Cursor::new(&mut bytes),

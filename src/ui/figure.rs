@@ -194,12 +194,7 @@ pub fn confusion_figure(confusion: &Confusion, classes: &[String], caption: &str
 pub fn png_bytes(raster: &Raster) -> Result<Vec<u8>> {
     let picture = image::RgbaImage::from_raw(raster.width, raster.height, raster.rgba.clone())
         .context("figure size")?;
-    let mut bytes = Vec::new();
-    picture.write_to(
-        &mut std::io::Cursor::new(&mut bytes),
-        image::ImageFormat::Png,
-    )?;
-    Ok(bytes)
+    crate::data::folder::encode_png(picture.into())
 }
 
 /// Copies `part` into `figure` with its top-left corner at (x, y).
