@@ -108,12 +108,16 @@ pub struct TrainArgs {
     /// Scene file (default: the built-in scenes/default.ron, the default machine).
     #[arg(long, value_name = "FILE")]
     pub scene: Option<PathBuf>,
-    /// Images: a folder of class folders, a folder with train/ and test/, IDX files, or builtin:NAME.
+    /// Images: a folder of class folders, a folder with train/ and test/, IDX files, or
+    /// builtin:NAME; or a CSV table of features (with --label) for an MLP.
     #[arg(long, value_name = "PATH")]
     pub data: Option<String>,
     /// Separate test images (same forms as --data).
     #[arg(long, value_name = "PATH")]
     pub test: Option<String>,
+    /// For a CSV table of features as --data: the column holding each row's class.
+    #[arg(long, value_name = "COLUMN")]
+    pub label: Option<String>,
     /// Fraction of each class held out for testing when the data has no test part.
     #[arg(long, value_name = "F")]
     pub test_fraction: Option<f32>,

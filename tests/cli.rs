@@ -1823,3 +1823,104 @@ fn window_the_museum_exhibit_invites_a_touch_in_large_type() {
     let log = std::fs::read_to_string(dir.join("mark1-museum.log")).unwrap();
     assert!(log.contains("exhibit started"), "{log}");
 }
+
+/// A CSV table of features from another tool: `train --data FILE.csv --label COLUMN` learns it
+/// with the table scene's MLP, reports per epoch, writes its history; a separate test table
+/// may list its columns in another order; hostile tables are one line naming file and line.
+#[test]
+fn train_learns_a_csv_table_of_features_and_refuses_a_broken_one() {
+    let dir = scratch("table");
+    let history = dir.join("iris-history.csv");
+    let report = json_of(&mark1(&[
+        "train",
+        "--data",
+        "assets/tables/iris.csv",
+        "--label",
+        "species",
+        "--history",
+        history.to_str().unwrap(),
+        "--json",
+    ]));
+    assert_eq!(report["model"], "mlp");
+    assert_eq!(
+        report["classes"],
+        serde_json::json!(["setosa", "versicolor", "virginica"])
+    );
+    assert_eq!(report["train_images"], 120);
+    assert_eq!(report["test_images"], 30);
+    assert!(report["test_accuracy"].as_f64().unwrap() >= 0.9, "{report}");
+    let epochs = report["epochs"].as_u64().unwrap() as usize;
+    let rows = std::fs::read_to_string(&history).unwrap();
+    assert_eq!(rows.lines().count(), epochs + 1, "{rows}");
+    assert!(rows.lines().nth(1).unwrap().starts_with("mlp,1,"), "{rows}");
+
+    // a test table with its columns shuffled lines up by name; text report names rows
+    let iris = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/tables/iris.csv"),
+    )
+    .unwrap();
+    let reordered: String = iris
+        .lines()
+        .map(|line| {
+            let cells: Vec<&str> = line.split(',').collect();
+            format!("{},{},{}\n", cells[4], cells[3], cells[..3].join(","))
+        })
+        .collect();
+    let test = dir.join("test.tsv");
+    std::fs::write(&test, reordered.replace(',', "\t")).unwrap();
+    let text = mark1(&[
+        "train",
+        "--data",
+        "assets/tables/iris.csv",
+        "--test",
+        test.to_str().unwrap(),
+        "--epochs",
+        "5",
+    ]);
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.status.success(),
+        "{}",
+        String::from_utf8_lossy(&text.stderr)
+    );
+    assert!(
+        stdout.contains("150 training and 150 test rows, 4 feature columns, 3 classes"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("test accuracy"), "{stdout}");
+
+    let broken = dir.join("broken.csv");
+    std::fs::write(&broken, "a,b,label\n1,2,x\n3,oops,y\n").unwrap();
+    let broken = broken.to_str().unwrap();
+    for (args, expected) in [
+        (
+            vec!["--data", broken, "--label", "label"],
+            "broken.csv:3: column `b`: `oops` is not a number",
+        ),
+        (vec!["--data", broken], "needs --label COLUMN"),
+        (
+            vec!["--data", broken, "--label", "kind"],
+            "broken.csv:1: no column `kind`",
+        ),
+        (
+            vec![
+                "--data",
+                broken,
+                "--label",
+                "label",
+                "--scene",
+                "scenes/mark1.ron",
+            ],
+            "trains an MLP",
+        ),
+        (
+            vec!["--data", "builtin:shapes", "--label", "label"],
+            "not one",
+        ),
+    ] {
+        let mut all = vec!["train"];
+        all.extend(args);
+        let line = failure(&mark1(&all));
+        assert!(line.contains(expected), "{line:?} lacks {expected:?}");
+    }
+}

@@ -6,6 +6,7 @@ mod loading;
 mod machine_files;
 mod playground;
 mod sets;
+mod table;
 mod train;
 
 use anyhow::Result;

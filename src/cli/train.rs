@@ -6,18 +6,20 @@ use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 use std::io::IsTerminal;
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use crate::args::TrainArgs;
-use crate::experiment::{self, Experiment, MachineTask, Overrides};
+use crate::data::table::is_table_path;
+use crate::experiment::{self, Experiment, MachineTask, Overrides, TrainReport};
 use crate::exports::tables::{self, HistoryRow};
 use crate::files::{check_save_target, write_atomically};
 use crate::lessons::Lesson;
 use crate::model_file::{MACHINE_FILE, MachineFile, SavedModel};
 use crate::nn::Machine;
 use crate::nn::metrics::{EpochRecord, fmt_accuracy};
-use crate::scene::Scene;
+use crate::scene::{Scene, TABLE_SCENE_NAME};
 
 pub(super) fn train(args: TrainArgs) -> Result<ExitCode> {
     // a typo in --save costs a second, not the training
@@ -27,7 +29,7 @@ pub(super) fn train(args: TrainArgs) -> Result<ExitCode> {
     if let Some(path) = &args.history {
         check_save_target(path, &tables::HISTORY)?;
     }
-    let (scene, scene_name) = Scene::load_or_builtin(args.scene.as_deref(), args.showcase)?;
+    let (scene, scene_name) = base_scene(&args)?;
     let scene = overrides(&args)
         .apply(scene)
         .with_context(|| scene_name.clone())?;
@@ -45,10 +47,32 @@ pub(super) fn train(args: TrainArgs) -> Result<ExitCode> {
     if let Some(config) = scene.kind.playground() {
         return super::playground::train(&scene, config, &scene_name, &args);
     }
+    if is_table_path(Path::new(&scene.data.source)) {
+        return super::table::train(scene, &scene_name, &args);
+    }
+    if args.label.is_some() {
+        bail!(
+            "{}: --label names the column of classes in a CSV table, and this source is not one",
+            scene.data.source
+        );
+    }
     let quiet = args.json;
     super::loading::with_loading_bar(quiet, |progress| {
         experiment::with_machine_watched(scene, Training { args, scene_name }, progress)
     })
+}
+
+/// The scene named, else the built-in one for the data: the table scene for a CSV table, the
+/// showcase or the default machine otherwise.
+fn base_scene(args: &TrainArgs) -> Result<(Scene, String)> {
+    let table = args
+        .data
+        .as_deref()
+        .is_some_and(|d| is_table_path(Path::new(d)));
+    match args.scene.is_none() && !args.showcase && table {
+        true => Ok((Scene::table_scene(), TABLE_SCENE_NAME.to_string())),
+        false => Scene::load_or_builtin(args.scene.as_deref(), args.showcase),
+    }
 }
 
 /// The flags that change the scene.
@@ -123,16 +147,20 @@ impl MachineTask for Training {
                 &tables::HISTORY,
             )?;
         }
-        let report = experiment.report(args.save.as_deref());
-        if args.json {
-            // through a JSON value, so the keys come out in order
-            let value = serde_json::to_value(&report)?;
-            println!("{}", serde_json::to_string_pretty(&value)?);
-        } else {
-            print!("{report}");
-        }
-        Ok(ExitCode::SUCCESS)
+        print_report(&experiment.report(args.save.as_deref()), args.json)
     }
+}
+
+/// The report as one JSON object or as the closing lines of text.
+pub(super) fn print_report(report: &TrainReport, json: bool) -> Result<ExitCode> {
+    if json {
+        // through a JSON value, so the keys come out in order
+        let value = serde_json::to_value(report)?;
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        print!("{report}");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// What is about to train, on what, and the heading of the table of epochs.
@@ -152,22 +180,27 @@ fn print_heading<M: Machine>(experiment: &Experiment<M>, scene_name: &str) {
         "{}",
         machine.encoding_note(&experiment.learner.train_inputs, experiment.encode_seconds)
     );
-    if M::REPORTS_LOSS {
-        println!(
+    println!("{}", epoch_heading(M::REPORTS_LOSS));
+}
+
+/// The heading of the table of epochs: losses for a machine trained on a loss, errors for
+/// error correction.
+pub(super) fn epoch_heading(with_loss: bool) -> String {
+    match with_loss {
+        true => format!(
             "{:>6} {:>10} {:>10} {:>10} {:>10} {:>10}  gradient norms by layer",
             "epoch", "loss", "test loss", "train acc", "test acc", "seconds"
-        );
-    } else {
-        println!(
+        ),
+        false => format!(
             "{:>6} {:>8} {:>10} {:>10} {:>10}",
             "epoch", "errors", "train acc", "test acc", "seconds"
-        );
+        ),
     }
 }
 
 /// One row of the table of epochs: loss and gradient norms for a machine trained on a loss,
 /// errors for error correction.
-fn epoch_row(record: &EpochRecord, with_loss: bool) -> String {
+pub(super) fn epoch_row(record: &EpochRecord, with_loss: bool) -> String {
     if !with_loss {
         return format!(
             "{:>6} {:>8} {:>10} {:>10} {:>10.4}",
@@ -195,7 +228,7 @@ fn epoch_row(record: &EpochRecord, with_loss: bool) -> String {
     )
 }
 
-fn progress_bar(len: u64, quiet: bool) -> ProgressBar {
+pub(super) fn progress_bar(len: u64, quiet: bool) -> ProgressBar {
     if quiet || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }

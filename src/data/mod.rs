@@ -1,4 +1,5 @@
-//! Image sets: labelled grayscale images from folders, IDX files and generated historical sets; no Bevy.
+//! Image sets: labelled grayscale images from folders, IDX files and generated historical sets,
+//! and tables of features from CSV files; no Bevy.
 
 pub mod builtin;
 pub mod draw;
@@ -6,6 +7,7 @@ pub mod folder;
 pub mod idx;
 pub mod plane;
 pub mod progress;
+pub mod table;
 
 use anyhow::{Result, bail};
 use rand::seq::SliceRandom;
@@ -70,11 +72,7 @@ impl ImageSet {
 
     /// How many images each class holds, in class order.
     pub fn class_counts(&self) -> Vec<usize> {
-        let mut counts = vec![0; self.classes.len()];
-        for &label in &self.labels {
-            counts[label as usize] += 1;
-        }
-        counts
+        count_labels(&self.labels, self.classes.len())
     }
 
     /// The images whose indices are listed, in that order, with the same classes.
@@ -208,6 +206,11 @@ pub fn load(source: &str, options: &LoadOptions) -> Result<DataSplit> {
     if !path.exists() {
         bail!("{source}: no such file or folder");
     }
+    if !path.is_dir() && table::is_table_path(path) {
+        bail!(
+            "{source}: a table of features, not images: `mark1 train --data {source} --label COLUMN` trains an MLP on it"
+        );
+    }
     if !path.is_dir() {
         bail!(
             "{source}: not a folder (give a folder of class subfolders, a folder of IDX files, or builtin:NAME)"
@@ -255,6 +258,15 @@ pub fn load(source: &str, options: &LoadOptions) -> Result<DataSplit> {
         test: None,
         warnings: train.warnings,
     })
+}
+
+/// How many of `labels` name each of `classes` classes.
+pub(crate) fn count_labels(labels: &[u16], classes: usize) -> Vec<usize> {
+    let mut counts = vec![0; classes];
+    for &label in labels {
+        counts[label as usize] += 1;
+    }
+    counts
 }
 
 /// The first two positions in `names` holding the same name, if any.

@@ -4,12 +4,14 @@
 mod live;
 mod overrides;
 mod report;
+mod table;
 
 pub use live::{
     Companion, ConfusionView, LiveExperiment, OUTCOMES_KEPT, Origin, Outcome, Presentation,
 };
 pub use overrides::Overrides;
-pub use report::TrainReport;
+pub use report::{TrainReport, Trained};
+pub use table::TableExperiment;
 
 use anyhow::{Context, Result, anyhow, bail};
 use rand::seq::SliceRandom;
@@ -36,16 +38,55 @@ pub struct Learner<M: Machine> {
 
 impl<M: Machine> Learner<M> {
     /// Encodes `train` (fitting what depends on it) and `test`, for `epochs` passes.
-    pub fn new(mut machine: M, train: &ImageSet, test: Option<&ImageSet>, epochs: usize) -> Self {
-        let mut train_inputs = machine.encode_all(&train.images);
-        let trainer = machine.trainer(&mut train_inputs, train.len(), epochs);
+    pub fn new(machine: M, train: &ImageSet, test: Option<&ImageSet>, epochs: usize) -> Self {
+        let train_inputs = machine.encode_all(&train.images);
         let test_inputs = test.map(|t| machine.encode_all(&t.images));
+        Self::from_inputs(machine, train_inputs, test_inputs, train.len(), epochs)
+    }
+
+    /// A learner on inputs already in the machine's form (`samples` of them for training),
+    /// fitting what depends on the training inputs, for `epochs` passes.
+    pub fn from_inputs(
+        mut machine: M,
+        mut train_inputs: M::Inputs,
+        test_inputs: Option<M::Inputs>,
+        samples: usize,
+        epochs: usize,
+    ) -> Self {
+        let trainer = machine.trainer(&mut train_inputs, samples, epochs);
         Self {
             machine,
             trainer,
             train_inputs,
             test_inputs,
         }
+    }
+
+    /// Epoch `epoch`: a training pass over `order`, then accuracy (and loss, for a machine
+    /// trained on one) on the training samples and, given their `test_labels`, the test ones.
+    pub fn epoch(
+        &mut self,
+        labels: &[u16],
+        test_labels: Option<&[u16]>,
+        order: &[usize],
+        epoch: usize,
+    ) -> Result<EpochRecord, Diverged> {
+        let started = Instant::now();
+        let pass = self.train_pass(labels, order, epoch)?;
+        let seconds = started.elapsed().as_secs_f64();
+        let test = self.test_inputs.as_ref().zip(test_labels);
+        Ok(EpochRecord {
+            epoch,
+            errors: pass.errors,
+            corrections: pass.corrections,
+            train_accuracy: self.train_confusion(labels).accuracy(),
+            test_accuracy: test
+                .map(|(inputs, labels)| self.machine.evaluate(inputs, labels).accuracy()),
+            seconds,
+            loss: pass.loss,
+            test_loss: test.and_then(|(inputs, labels)| self.machine.mean_loss(inputs, labels)),
+            gradient_norms: pass.gradient_norms,
+        })
     }
 
     /// One pass over the training inputs in `order`.
@@ -253,25 +294,11 @@ impl<M: Machine> Experiment<M> {
     /// One epoch: a training pass, then accuracy on the training and test images.
     pub fn run_epoch(&mut self) -> Result<EpochRecord, Diverged> {
         let order = self.next_order();
-        let started = Instant::now();
         let epoch = self.history.len() + 1;
-        let pass = self.learner.train_pass(&self.train.labels, &order, epoch)?;
-        let seconds = started.elapsed().as_secs_f64();
-        let test_loss = match (&self.learner.test_inputs, &self.test) {
-            (Some(inputs), Some(test)) => self.machine().mean_loss(inputs, &test.labels),
-            _ => None,
-        };
-        let record = EpochRecord {
-            epoch,
-            errors: pass.errors,
-            corrections: pass.corrections,
-            train_accuracy: self.train_confusion().accuracy(),
-            test_accuracy: self.test_confusion().map(|c| c.accuracy()),
-            seconds,
-            loss: pass.loss,
-            test_loss,
-            gradient_norms: pass.gradient_norms,
-        };
+        let test_labels = self.test.as_ref().map(|t| t.labels.as_slice());
+        let record = self
+            .learner
+            .epoch(&self.train.labels, test_labels, &order, epoch)?;
         self.history.push(record.clone());
         Ok(record)
     }

@@ -26,8 +26,12 @@ impl Overrides {
     /// The scene with these changes made, validated again.
     pub fn apply(&self, mut scene: Scene) -> Result<Scene> {
         if let Some(data) = &self.data {
+            // A new source brings its own column of classes (`--label`), not the scene's,
+            if *data != scene.data.source {
+                scene.data.label = None;
+            }
             scene.data.source = data.clone();
-            // A new source brings its own test part or split, not the scene's test folder.
+            // and its own test part or split, not the scene's test folder.
             scene.data.test = None;
         }
         if let Some(test) = &self.test {

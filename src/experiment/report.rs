@@ -6,6 +6,7 @@ use std::path::Path;
 use super::Experiment;
 use crate::nn::Machine;
 use crate::nn::metrics::{Confusion, EpochRecord};
+use crate::scene::Scene;
 
 /// What `mark1 train` reports about a finished experiment: printed as text, or as one JSON
 /// object (`--json`) with the machine's own facts beside the common ones.
@@ -37,35 +38,59 @@ pub struct TrainReport {
     /// What only this kind of machine has (A-units, layer sizes, ...).
     #[serde(flatten)]
     pub machine: serde_json::Map<String, serde_json::Value>,
+    /// What the samples are called in the text ("images", "rows").
+    #[serde(skip)]
+    samples: &'static str,
     #[serde(skip)]
     train_confusion: Confusion,
     #[serde(skip)]
     test_confusion: Option<Confusion>,
 }
 
-impl<M: Machine> Experiment<M> {
-    /// The report of the experiment as it stands, saved at `saved` if it was.
-    pub fn report(&self, saved: Option<&Path>) -> TrainReport {
-        let train_confusion = self.train_confusion();
-        let test_confusion = self.test_confusion();
+/// What a report is made of, whatever the machine learned from (images or a table).
+pub struct Trained<'a, M: Machine> {
+    pub scene: &'a Scene,
+    pub machine: &'a M,
+    pub train_inputs: &'a M::Inputs,
+    pub history: &'a [EpochRecord],
+    pub classes: &'a [String],
+    /// How many (training, test) samples there were.
+    pub counts: (usize, usize),
+    pub train_confusion: Confusion,
+    pub test_confusion: Option<Confusion>,
+    pub converged: bool,
+    pub encode_seconds: f64,
+    pub notes: &'a [String],
+    /// What the samples are called in the text ("images", "rows").
+    pub samples: &'static str,
+}
+
+impl TrainReport {
+    /// The report of what was trained, saved at `saved` if it was.
+    pub fn of<M: Machine>(trained: Trained<'_, M>, saved: Option<&Path>) -> TrainReport {
+        let Trained {
+            scene,
+            machine,
+            train_confusion,
+            test_confusion,
+            ..
+        } = trained;
         let shown = test_confusion.as_ref().unwrap_or(&train_confusion);
-        let facts = self
-            .machine()
-            .facts(&self.learner.train_inputs, &self.history);
+        let facts = machine.facts(trained.train_inputs, trained.history);
         TrainReport {
-            scene: self.scene.name.clone(),
+            scene: scene.name.clone(),
             model: M::KIND,
-            data: self.scene.data.source.clone(),
-            seed: self.scene.seed,
-            classes: self.train.classes.clone(),
-            epochs: self.history.len(),
-            converged: self.converged(),
-            train_images: self.train.len(),
-            test_images: self.test.as_ref().map_or(0, |t| t.len()),
+            data: scene.data.source.clone(),
+            seed: scene.seed,
+            classes: trained.classes.to_vec(),
+            epochs: trained.history.len(),
+            converged: trained.converged,
+            train_images: trained.counts.0,
+            test_images: trained.counts.1,
             train_accuracy: train_confusion.accuracy(),
             test_accuracy: test_confusion.as_ref().map(Confusion::accuracy),
-            train_seconds: self.train_seconds(),
-            encode_seconds: self.encode_seconds,
+            train_seconds: trained.history.iter().map(|r| r.seconds).sum(),
+            encode_seconds: trained.encode_seconds,
             confusion: shown.rows(),
             confusion_of: if test_confusion.is_some() {
                 "test"
@@ -73,16 +98,38 @@ impl<M: Machine> Experiment<M> {
                 "train"
             },
             per_class_accuracy: shown.per_class_accuracy(),
-            history: self.history.clone(),
-            notes: self.notes.clone(),
+            history: trained.history.to_vec(),
+            notes: trained.notes.to_vec(),
             saved: saved.map(|p| p.display().to_string()),
             machine: facts
                 .into_iter()
                 .map(|(key, value)| (key.to_string(), value))
                 .collect(),
+            samples: trained.samples,
             train_confusion,
             test_confusion,
         }
+    }
+}
+
+impl<M: Machine> Experiment<M> {
+    /// The report of the experiment as it stands, saved at `saved` if it was.
+    pub fn report(&self, saved: Option<&Path>) -> TrainReport {
+        let trained = Trained {
+            scene: &self.scene,
+            machine: self.machine(),
+            train_inputs: &self.learner.train_inputs,
+            history: &self.history,
+            classes: &self.train.classes,
+            counts: (self.train.len(), self.test.as_ref().map_or(0, |t| t.len())),
+            train_confusion: self.train_confusion(),
+            test_confusion: self.test_confusion(),
+            converged: self.converged(),
+            encode_seconds: self.encode_seconds,
+            notes: &self.notes,
+            samples: "images",
+        };
+        TrainReport::of(trained, saved)
     }
 }
 
@@ -115,10 +162,10 @@ impl std::fmt::Display for TrainReport {
             )?;
         }
         let (shown, heading) = match &self.test_confusion {
-            Some(test) => (test, "test images"),
-            None => (train, "training images"),
+            Some(test) => (test, format!("test {}", self.samples)),
+            None => (train, format!("training {}", self.samples)),
         };
-        for line in shown.table(&self.classes, heading) {
+        for line in shown.table(&self.classes, &heading) {
             writeln!(f, "{line}")?;
         }
         if let Some(path) = &self.saved {

@@ -130,6 +130,27 @@ impl MlpModel {
         train_inputs.par_iter_mut().for_each(|x| *x = (*x - m) / s);
     }
 
+    /// One line on the network's make-up; `reads` says what its input is ("on a 28x28 Analog
+    /// retina", "on standardised feature columns").
+    pub fn description(&self, reads: &str) -> String {
+        let mut sizes = vec![self.network.input_size().to_string()];
+        for layer in &self.network.layers {
+            sizes.push(format!("{} {:?}", layer.outputs, layer.activation));
+        }
+        let sgd = &self.config.optimizer;
+        format!(
+            "MLP: {} {reads}, {:?}, {:?} init, SGD (learning rate {}, momentum {}, batch {}), penalty {:?}, {} thread(s)",
+            sizes.join(" -> "),
+            self.network.loss,
+            self.config.init,
+            sgd.learning_rate,
+            sgd.momentum,
+            sgd.batch_size,
+            self.config.penalty,
+            self.threads()
+        )
+    }
+
     /// Threads the matrix products may use.
     pub fn threads(&self) -> usize {
         self.config
@@ -436,25 +457,12 @@ impl Classifier for MlpModel {
     }
 
     fn describe(&self) -> String {
-        let mut sizes = vec![self.network.input_size().to_string()];
-        for layer in &self.network.layers {
-            sizes.push(format!("{} {:?}", layer.outputs, layer.activation));
-        }
-        let sgd = &self.config.optimizer;
-        format!(
-            "MLP: {} on a {}x{} {:?} retina, {:?}, {:?} init, SGD (learning rate {}, momentum {}, batch {}), penalty {:?}, {} thread(s)",
-            sizes.join(" -> "),
-            self.retina.width,
-            self.retina.height,
-            self.retina.excitation,
-            self.network.loss,
-            self.config.init,
-            sgd.learning_rate,
-            sgd.momentum,
-            sgd.batch_size,
-            self.config.penalty,
-            self.threads()
-        )
+        let retina = &self.retina;
+        let reads = format!(
+            "on a {}x{} {:?} retina",
+            retina.width, retina.height, retina.excitation
+        );
+        self.description(&reads)
     }
 
     fn scores(&self) -> &'static str {

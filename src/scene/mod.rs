@@ -25,6 +25,9 @@ pub const DEFAULT_SCENE_NAME: &str = "scenes/default.ron (built in)";
 pub const SHOWCASE_SCENE: &str = include_str!("../../scenes/mark1.ron");
 /// How the showcase scene is named in messages.
 pub const SHOWCASE_SCENE_NAME: &str = "scenes/mark1.ron (built in)";
+/// The scene `train` uses for a CSV table when none is named: an MLP for tables of features.
+pub const TABLE_SCENE: &str = include_str!("../../scenes/table.ron");
+pub const TABLE_SCENE_NAME: &str = "scenes/table.ron (built in)";
 pub const MUSEUM_SCENE: &str = include_str!("../../scenes/museum.ron");
 pub const MUSEUM_SCENE_NAME: &str = "scenes/museum.ron (built in)";
 
@@ -68,6 +71,9 @@ pub struct DataConfig {
     pub test_fraction: f32,
     /// Images per class for generated sets (each set has its own default).
     pub samples_per_class: Option<usize>,
+    /// For a table of features (a CSV file): the column that holds each row's class.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 impl Default for DataConfig {
@@ -77,6 +83,7 @@ impl Default for DataConfig {
             test: None,
             test_fraction: 0.25,
             samples_per_class: None,
+            label: None,
         }
     }
 }
@@ -266,6 +273,11 @@ impl Scene {
     /// The built-in showcase scene (`scenes/mark1.ron`).
     pub fn showcase_scene() -> Scene {
         Self::parse(SHOWCASE_SCENE, SHOWCASE_SCENE_NAME).expect("the built-in scene is valid")
+    }
+
+    /// The built-in scene for tables of features (`scenes/table.ron`).
+    pub fn table_scene() -> Scene {
+        Self::parse(TABLE_SCENE, TABLE_SCENE_NAME).expect("the built-in scene is valid")
     }
 
     /// The scene at `path`, else the built-in showcase or default scene; with the name to
