@@ -235,6 +235,16 @@ pub fn write_numbered(folder: &Path, stem: &str, extension: &str, bytes: &[u8]) 
     )
 }
 
+/// The first of `folder/<stem>-1.<extension>`, `-2`, ... that does not exist yet (the name a
+/// numbered save would take now), or the last one tried if all do.
+pub fn next_numbered(folder: &Path, stem: &str, extension: &str) -> PathBuf {
+    let named = |n: usize| folder.join(format!("{stem}-{n}.{extension}"));
+    (1..=MOST_NUMBERED)
+        .map(named)
+        .find(|path| !path.exists())
+        .unwrap_or_else(|| named(MOST_NUMBERED))
+}
+
 /// Creates the first of `parent/<stem>-1`, `-2`, ... that does not exist yet (making
 /// `parent` if needed), and returns it: a folder of its own, never one already there.
 pub fn new_numbered_folder(parent: &Path, stem: &str) -> Result<PathBuf> {

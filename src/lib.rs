@@ -13,7 +13,7 @@
 //! - [`scene`]: the typed `scenes/*.ron` configuration, one seed for every random choice.
 //! - [`experiment`]: data + machine + training loop, for any machine; the live experiment.
 //! - [`model_file`], [`files`], [`seeds`]: machine files, capped reads and atomic saves, the
-//!   named random streams.
+//!   named random streams; [`paths`]: typed paths and their completion.
 //! - [`exports`]: results for other tools: CSV tables, safetensors weights, the misclassified
 //!   images as folders.
 //!
@@ -40,6 +40,7 @@ pub mod lessons;
 pub mod model_file;
 pub mod nn;
 pub mod panel;
+pub mod paths;
 pub mod playground;
 pub mod scene;
 pub mod seeds;
@@ -125,6 +126,7 @@ mod layering {
         "seeds",
         "fields",
         "files",
+        "paths",
         "scene",
         "experiment",
         "exports",

@@ -109,13 +109,18 @@ impl MachineFile {
                 folder.display()
             )
         })?;
+        files::write_numbered(folder, &self.numbered_stem(), "ron", text.as_bytes())
+    }
+
+    /// What a saved machine's file is named after: `<scene>-<data>`, as any file system spells
+    /// it (`the-mark-i-default-machine-fashion-mnist`).
+    pub fn numbered_stem(&self) -> String {
         let data = self.data.rsplit(['/', ':']).find(|part| !part.is_empty());
-        let stem = format!(
+        format!(
             "{}-{}",
             files::file_stem_of(&self.scene, "machine"),
             files::file_stem_of(data.unwrap_or(""), "images")
-        );
-        files::write_numbered(folder, &stem, "ron", text.as_bytes())
+        )
     }
 
     /// The file's text, once the machine is known to load again (what would be refused on

@@ -1469,15 +1469,21 @@ fn wait_for(seconds: u64, mut ready: impl FnMut() -> bool) -> bool {
 /// touches: frames take 60-100 ms on a software renderer), running in `dir` (an exhibit
 /// writes its log there), and waits until the window is up.
 fn window_for_touches(dir: &Path, scene: &str) -> (std::process::Child, PathBuf) {
-    assert!(display_available(), "{NEEDS_DISPLAY}");
-    let shot = dir.join("touched.png");
     let scene = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scenes")
         .join(scene);
+    window_with(dir, &["--scene", scene.to_str().unwrap()])
+}
+
+/// The window started with `args` in `dir` (its data folder under `dir/data`), up for touches.
+fn window_with(dir: &Path, args: &[&str]) -> (std::process::Child, PathBuf) {
+    assert!(display_available(), "{NEEDS_DISPLAY}");
+    let shot = dir.join("touched.png");
     let log = dir.join("window.log");
     let window = Command::new(env!("CARGO_BIN_EXE_mark1"))
-        .args(["--scene", scene.to_str().unwrap()])
+        .args(args)
         .args(["--screenshot", shot.to_str().unwrap(), "--frames", "400"])
+        .env("XDG_DATA_HOME", dir.join("data"))
         .current_dir(dir)
         .stdout(std::process::Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap())
@@ -1586,6 +1592,43 @@ fn window_a_finger_draws_the_approximation_target_and_a_slider_sets_the_steps() 
         left_of_stroke > 30,
         "staircase pixels left of the stroke: {left_of_stroke}"
     );
+}
+
+#[test]
+#[ignore = "needs a display and xdotool: .ci/run runs it under xvfb-run"]
+fn window_opens_on_data_and_takes_typed_paths_to_open_and_save_as() {
+    let _display = one_window_at_a_time();
+    let dir = scratch("window-open-save-as");
+    for (name, folder) in [("left-right", "cards"), ("e-f", "letters")] {
+        let (set, _) = mark1::data::builtin::generate(name, 5, Some(10)).unwrap();
+        mark1::data::folder::write_class_folders(&set, &dir.join(folder)).unwrap();
+    }
+    let (mut window, shot) = window_with(&dir, &["--data", "cards"]);
+    // Open… (both sets have two classes, so the buttons stay put), the path typed and
+    // completed, Enter; then Save as…, Enter on the name it offers
+    tap(513, 690, "1.5");
+    // keys go to the window that has the focus: with no window manager, give it the focus
+    let focused = xdotool(&["search", "--name", "Mark I", "windowfocus", "--sync"]).unwrap();
+    assert!(focused.status.success(), "xdotool windowfocus");
+    let typed = xdotool(&["type", "--delay", "120", "let"]).unwrap();
+    assert!(typed.status.success());
+    for key in ["Tab", "Return"] {
+        xdotool(&["key", key, "sleep", "1.5"]).unwrap();
+    }
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    tap(612, 690, "1.5");
+    xdotool(&["key", "Return", "sleep", "1.5"]).unwrap();
+    let status = window.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let saved = dir.join("data/mark1/machines/the-mark-i-default-machine-letters-1.ron");
+    let file = mark1::model_file::MachineFile::load(&saved)
+        .unwrap_or_else(|e| panic!("Save as wrote no machine: {e:#}"));
+    assert_eq!(file.data, dir.join("letters").to_string_lossy());
+    let mark1::model_file::SavedModel::Mark1(machine) = file.model else {
+        panic!("{saved:?} holds no Mark I");
+    };
+    assert_eq!(machine.classes, ["E", "F"]);
+    assert!(image::open(&shot).is_ok(), "no screenshot");
 }
 
 #[test]

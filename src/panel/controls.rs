@@ -31,6 +31,10 @@ struct TeachRow;
 pub enum FileRequest {
     Save,
     Load,
+    /// The path field, to open images, a picture or a machine by typing its path.
+    Open,
+    /// The path field, to save the machine under a name of one's choosing.
+    SaveAs,
     /// The plots and the confusion matrix as PNG, their numbers as CSV.
     Export,
 }
@@ -189,7 +193,7 @@ fn machine_controls(row: &mut ChildSpawnerCommands, fonts: &UiFonts) {
 }
 
 /// The second row: the trainer's force buttons (one per class, filled in later), the value
-/// system, the image set, and the message line.
+/// system, Open… and Save as…, the image set, help, and the message line.
 fn teaching_controls(row: &mut ChildSpawnerCommands, fonts: &UiFonts) {
     row.spawn(control_label(fonts, "force", ControlKind::Force));
     row.spawn((TeachRow, row_node()));
@@ -199,6 +203,8 @@ fn teaching_controls(row: &mut ChildSpawnerCommands, fonts: &UiFonts) {
         PanelAction::NextValueSystem,
         130.0,
     ));
+    row.spawn(button(fonts, "open", PanelAction::Open, 70.0));
+    row.spawn(button(fonts, "save_as", PanelAction::SaveAs, 90.0));
     row.spawn(button(fonts, "images", PanelAction::NextImageSet, 150.0));
     row.spawn(button(fonts, "?", PanelAction::ToggleHelp, 48.0));
     row.spawn((
@@ -324,6 +330,8 @@ fn request_for(action: &PanelAction, now: &Dashboard) -> Option<MachineRequest> 
         }
         PanelAction::Save
         | PanelAction::Load
+        | PanelAction::Open
+        | PanelAction::SaveAs
         | PanelAction::Export
         | PanelAction::ToggleHelp
         | PanelAction::ClearSketch
@@ -401,6 +409,12 @@ fn carry_out_action(
         }
         PanelAction::Export => {
             files.write(FileRequest::Export);
+        }
+        PanelAction::Open => {
+            files.write(FileRequest::Open);
+        }
+        PanelAction::SaveAs => {
+            files.write(FileRequest::SaveAs);
         }
         PanelAction::ClearSketch => {
             sketch.cells.fill(false);

@@ -1,5 +1,5 @@
-//! Files and the window: drop a folder of images, a picture or a saved machine on it; save and
-//! load the machine (the same files as `mark1 train --save`).
+//! Files and the window: drop a folder of images, a picture or a saved machine on it (or type
+//! its path: path_field.rs); save and load the machine (the same files as `mark1 train --save`).
 
 use std::path::{Path, PathBuf};
 
@@ -31,40 +31,60 @@ impl Default for MachineFiles {
     }
 }
 
+/// A file or folder to open: dropped on the window, or typed in the path field.
+#[derive(Message, Clone, Debug, PartialEq)]
+pub struct OpenPath(pub PathBuf);
+
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<MachineFiles>()
-        .add_systems(Update, (take_dropped_files, save_or_load_machine));
+        .add_message::<OpenPath>()
+        .add_systems(
+            Update,
+            (
+                (take_dropped_files, open_paths).chain(),
+                save_or_load_machine,
+            ),
+        );
 }
 
-/// A dropped folder or IDX file becomes the image set; a picture is shown to both machines;
-/// a `.ron` file is loaded as a saved machine.
+/// Whatever is dropped on the window is opened as if typed.
 fn take_dropped_files(
     mut drops: MessageReader<FileDragAndDrop>,
+    mut opens: MessageWriter<OpenPath>,
+) {
+    for drop in drops.read() {
+        if let FileDragAndDrop::DroppedFile { path_buf, .. } = drop {
+            opens.write(OpenPath(path_buf.clone()));
+        }
+    }
+}
+
+/// A folder or IDX file becomes the image set; a picture is shown to both machines; a `.ron`
+/// file is loaded as a saved machine.
+fn open_paths(
+    mut opens: MessageReader<OpenPath>,
     mut requests: MessageWriter<MachineRequest>,
     mut bench: ResMut<Bench>,
     mut files: ResMut<MachineFiles>,
     mut notice: ResMut<Notice>,
 ) {
-    for drop in drops.read() {
-        let FileDragAndDrop::DroppedFile { path_buf, .. } = drop else {
-            continue;
-        };
-        let name = path_buf.to_string_lossy().to_string();
-        let extension = path_buf
+    for OpenPath(path) in opens.read() {
+        let name = path.to_string_lossy().to_string();
+        let extension = path
             .extension()
             .map(|e| e.to_string_lossy().to_ascii_lowercase())
             .unwrap_or_default();
-        if path_buf.is_dir() || name.contains("idx") {
+        if path.is_dir() || name.contains("idx") {
             requests.write(MachineRequest::LoadImages(name));
         } else if extension == "ron" {
-            let loaded = load_machine(&mut bench, path_buf);
+            let loaded = load_machine(&mut bench, path);
             if loaded.is_ok() {
-                files.last = Some(path_buf.clone());
+                files.last = Some(path.clone());
             }
             report(&mut notice, loaded);
         } else {
             let retina = &bench.experiment.scene.retina;
-            match read_image(path_buf, kept_side(retina.width.max(retina.height))) {
+            match read_image(path, kept_side(retina.width.max(retina.height))) {
                 Ok(image) => {
                     requests.write(MachineRequest::ShowImage(image));
                 }
@@ -105,27 +125,38 @@ fn save_or_load_machine(
                     "No machine saved or opened yet: press Save first, drop a machine file on the window, or start it with mark1 --load FILE."
                 )),
             },
-            // export.rs answers this one
-            FileRequest::Export => continue,
+            // export.rs and path_field.rs answer these
+            FileRequest::Export | FileRequest::Open | FileRequest::SaveAs => continue,
         };
         report(&mut notice, result);
     }
 }
 
-/// Saves the Mark I with its history as a new file in the window's folder for machines.
-pub fn save_machine(bench: &Bench, files: &mut MachineFiles) -> Result<String> {
+/// The Mark I on the bench with its history, as a machine file holds it.
+pub fn machine_file(bench: &Bench) -> MachineFile {
     let scene = &bench.experiment.scene;
-    let path = MachineFile::new(
+    MachineFile::new(
         &scene.name,
         scene.seed,
         &scene.data.source,
         SavedModel::Mark1(bench.machine().clone()),
         bench.experiment.history.clone(),
     )
-    .save_numbered(&files.folder)?;
+}
+
+/// Saves the Mark I with its history as a new file in the window's folder for machines.
+pub fn save_machine(bench: &Bench, files: &mut MachineFiles) -> Result<String> {
+    let path = machine_file(bench).save_numbered(&files.folder)?;
     let words = format!("Saved the machine as {}.", path.display());
     files.last = Some(path);
     Ok(words)
+}
+
+/// Saves the Mark I at `path` (replacing only an earlier machine file there).
+pub fn save_machine_as(bench: &Bench, files: &mut MachineFiles, path: &Path) -> Result<String> {
+    machine_file(bench).save(path)?;
+    files.last = Some(path.to_path_buf());
+    Ok(format!("Saved the machine as {}.", path.display()))
 }
 
 /// Loads a saved Mark I; if it was trained on other images than those on the bench, loads

@@ -12,6 +12,7 @@ pub mod files;
 mod help;
 mod layout;
 mod modern;
+mod path_field;
 mod plots;
 mod response;
 mod retina;
@@ -53,6 +54,7 @@ pub fn plugin(app: &mut App) {
             files::plugin,
             export::plugin,
             help::plugin,
+            path_field::plugin,
             layout::plugin,
         ));
 }
@@ -111,6 +113,10 @@ pub enum PanelAction {
     RaiseRate,
     Save,
     Load,
+    /// The path field, to open a folder, file or machine by its path.
+    Open,
+    /// The path field, to save the machine under a chosen name.
+    SaveAs,
     Export,
     /// Shows or hides the help overlay.
     ToggleHelp,
