@@ -38,14 +38,21 @@ pub struct Learner<M: Machine> {
 
 impl<M: Machine> Learner<M> {
     /// Encodes `train` (fitting what depends on it) and `test`, for `epochs` passes.
-    pub fn new(machine: M, train: &ImageSet, test: Option<&ImageSet>, epochs: usize) -> Self {
-        let train_inputs = machine.encode_all(&train.images);
+    pub fn new(mut machine: M, train: &ImageSet, test: Option<&ImageSet>, epochs: usize) -> Self {
+        let mut train_inputs = machine.encode_all(&train.images);
+        let trainer = machine.trainer(&mut train_inputs, train.len(), epochs);
+        // encoded once the training inputs have fitted the machine (the MLP's standardisation)
         let test_inputs = test.map(|t| machine.encode_all(&t.images));
-        Self::from_inputs(machine, train_inputs, test_inputs, train.len(), epochs)
+        Self {
+            machine,
+            trainer,
+            train_inputs,
+            test_inputs,
+        }
     }
 
-    /// A learner on inputs already in the machine's form (`samples` of them for training),
-    /// fitting what depends on the training inputs, for `epochs` passes.
+    /// A learner on inputs already in the machine's final form (`samples` of them for
+    /// training; the test inputs as they will be read), for `epochs` passes.
     pub fn from_inputs(
         mut machine: M,
         mut train_inputs: M::Inputs,
