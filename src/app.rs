@@ -54,6 +54,8 @@ pub struct WindowOptions {
     pub soak: Option<kiosk::soak::RenderedSoak>,
     /// A saved machine to start with.
     pub load: Option<PathBuf>,
+    /// The language of the panel's words (an exhibit chooses its own).
+    pub language: String,
 }
 
 /// The screenshot to take: where, after how many frames, and what became of it.
@@ -120,8 +122,40 @@ pub fn open(args: WindowArgs) -> Result<ExitCode> {
         supervised: args.supervised,
         soak: None,
         load: args.load,
+        language: desktop_language(args.language.as_deref())?,
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The language the panel speaks: the one asked for (which must be shipped), else the
+/// desktop's where it is shipped, else English.
+pub fn desktop_language(asked: Option<&str>) -> Result<String> {
+    let shipped = |code: &str| {
+        ui::strings::BUILT_IN_STRINGS
+            .iter()
+            .any(|(c, _)| *c == code)
+    };
+    if let Some(code) = asked {
+        if !shipped(code) {
+            let codes: Vec<&str> = ui::strings::BUILT_IN_STRINGS
+                .iter()
+                .map(|(c, _)| *c)
+                .collect();
+            bail!(
+                "--language {code}: no such language (there are {})",
+                codes.join(", ")
+            );
+        }
+        return Ok(code.to_string());
+    }
+    // the first of these that is set names the desktop's language, as `de_DE.UTF-8`
+    let desktop = ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|value| !value.is_empty())
+        .unwrap_or_default();
+    let code = desktop.get(..2).unwrap_or("en").to_ascii_lowercase();
+    Ok(if shipped(&code) { code } else { "en".into() })
 }
 
 /// The exhibit's rendered soak: its scene in the window, visitors simulated, measured.
@@ -138,6 +172,7 @@ pub fn run_soak(scene: Scene, soak: kiosk::soak::RenderedSoak) -> Result<()> {
         supervised: false,
         soak: Some(soak),
         load: None,
+        language: "en".into(),
     })
 }
 
@@ -169,6 +204,10 @@ pub fn run(options: WindowOptions) -> Result<()> {
     add_window_plugins(&mut app, &options);
     app.insert_resource(ClearColor(ui::palette::BACKGROUND))
         .add_plugins(ui::plugin);
+    if options.scene.exhibit.is_none() && options.language != "en" {
+        let strings = ui::strings::Strings::built_in(&options.language)?;
+        app.insert_resource(ui::Labels(strings));
+    }
     if let Some(mut lesson) = lesson {
         if options.flat_out {
             lesson.carry_out(lesson_view::LessonRequest::ToggleRun);

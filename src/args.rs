@@ -49,6 +49,10 @@ pub struct WindowArgs {
     /// Draw frames as fast as they come, not at the display's refresh (to measure headroom).
     #[arg(long)]
     pub no_vsync: bool,
+    /// The panel's language: en, de or fr (default: the desktop's, from LC_ALL,
+    /// LC_MESSAGES or LANG, where it is one of those; else English).
+    #[arg(long, value_name = "CODE")]
+    pub language: Option<String>,
     /// With --screenshot: render the panel into a 1280x720 image on the GPU, with no window
     /// (frame-rate checks on a machine with a GPU and no display).
     #[arg(long, requires = "screenshot")]

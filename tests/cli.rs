@@ -1204,6 +1204,13 @@ fn the_windows_data_and_load_are_checked_before_any_window() {
         String::from_utf8_lossy(&saved.stderr)
     );
     assert!(window(&["--load", mlp.to_str().unwrap()]).contains("holds an MLP"));
+    let language = window(&["--language", "xx"]);
+    assert!(
+        language.contains("--language xx: no such language (there are en, fr, de)"),
+        "{language}"
+    );
+    let table = window(&["--data", "assets/tables/iris.csv"]);
+    assert!(table.contains("a table of features, not images"), "{table}");
     assert!(!shot.exists());
 }
 
@@ -1723,8 +1730,7 @@ fn window_keeps_drawing_while_images_load_and_exports_the_numbers_it_shows() {
     let history = std::fs::read_to_string(exports.join("history.csv")).unwrap();
     let last = history
         .lines()
-        .filter(|l| l.starts_with("mark1,"))
-        .last()
+        .rfind(|l| l.starts_with("mark1,"))
         .unwrap()
         .to_string();
     let test_accuracy: f64 = last.split(',').nth(3).unwrap().parse().unwrap();

@@ -5,7 +5,7 @@ use bevy::prelude::*;
 use super::{LayoutSpawned, PanelAction, PanelDraw, Selection, Slot, button, slot_entity};
 use crate::sim::{AssociationUnit, Bench, MachineRequest};
 use crate::ui::palette::*;
-use crate::ui::{UiFonts, heading, localized_text, text};
+use crate::ui::{Labels, UiFonts, heading, localized_text, text};
 
 #[derive(Component)]
 struct AssociationBank;
@@ -142,19 +142,18 @@ fn count_firing_units(
     bench: Res<Bench>,
     mut caption: Query<&mut Text, With<BankCaption>>,
     mut seen: Local<(u64, u64)>,
+    labels: Res<Labels>,
 ) {
     let version = (bench.generation, bench.shown);
-    if *seen == version {
+    if *seen == version && !labels.is_changed() {
         return;
     }
     *seen = version;
     let machine = bench.machine();
     let firing = bench.current.as_ref().map_or(0, |c| c.active.len());
     if let Ok(mut caption) = caption.single_mut() {
-        caption.0 = format!(
-            "{firing} of {} firing; threshold {}",
-            machine.a_units(),
-            machine.plugboard.threshold
-        );
+        let (units, threshold) = (machine.a_units(), machine.plugboard.threshold);
+        let values = [firing.to_string(), units.to_string(), threshold.to_string()];
+        caption.0 = labels.fill("a_units_firing", &values.each_ref().map(String::as_str));
     }
 }

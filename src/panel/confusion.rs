@@ -6,7 +6,7 @@ use super::{LayoutSpawned, PanelDraw, Slot, slot_entity};
 use crate::data::GrayImage;
 use crate::ui::palette::*;
 use crate::ui::raster::picture_image;
-use crate::ui::{UiFonts, heading, localized_text, text};
+use crate::ui::{Labels, UiFonts, heading, localized_text, text};
 use std::hash::{Hash, Hasher};
 
 use crate::sim::{Bench, ConfusionView};
@@ -75,17 +75,17 @@ fn fill_confusion_grid(
     mut shown: Local<Option<u64>>,
     time: Res<Time<Real>>,
     mut drawn_at: Local<f32>,
+    labels: Res<Labels>,
 ) {
     let version = (bench.generation, bench.experiment.history.len());
-    if *seen == Some(version)
-        || !super::due(&time, &mut drawn_at, seen.map(|s| s.0) != Some(version.0))
-    {
+    let stale = *seen != Some(version) || labels.is_changed();
+    if !stale || !super::due(&time, &mut drawn_at, seen.map(|s| s.0) != Some(version.0)) {
         return;
     }
     *seen = Some(version);
     // A machine that has settled gives the same matrix epoch after epoch: keep the cells.
     let content = fingerprint(bench.confusion.as_ref());
-    if *shown == Some(content) {
+    if *shown == Some(content) && !labels.is_changed() {
         return;
     }
     *shown = Some(content);
@@ -95,7 +95,7 @@ fn fill_confusion_grid(
     commands.entity(grid).despawn_children();
     let Some(view) = &bench.confusion else {
         if let Ok(mut caption) = caption.single_mut() {
-            caption.0 = "Fills in after the first epoch.".into();
+            caption.0 = labels.get("confusion_waiting");
         }
         return;
     };
@@ -103,11 +103,8 @@ fn fill_confusion_grid(
     node.grid_template_columns = RepeatedGridTrack::flex(k as u16, 1.0);
     node.grid_template_rows = RepeatedGridTrack::flex(k as u16, 1.0);
     if let Ok(mut caption) = caption.single_mut() {
-        caption.0 = format!(
-            "{} images, {:.1}% right.\nRows: true class. Columns: answer.",
-            view.images,
-            100.0 * view.confusion.accuracy()
-        );
+        let right = format!("{:.1}", 100.0 * view.confusion.accuracy());
+        caption.0 = labels.fill(&format!("confusion_caption_{}", view.images), &[&right]);
     }
     let pictured = k <= MAX_PICTURED;
     for (truth, row) in view.confusion.rows().iter().enumerate() {

@@ -63,6 +63,7 @@ pub(super) fn plugin(app: &mut App) {
                 rebuild_teach_buttons,
                 keyboard_shortcuts,
                 cancel_a_load_on_touch,
+                switch_language,
             )
                 .in_set(PanelDraw),
         );
@@ -155,7 +156,7 @@ fn machine_controls(row: &mut ChildSpawnerCommands, fonts: &UiFonts) {
     row.spawn(button(fonts, "\u{2212}", PanelAction::SlowerSpeed, 44.0));
     row.spawn((
         Node {
-            width: px(170),
+            width: px(140),
             justify_content: JustifyContent::Center,
             ..default()
         },
@@ -171,13 +172,13 @@ fn machine_controls(row: &mut ChildSpawnerCommands, fonts: &UiFonts) {
         fonts,
         "automatic",
         PanelAction::ToggleTrainer,
-        140.0,
+        120.0,
     ));
     row.spawn(button(
         fonts,
         "Error correction",
         PanelAction::NextRule,
-        190.0,
+        160.0,
     ));
     row.spawn(control_label(fonts, "step_size", ControlKind::StepSize));
     row.spawn(button(fonts, "\u{2212}", PanelAction::LowerRate, 44.0));
@@ -207,6 +208,7 @@ fn teaching_controls(row: &mut ChildSpawnerCommands, fonts: &UiFonts) {
     row.spawn(button(fonts, "save_as", PanelAction::SaveAs, 90.0));
     row.spawn(button(fonts, "images", PanelAction::NextImageSet, 150.0));
     row.spawn(button(fonts, "?", PanelAction::ToggleHelp, 48.0));
+    row.spawn(button(fonts, "EN", PanelAction::NextLanguage, 52.0));
     row.spawn((
         Node {
             flex_shrink: 1.0,
@@ -218,6 +220,28 @@ fn teaching_controls(row: &mut ChildSpawnerCommands, fonts: &UiFonts) {
         Interaction::None,
         text(fonts, "", SMALL_SIZE, ENGRAVING, false),
     ));
+}
+
+/// The language button: the panel's words in the next shipped language.
+fn switch_language(
+    pressed: Query<(&Interaction, &PanelAction), Changed<Interaction>>,
+    mut labels: ResMut<crate::ui::Labels>,
+) {
+    let touched = pressed
+        .iter()
+        .any(|(i, a)| *i == Interaction::Pressed && matches!(a, PanelAction::NextLanguage));
+    if touched
+        && let Ok(strings) = crate::ui::strings::Strings::built_in(next_language(&labels.code))
+    {
+        labels.0 = strings;
+    }
+}
+
+/// The shipped language after `code` (round to the first).
+fn next_language(code: &str) -> &'static str {
+    let codes = crate::ui::strings::BUILT_IN_STRINGS.map(|(c, _)| c);
+    let at = codes.iter().position(|c| *c == code).unwrap_or(0);
+    codes[(at + 1) % codes.len()]
 }
 
 /// A touch on the message line while images load cancels the load.
@@ -334,6 +358,7 @@ fn request_for(action: &PanelAction, now: &Dashboard) -> Option<MachineRequest> 
         | PanelAction::SaveAs
         | PanelAction::Export
         | PanelAction::ToggleHelp
+        | PanelAction::NextLanguage
         | PanelAction::ClearSketch
         | PanelAction::ToggleZoom
         | PanelAction::SelectBank(_) => return None,
@@ -467,6 +492,8 @@ fn label_buttons(
         let key = match action {
             PanelAction::ToggleRun if *state.get() == RunState::Running => "pause".to_string(),
             PanelAction::ToggleRun => "run".to_string(),
+            // the language's own code, which no strings file has as a key
+            PanelAction::NextLanguage => labels.code.to_uppercase(),
             PanelAction::ToggleTrainer if bench.auto_learn => "automatic".to_string(),
             PanelAction::ToggleTrainer => "trainer_teaches".to_string(),
             PanelAction::NextRule => rule_name(bench.machine().learning.rule).to_string(),
@@ -518,7 +545,7 @@ fn update_readouts(
                 bench.epoch_errors,
                 bench.trials
             ),
-            Readout::Speed => speed.label(),
+            Readout::Speed => speed_words(*speed, &labels),
             Readout::Rate => format!("{}", bench.machine().learning.rate),
             Readout::Notice => {
                 let wanted = if notice.is_error {
@@ -535,6 +562,17 @@ fn update_readouts(
         if text.0 != words {
             text.0 = words;
         }
+    }
+}
+
+/// The speed control's readout in the panel's language.
+fn speed_words(speed: Speed, labels: &crate::ui::strings::Strings) -> String {
+    match speed {
+        Speed::PerSecond(s) if s <= 1.0 => labels.get("speed_1960"),
+        Speed::PerSecond(s) => labels.fill("speed_per_second", &[&s.to_string()]),
+        Speed::PerUpdate(1) => labels.get("speed_one_per_frame"),
+        Speed::PerUpdate(n) => labels.fill("speed_per_frame", &[&n.to_string()]),
+        Speed::FlatOut(_) => labels.get("speed_flat_out"),
     }
 }
 
@@ -574,6 +612,22 @@ mod tests {
             },
             source,
         }
+    }
+
+    #[test]
+    fn the_language_button_goes_round_the_shipped_languages_and_the_readouts_follow() {
+        assert_eq!(next_language("en"), "fr");
+        assert_eq!(next_language("fr"), "de");
+        assert_eq!(next_language("de"), "en");
+        assert_eq!(next_language("xx"), "fr");
+        let de = crate::ui::strings::Strings::built_in("de").unwrap();
+        assert_eq!(speed_words(Speed::PerSecond(4.0), &de), "4 Muster/s");
+        assert_eq!(speed_words(Speed::PerUpdate(100), &de), "100 Muster/Bild");
+        let en = crate::ui::strings::Strings::built_in("en").unwrap();
+        assert_eq!(
+            speed_words(Speed::PerSecond(1.0), &en),
+            "1 pattern/s (1960 speed)"
+        );
     }
 
     #[test]

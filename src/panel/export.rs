@@ -12,7 +12,9 @@ use crate::exports::tables::{self, HistoryRow};
 use crate::files::{FileKind, PNG, file_stem_of, new_numbered_folder, write_atomically};
 use crate::nn::metrics::EpochRecord;
 use crate::sim::{Bench, Notice};
+use crate::ui::Labels;
 use crate::ui::figure::{chart_figure, confusion_figure, png_bytes};
+use crate::ui::strings::Strings;
 
 /// Where Export makes its folders: `exports/` in the user's data folder.
 #[derive(Resource, Clone, Debug)]
@@ -34,15 +36,17 @@ fn export_on_request(
     mut requests: MessageReader<FileRequest>,
     folder: Res<ExportFolder>,
     bench: Res<Bench>,
+    labels: Res<Labels>,
     mut notice: ResMut<Notice>,
 ) {
     for request in requests.read() {
         if *request != FileRequest::Export {
             continue;
         }
-        match export(&bench, &folder.0) {
+        match export(&bench, &folder.0, &labels) {
             Ok((dir, names)) => {
-                notice.text = format!("Exported {} to {}.", names.join(", "), dir.display());
+                let dir = dir.display().to_string();
+                notice.text = labels.fill("exported", &[&names.join(", "), &dir]);
                 notice.is_error = false;
             }
             Err(e) => {
@@ -55,7 +59,11 @@ fn export_on_request(
 
 /// Writes the figures and tables in a new folder under `parent`, named after the scene and
 /// its images; returns the folder and the names of the files in it.
-pub fn export(bench: &Bench, parent: &Path) -> Result<(PathBuf, Vec<&'static str>)> {
+pub fn export(
+    bench: &Bench,
+    parent: &Path,
+    words: &Strings,
+) -> Result<(PathBuf, Vec<&'static str>)> {
     let scene = &bench.experiment.scene;
     let data = scene.data.source.rsplit(['/', ':']).find(|p| !p.is_empty());
     let stem = format!(
@@ -73,10 +81,13 @@ pub fn export(bench: &Bench, parent: &Path) -> Result<(PathBuf, Vec<&'static str
         Ok(())
     };
     let scale = 2.0;
-    let accuracy = chart_figure(&accuracy_chart(mark1, modern), ACCURACY_SIZE * scale);
+    let accuracy = chart_figure(&accuracy_chart(mark1, modern, words), ACCURACY_SIZE * scale);
     put("accuracy.png", png_bytes(&accuracy)?, &PNG)?;
     let slots = (ERRORS_SIZE.x * scale * 2.0 / 3.0) as usize;
-    let errors = chart_figure(&errors_chart(mark1, modern, slots), ERRORS_SIZE * scale);
+    let errors = chart_figure(
+        &errors_chart(mark1, modern, slots, words),
+        ERRORS_SIZE * scale,
+    );
     put("errors.png", png_bytes(&errors)?, &PNG)?;
     let rows = |records: &[EpochRecord]| records.iter().map(HistoryRow::from).collect::<Vec<_>>();
     let (mark1_rows, modern_rows) = (rows(mark1), rows(modern));
@@ -84,7 +95,7 @@ pub fn export(bench: &Bench, parent: &Path) -> Result<(PathBuf, Vec<&'static str
     put("history.csv", history, &tables::HISTORY)?;
     if let Some(view) = &bench.confusion {
         let classes = bench.classes();
-        let caption = format!("Mark I on the {} images", view.images);
+        let caption = words.get(&format!("confusion_figure_{}", view.images));
         let figure = confusion_figure(&view.confusion, classes, &caption);
         put("confusion.png", png_bytes(&figure)?, &PNG)?;
         let table = tables::confusion_csv(&view.confusion, classes)?;
@@ -110,6 +121,7 @@ mod tests {
         app.add_plugins((MinimalPlugins, StatesPlugin))
             .insert_resource(Bench::prepare(scene).unwrap())
             .insert_resource(ExportFolder(parent.clone()))
+            .init_resource::<Labels>()
             .add_plugins(crate::sim::plugin)
             .add_message::<FileRequest>()
             .add_plugins(plugin);

@@ -81,6 +81,7 @@ fn control_of(action: &PanelAction) -> Option<ControlKind> {
         PanelAction::ClearSketch => ControlKind::ClearDrawing,
         PanelAction::ToggleZoom => ControlKind::Zoom,
         PanelAction::ToggleHelp => ControlKind::Help,
+        PanelAction::NextLanguage => ControlKind::Language,
         PanelAction::SelectBank(_) | PanelAction::Request(_) => return None,
     })
 }

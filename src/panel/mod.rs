@@ -120,6 +120,8 @@ pub enum PanelAction {
     Export,
     /// Shows or hides the help overlay.
     ToggleHelp,
+    /// The panel's words in the next shipped language.
+    NextLanguage,
     ClearSketch,
     ToggleZoom,
     SelectBank(usize),

@@ -9,7 +9,8 @@ use crate::sim::Bench;
 use crate::ui::chart::{RASTER_SCALE, render_chart};
 use crate::ui::palette::*;
 use crate::ui::raster::Raster;
-use crate::ui::{UiFonts, heading, localized_text, text};
+use crate::ui::strings::Strings;
+use crate::ui::{Labels, UiFonts, heading, localized_text};
 
 #[derive(Component)]
 struct AccuracyPlot;
@@ -84,22 +85,14 @@ fn build_plots(
                 ..default()
             })
             .with_children(|row| {
-                row.spawn(text(
-                    &fonts,
-                    "\u{2501} Mark I train",
-                    SMALL_SIZE,
-                    COOL_LIGHT,
-                    true,
-                ));
-                row.spawn(text(
-                    &fonts,
-                    "\u{254D} Mark I test",
-                    SMALL_SIZE,
-                    COOL_LIGHT,
-                    false,
-                ));
-                row.spawn(text(&fonts, "\u{2501} MLP train", SMALL_SIZE, WARM, true));
-                row.spawn(text(&fonts, "\u{254D} MLP test", SMALL_SIZE, WARM, false));
+                for (key, ink, bold) in [
+                    ("legend_mark1_train", COOL_LIGHT, true),
+                    ("legend_mark1_test", COOL_LIGHT, false),
+                    ("legend_mlp_train", WARM, true),
+                    ("legend_mlp_test", WARM, false),
+                ] {
+                    row.spawn(localized_text(&fonts, key, SMALL_SIZE, ink, bold));
+                }
             });
         parent.spawn((
             Readout,
@@ -147,20 +140,24 @@ fn roomy(label: &str, high: f64) -> Axis {
 
 /// Train (solid, marked at each epoch while there are few) and test (dashed) accuracy of
 /// both machines: the Mark I in light cyan rings, the MLP in orange discs.
-pub(super) fn accuracy_chart(mark1: &[EpochRecord], modern: &[EpochRecord]) -> Chart {
+pub(super) fn accuracy_chart(
+    mark1: &[EpochRecord],
+    modern: &[EpochRecord],
+    words: &Strings,
+) -> Chart {
     let epochs = mark1.len().max(modern.len()).max(2);
     let mut marks = Vec::new();
     for (records, ink, name) in [(modern, Ink::Warm, "MLP"), (mark1, Ink::Light, "Mark I")] {
         let train = series(&records.iter().map(|r| r.train_accuracy).collect::<Vec<_>>());
         let test: Vec<f64> = records.iter().filter_map(|r| r.test_accuracy).collect();
         marks.push(Mark::Line {
-            label: format!("{name} train"),
+            label: words.fill("series_train", &[name]),
             ink,
             dashed: false,
             points: train.clone(),
         });
         marks.push(Mark::Line {
-            label: format!("{name} test"),
+            label: words.fill("series_test", &[name]),
             ink,
             dashed: true,
             points: series(&test),
@@ -174,9 +171,9 @@ pub(super) fn accuracy_chart(mark1: &[EpochRecord], modern: &[EpochRecord]) -> C
         }
     }
     Chart {
-        title: "Accuracy per epoch".into(),
-        x: roomy("epoch", (epochs - 1) as f64),
-        y: roomy("accuracy", 1.0),
+        title: words.get("chart_accuracy"),
+        x: roomy(&words.get("axis_epoch"), (epochs - 1) as f64),
+        y: roomy(&words.get("axis_accuracy"), 1.0),
         marks,
     }
 }
@@ -188,6 +185,7 @@ pub(super) fn errors_chart(
     mark1: &[EpochRecord],
     modern: &[EpochRecord],
     most_slots: usize,
+    words: &Strings,
 ) -> Chart {
     let slots = mark1.len().clamp(12, most_slots.max(12));
     let worst = |records: &[EpochRecord], k: usize| {
@@ -219,9 +217,9 @@ pub(super) fn errors_chart(
         outline,
     };
     Chart {
-        title: "Errors per epoch".into(),
-        x: Axis::linear("epoch", 0.0, slots as f64),
-        y: Axis::linear("errors", 0.0, (1.0 + ROOM) * most),
+        title: words.get("chart_errors"),
+        x: Axis::linear(&words.get("axis_epoch"), 0.0, slots as f64),
+        y: Axis::linear(&words.get("axis_errors"), 0.0, (1.0 + ROOM) * most),
         marks: vec![
             bar("Mark I", Ink::Light, 0.28, false),
             bar("MLP", Ink::Warm, 0.72, true),
@@ -238,48 +236,62 @@ fn draw_plots(
     mut seen: Local<Option<(u64, usize)>>,
     time: Res<Time<Real>>,
     mut drawn_at: Local<f32>,
+    labels: Res<Labels>,
 ) {
     let version = (bench.generation, bench.experiment.history.len());
-    if *seen == Some(version)
-        || !super::due(&time, &mut drawn_at, seen.map(|s| s.0) != Some(version.0))
-    {
+    let stale = *seen != Some(version) || labels.is_changed();
+    if !stale || !super::due(&time, &mut drawn_at, seen.map(|s| s.0) != Some(version.0)) {
         return;
     }
     *seen = Some(version);
+    let words: &Strings = &labels;
     let mark1 = &bench.experiment.history;
     let modern: &[EpochRecord] = bench.companion.as_ref().map_or(&[], |c| &c.history);
     if let Ok(node) = accuracy.single()
         && let Some(mut image) = images.get_mut(&node.image)
     {
-        render_chart(&accuracy_chart(mark1, modern), ACCURACY_SIZE).store(&mut image);
+        render_chart(&accuracy_chart(mark1, modern, words), ACCURACY_SIZE).store(&mut image);
     }
     if let Ok(node) = errors.single()
         && let Some(mut image) = images.get_mut(&node.image)
     {
-        let chart = errors_chart(mark1, modern, ERROR_SLOTS);
+        let chart = errors_chart(mark1, modern, ERROR_SLOTS, words);
         render_chart(&chart, ERRORS_SIZE).store(&mut image);
     }
     if let Ok(mut readout) = readout.single_mut() {
-        let figures = |r: Option<&EpochRecord>| match r {
-            Some(r) => format!(
-                "train {:.1}%{}, {} errors",
-                100.0 * r.train_accuracy,
-                r.test_accuracy
-                    .map(|t| format!(", test {:.1}%", 100.0 * t))
-                    .unwrap_or_default(),
-                r.errors
-            ),
-            None => "no epoch yet".into(),
-        };
-        readout.0 = match mark1.last() {
-            None => "No epoch finished yet.".into(),
-            Some(last) => format!(
-                "Epoch {}. Mark I: {}.\nMLP: {}.",
-                last.epoch,
-                figures(Some(last)),
-                figures(modern.last())
-            ),
-        };
+        readout.0 = epoch_summary(mark1.last(), modern.last(), words);
+    }
+}
+
+/// The line under the plots: the last epoch's figures for both machines.
+fn epoch_summary(
+    mark1: Option<&EpochRecord>,
+    modern: Option<&EpochRecord>,
+    words: &Strings,
+) -> String {
+    let percent = |x: f64| format!("{:.1}", 100.0 * x);
+    let figures = |r: Option<&EpochRecord>| match r {
+        Some(r) => {
+            let test = r
+                .test_accuracy
+                .map(|t| words.fill("epoch_test", &[&percent(t)]));
+            let (train, errors) = (percent(r.train_accuracy), r.errors.to_string());
+            words.fill(
+                "epoch_figures",
+                &[&train, &test.unwrap_or_default(), &errors],
+            )
+        }
+        None => words.get("epoch_none"),
+    };
+    match mark1 {
+        None => words.get("no_epoch"),
+        Some(last) => {
+            let epoch = last.epoch.to_string();
+            words.fill(
+                "epoch_summary",
+                &[&epoch, &figures(Some(last)), &figures(modern)],
+            )
+        }
     }
 }
 
@@ -303,7 +315,7 @@ mod tests {
 
     #[test]
     fn accuracy_one_is_drawn_at_the_top_and_zero_at_the_bottom() {
-        let chart = accuracy_chart(&[record(3, 0.0), record(1, 1.0)], &[]);
+        let chart = accuracy_chart(&[record(3, 0.0), record(1, 1.0)], &[], &Labels::default());
         let train = chart.marks.iter().find(|m| m.label() == "Mark I train");
         let Some(Mark::Line { points, .. }) = train else {
             panic!("the Mark I's train line")
@@ -339,7 +351,7 @@ mod tests {
         // 3,000 epochs with no errors except one epoch of 40 in the last tenth.
         let mut mark1: Vec<EpochRecord> = (0..3000).map(|_| record(0, 0.5)).collect();
         mark1[2950].errors = 40;
-        let chart = errors_chart(&mark1, &[], ERROR_SLOTS);
+        let chart = errors_chart(&mark1, &[], ERROR_SLOTS, &Labels::default());
         let canvas = render_chart(&chart, ERRORS_SIZE);
         let lit = |x0: u32, x1: u32| {
             (x0..x1)

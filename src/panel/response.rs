@@ -10,7 +10,7 @@ use crate::ui::chart::RASTER_SCALE;
 use crate::ui::dials::Dials;
 use crate::ui::palette::*;
 use crate::ui::raster::Raster;
-use crate::ui::{UiFonts, heading, text};
+use crate::ui::{Labels, UiFonts, heading, text};
 
 /// The row the response lamps sit in.
 #[derive(Component)]
@@ -299,8 +299,9 @@ fn draw_dials(
     mut caption: Query<&mut Text, With<DialCaption>>,
     mut images: ResMut<Assets<Image>>,
     mut canvas: Local<DialCanvas>,
+    labels: Res<Labels>,
 ) {
-    if changed.is_empty() && !selection.is_changed() {
+    if changed.is_empty() && !selection.is_changed() && !labels.is_changed() {
         return;
     }
     let Ok(node) = bank.single() else { return };
@@ -326,15 +327,12 @@ fn draw_dials(
     if let Ok(mut caption) = caption.single_mut() {
         let name = unit_name(machine, r);
         let (first, count) = (view.first, view.bank.count);
+        let (all, scale) = (shafts.len().to_string(), scale.to_string());
         caption.0 = if selection.zoomed {
-            format!(
-                "{name}: pots {}-{} of {}, full scale \u{00B1}{scale}",
-                first + 1,
-                first + count,
-                shafts.len()
-            )
+            let (from, to) = ((first + 1).to_string(), (first + count).to_string());
+            labels.fill("pots_zoomed", &[&name, &from, &to, &all, &scale])
         } else {
-            format!("{name}: {} pots, full scale \u{00B1}{scale}", shafts.len())
+            labels.fill("pots_all", &[&name, &all, &scale])
         };
     }
 }

@@ -53,11 +53,13 @@ pub enum ControlKind {
     Wiring,
     /// The help overlay: every control and shortcut (`?` or its button).
     Help,
+    /// The desktop panel's language button (an exhibit has its own chooser of languages).
+    Language,
 }
 
 impl ControlKind {
     /// Every control, as the desktop panel offers them.
-    pub const ALL: [ControlKind; 18] = [
+    pub const ALL: [ControlKind; 19] = [
         ControlKind::Run,
         ControlKind::Step,
         ControlKind::Epoch,
@@ -76,6 +78,7 @@ impl ControlKind {
         ControlKind::Zoom,
         ControlKind::Wiring,
         ControlKind::Help,
+        ControlKind::Language,
     ];
 }
 

@@ -53,17 +53,6 @@ pub const SPEEDS: [Speed; 8] = [
 ];
 
 impl Speed {
-    /// A short label for the speed control.
-    pub fn label(self) -> String {
-        match self {
-            Speed::PerSecond(s) if s <= 1.0 => "1 pattern/s (1960 speed)".into(),
-            Speed::PerSecond(s) => format!("{s} patterns/s"),
-            Speed::PerUpdate(1) => "1 pattern/frame".into(),
-            Speed::PerUpdate(n) => format!("{n} patterns/frame"),
-            Speed::FlatOut(_) => "flat out".into(),
-        }
-    }
-
     /// The potentiometer motors' slew rate, in weight units per second (infinite when fast).
     fn slew_per_second(self) -> f32 {
         match self {

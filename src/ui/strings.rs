@@ -36,16 +36,25 @@ fn parse_table(text: &str, origin: &str) -> Result<BTreeMap<String, String>> {
 }
 
 impl Strings {
+    /// The shipped language `code`, whatever files lie about.
+    pub fn built_in(code: &str) -> Result<Strings> {
+        Self::load_from(None, code)
+    }
+
     /// Language `code` from `dir/<code>.ron`, or the built-in file when `dir` has none.
     pub fn load(dir: &Path, code: &str) -> Result<Strings> {
+        Self::load_from(Some(dir), code)
+    }
+
+    fn load_from(dir: Option<&Path>, code: &str) -> Result<Strings> {
         let built_in = |c: &str| {
             BUILT_IN_STRINGS
                 .iter()
                 .find(|(k, _)| *k == c)
                 .map(|(_, t)| *t)
         };
-        let path = dir.join(format!("{code}.ron"));
-        let table = match path.is_file() {
+        let path = dir.unwrap_or(Path::new("")).join(format!("{code}.ron"));
+        let table = match dir.is_some() && path.is_file() {
             true => parse_table(
                 &read_text_capped(&path, MAX_SMALL_TEXT_BYTES, "strings file")?,
                 &path.display().to_string(),
@@ -77,6 +86,16 @@ impl Strings {
             .unwrap_or_else(|| key.to_string())
     }
 
+    /// The text for `key` with `{0}`, `{1}`, ... replaced by `values`, in the order the
+    /// language puts them.
+    pub fn fill(&self, key: &str, values: &[&str]) -> String {
+        let mut text = self.get(key);
+        for (k, value) in values.iter().enumerate() {
+            text = text.replace(&format!("{{{k}}}"), value);
+        }
+        text
+    }
+
     /// Keys English has that this language lacks.
     pub fn missing(&self) -> Vec<String> {
         self.fallback
@@ -106,5 +125,40 @@ mod tests {
         let en = Strings::load(Path::new("/nonexistent"), "en").unwrap();
         assert_ne!(fr.get("touch_to_start"), en.get("touch_to_start"));
         assert!(Strings::load(Path::new("/nonexistent"), "xx").is_err());
+    }
+
+    #[test]
+    fn no_shipped_strings_file_names_a_key_twice() {
+        for (code, text) in BUILT_IN_STRINGS {
+            // one entry per line, each `    "key": "..."`: a repeated key would be lost in the map
+            let entries = text.lines().filter(|l| l.starts_with("    \"")).count();
+            assert_eq!(entries, parse_table(text, code).unwrap().len(), "{code}");
+        }
+    }
+
+    #[test]
+    fn filling_puts_each_value_where_the_language_wants_it() {
+        let en = Strings::load(Path::new("/nonexistent"), "en").unwrap();
+        let de = Strings::load(Path::new("/nonexistent"), "de").unwrap();
+        assert_eq!(en.fill("speed_per_second", &["4"]), "4 patterns/s");
+        assert_eq!(de.fill("speed_per_second", &["4"]), "4 Muster/s");
+        assert_eq!(
+            en.fill("epoch_summary", &["3", "a", "b"]),
+            "Epoch 3. Mark I: a.\nMLP: b."
+        );
+        // every shipped template names the same places as English's
+        for (code, _) in BUILT_IN_STRINGS {
+            let strings = Strings::load(Path::new("/nonexistent"), code).unwrap();
+            for key in en.fallback.keys() {
+                for k in 0..4 {
+                    let place = format!("{{{k}}}");
+                    assert_eq!(
+                        strings.get(key).contains(&place),
+                        en.get(key).contains(&place),
+                        "{code}: {key} and {place}"
+                    );
+                }
+            }
+        }
     }
 }

@@ -13,7 +13,7 @@ pub struct Labels(pub Strings);
 
 impl Default for Labels {
     fn default() -> Self {
-        Self(Strings::load(std::path::Path::new(""), "en").expect("English is built in"))
+        Self(Strings::built_in("en").expect("English is built in"))
     }
 }
 
