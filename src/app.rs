@@ -130,6 +130,11 @@ pub fn open(args: WindowArgs) -> Result<ExitCode> {
 /// The language the panel speaks: the one asked for (which must be shipped), else the
 /// desktop's where it is shipped, else English.
 pub fn desktop_language(asked: Option<&str>) -> Result<String> {
+    language_from(asked, |name| std::env::var(name).ok())
+}
+
+/// [`desktop_language`], the environment read through `variable`.
+fn language_from(asked: Option<&str>, variable: impl Fn(&str) -> Option<String>) -> Result<String> {
     let shipped = |code: &str| {
         ui::strings::BUILT_IN_STRINGS
             .iter()
@@ -151,7 +156,7 @@ pub fn desktop_language(asked: Option<&str>) -> Result<String> {
     // the first of these that is set names the desktop's language, as `de_DE.UTF-8`
     let desktop = ["LC_ALL", "LC_MESSAGES", "LANG"]
         .iter()
-        .filter_map(|name| std::env::var(name).ok())
+        .filter_map(|name| variable(name))
         .find(|value| !value.is_empty())
         .unwrap_or_default();
     let code = desktop.get(..2).unwrap_or("en").to_ascii_lowercase();
@@ -512,4 +517,32 @@ fn save_png(image: &Image, path: &std::path::Path) -> Result<()> {
         .write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Png)
         .map_err(|e| anyhow::anyhow!("{}: cannot encode PNG: {e}", path.display()))?;
     write_atomically(path, &bytes, &PNG)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_panel_speaks_the_language_asked_for_else_the_desktops_else_english() {
+        let desktop =
+            |lang: &'static str| move |name: &str| (name == "LANG").then(|| lang.to_string());
+        assert_eq!(
+            language_from(Some("fr"), desktop("de_DE.UTF-8")).unwrap(),
+            "fr"
+        );
+        assert_eq!(language_from(None, desktop("de_DE.UTF-8")).unwrap(), "de");
+        assert_eq!(language_from(None, desktop("pt_BR.UTF-8")).unwrap(), "en");
+        assert_eq!(language_from(None, desktop("C")).unwrap(), "en");
+        assert_eq!(language_from(None, |_| None).unwrap(), "en");
+        // LC_ALL wins over LANG
+        let both = |name: &str| match name {
+            "LC_ALL" => Some("fr_FR.UTF-8".to_string()),
+            "LANG" => Some("de_DE.UTF-8".to_string()),
+            _ => None,
+        };
+        assert_eq!(language_from(None, both).unwrap(), "fr");
+        let refused = language_from(Some("xx"), |_| None).unwrap_err().to_string();
+        assert!(refused.contains("no such language"), "{refused}");
+    }
 }

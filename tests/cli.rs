@@ -4,11 +4,19 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn mark1(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mark1"))
+    mark1_command()
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("runs the binary")
+}
+
+/// The binary, speaking English whatever the machine's locale (the window tests tap buttons
+/// where the English labels put them).
+fn mark1_command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mark1"));
+    command.env("LC_ALL", "C.UTF-8");
+    command
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -1216,7 +1224,7 @@ fn the_windows_data_and_load_are_checked_before_any_window() {
 
 #[test]
 fn without_a_display_the_window_is_one_error_line_not_a_panic() {
-    let output = Command::new(env!("CARGO_BIN_EXE_mark1"))
+    let output = mark1_command()
         .args(["--frames", "2", "--screenshot", "/tmp/mark1-never.png"])
         .env_remove("DISPLAY")
         .env_remove("WAYLAND_DISPLAY")
@@ -1425,7 +1433,7 @@ fn window_an_exhibit_closes_when_its_supervisor_is_killed() {
     assert!(display_available(), "{NEEDS_DISPLAY}");
     let dir = scratch("window-supervisor");
     let scene = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes/museum.ron");
-    let mut supervisor = Command::new(env!("CARGO_BIN_EXE_mark1"))
+    let mut supervisor = mark1_command()
         .args(["--scene", scene.to_str().unwrap()])
         .current_dir(&dir)
         .stdout(std::process::Stdio::null())
@@ -1487,7 +1495,7 @@ fn window_with(dir: &Path, args: &[&str]) -> (std::process::Child, PathBuf) {
     assert!(display_available(), "{NEEDS_DISPLAY}");
     let shot = dir.join("touched.png");
     let log = dir.join("window.log");
-    let window = Command::new(env!("CARGO_BIN_EXE_mark1"))
+    let window = mark1_command()
         .args(args)
         .args(["--screenshot", shot.to_str().unwrap(), "--frames", "400"])
         .env("XDG_DATA_HOME", dir.join("data"))
@@ -1860,7 +1868,7 @@ fn window_a_hung_exhibit_is_ended_and_started_again_by_its_supervisor() {
         museum.replace("hang_seconds: 30.0", "hang_seconds: 4.0"),
     )
     .unwrap();
-    let mut supervisor = Command::new(env!("CARGO_BIN_EXE_mark1"))
+    let mut supervisor = mark1_command()
         .args(["--scene", scene.to_str().unwrap()])
         .current_dir(&dir)
         .stdout(std::process::Stdio::null())
@@ -1952,7 +1960,7 @@ fn window_the_museum_exhibit_invites_a_touch_in_large_type() {
     let scene = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes/museum.ron");
     let shot = dir.join("museum.png");
     // run in a scratch folder: the exhibit writes its log and settings where it runs
-    let output = Command::new(env!("CARGO_BIN_EXE_mark1"))
+    let output = mark1_command()
         .args([
             "--scene",
             scene.to_str().unwrap(),
