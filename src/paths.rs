@@ -41,6 +41,15 @@ pub fn expand(typed: &str, base: &Path) -> PathBuf {
     path.components().collect()
 }
 
+/// `path` as one would type it: under the home folder as `~/...`.
+pub fn shown(path: &Path) -> String {
+    match dirs::home_dir().and_then(|home| path.strip_prefix(home).ok().map(Path::to_path_buf)) {
+        Some(rest) if rest.as_os_str().is_empty() => "~".into(),
+        Some(rest) => format!("~/{}", rest.display()),
+        None => path.display().to_string(),
+    }
+}
+
 /// The completions of `typed`, relative paths taken from `base`. Hidden entries are offered
 /// only when the last part begins with a dot; an unreadable folder offers nothing.
 pub fn complete(typed: &str, base: &Path) -> Completions {
@@ -160,5 +169,11 @@ mod tests {
         assert_eq!(expand("/a", Path::new("/x")), Path::new("/a"));
         assert_eq!(expand("a/", Path::new("/x")).to_str(), Some("/x/a"));
         assert_eq!(shared_start("ünïa", "ünïb"), "ünï");
+        assert_eq!(shown(&home.join("a/b.ron")), "~/a/b.ron");
+        assert_eq!(
+            expand(&shown(&home.join("a/b.ron")), Path::new("/x")),
+            home.join("a/b.ron")
+        );
+        assert_eq!(shown(Path::new("/etc/x")), "/etc/x");
     }
 }

@@ -12,7 +12,7 @@ use super::controls::FileRequest;
 use super::files::{MachineFiles, OpenPath, machine_file, save_machine_as};
 use crate::files::next_numbered;
 use crate::model_file::MACHINE_FILE;
-use crate::paths::{Completions, complete, expand};
+use crate::paths::{Completions, complete, expand, shown};
 use crate::sim::{Bench, Notice};
 use crate::ui::fonts::{UiFonts, text};
 use crate::ui::palette::*;
@@ -237,9 +237,7 @@ fn open_the_field(
         Purpose::Open => starting_folder(&bench, &files, &field.base),
         Purpose::SaveAs => {
             let stem = machine_file(&bench).numbered_stem();
-            next_numbered(&files.folder, &stem, "ron")
-                .display()
-                .to_string()
+            shown(&next_numbered(&files.folder, &stem, "ron"))
         }
     };
     field.open(purpose, typed);
@@ -254,7 +252,7 @@ fn starting_folder(bench: &Bench, files: &MachineFiles, base: &Path) -> String {
         Some(folder) => expand(&folder.to_string_lossy(), base),
         None => base.to_path_buf(),
     };
-    format!("{}/", folder.display().to_string().trim_end_matches('/'))
+    format!("{}/", shown(&folder).trim_end_matches('/'))
 }
 
 /// While the field is open it takes the keyboard: every key edits it, and no shortcut of the
@@ -275,12 +273,7 @@ fn type_into_the_field(
         }
     }
     if let Some(mut keys) = keys {
-        let control = keys.pressed(KeyCode::ControlLeft) || keys.pressed(KeyCode::ControlRight);
         keys.reset_all();
-        if control {
-            // Ctrl stays known as held, so Ctrl+O is not taken for an O
-            keys.press(KeyCode::ControlLeft);
-        }
     }
     if let Some(mut logical) = logical {
         logical.reset_all();
