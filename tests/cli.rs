@@ -2086,4 +2086,30 @@ fn train_learns_a_csv_table_of_features_and_refuses_a_broken_one() {
         let line = failure(&mark1(&all));
         assert!(line.contains(expected), "{line:?} lacks {expected:?}");
     }
+    // a machine on images reads no table, in one line
+    let machine = dir.join("cards.ron");
+    let machine = machine.to_str().unwrap();
+    let saved = mark1(&[
+        "train",
+        "--data",
+        "builtin:left-right",
+        "--epochs",
+        "1",
+        "--save",
+        machine,
+    ]);
+    assert!(saved.status.success());
+    for command in [
+        vec!["classify", "--load", machine, "assets/tables/iris.csv"],
+        vec![
+            "eval",
+            "--load",
+            machine,
+            "--data",
+            "assets/tables/iris.csv",
+        ],
+    ] {
+        let line = failure(&mark1(&command));
+        assert!(line.contains("a table of features, not images"), "{line}");
+    }
 }

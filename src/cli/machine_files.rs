@@ -115,6 +115,14 @@ pub(super) fn classify(args: ClassifyArgs) -> Result<ExitCode> {
             failures += 1;
             continue;
         }
+        if crate::data::table::is_table_path(path) {
+            eprintln!(
+                "error: {}: a table of features, not images: classify reads pictures",
+                path.display()
+            );
+            failures += 1;
+            continue;
+        }
         match folder::read_image(path, data::kept_side(machine.retina_side())) {
             Ok(image) => {
                 let (class, outputs) = machine.classify(&image);
