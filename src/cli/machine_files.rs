@@ -3,6 +3,7 @@
 
 use anyhow::Result;
 use serde_json::json;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -85,6 +86,41 @@ pub(super) fn eval(args: EvalArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The picture files `named` (folders searched), and how many names were refused with a
+/// line on standard error: an empty folder, a missing file, a CSV table.
+fn pictures_named(named: &[PathBuf]) -> Result<(Vec<PathBuf>, usize)> {
+    let mut failures = 0;
+    let mut candidates = Vec::new();
+    for path in named {
+        if !path.is_dir() {
+            candidates.push(path.clone());
+            continue;
+        }
+        let found = folder::image_files_under(path)?;
+        if found.is_empty() {
+            eprintln!("error: {}: no image files in this folder", path.display());
+            failures += 1;
+        }
+        candidates.extend(found);
+    }
+    let mut pictures = Vec::new();
+    for path in candidates {
+        if !path.is_file() {
+            eprintln!("error: {}: no such image file", path.display());
+        } else if crate::data::table::is_table_path(&path) {
+            eprintln!(
+                "error: {}: a table of features, not images: classify reads pictures",
+                path.display()
+            );
+        } else {
+            pictures.push(path);
+            continue;
+        }
+        failures += 1;
+    }
+    Ok((pictures, failures))
+}
+
 pub(super) fn classify(args: ClassifyArgs) -> Result<ExitCode> {
     if let Some(path) = &args.csv {
         check_save_target(path, &tables::CLASSIFICATIONS)?;
@@ -93,36 +129,10 @@ pub(super) fn classify(args: ClassifyArgs) -> Result<ExitCode> {
     let machine = file.model.machine();
     let classes = machine.classes();
     let output_name = machine.scores();
-    let mut failures = 0;
     let mut answers = Vec::new();
     let mut rows = Vec::new();
-    let mut images = Vec::new();
-    for path in &args.images {
-        if !path.is_dir() {
-            images.push(path.clone());
-            continue;
-        }
-        let found = folder::image_files_under(path)?;
-        if found.is_empty() {
-            eprintln!("error: {}: no image files in this folder", path.display());
-            failures += 1;
-        }
-        images.extend(found);
-    }
+    let (images, mut failures) = pictures_named(&args.images)?;
     for path in &images {
-        if !path.is_file() {
-            eprintln!("error: {}: no such image file", path.display());
-            failures += 1;
-            continue;
-        }
-        if crate::data::table::is_table_path(path) {
-            eprintln!(
-                "error: {}: a table of features, not images: classify reads pictures",
-                path.display()
-            );
-            failures += 1;
-            continue;
-        }
         match folder::read_image(path, data::kept_side(machine.retina_side())) {
             Ok(image) => {
                 let (class, outputs) = machine.classify(&image);

@@ -1,11 +1,10 @@
 //! IDX files as MNIST and Fashion-MNIST ship them (`train-images-idx3-ubyte[.gz]` and friends).
 
 use anyhow::{Context, Result, bail};
-use flate2::read::MultiGzDecoder;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use super::progress::{Counted, Progress};
+use super::progress::{Progress, counted_stream};
 use super::{GrayImage, ImageSet};
 
 /// Fashion-MNIST's class names, in label order (Xiao, Rasul & Vollgraf, 2017).
@@ -106,19 +105,8 @@ fn read_idx(path: &Path, want_dims: usize, progress: &Progress) -> Result<(Vec<u
     if file.metadata().is_ok_and(|m| m.is_dir()) {
         bail!("{name}: is a folder, not an IDX file");
     }
-    let mut raw = BufReader::new(Counted {
-        inner: file,
-        progress,
-    });
-    let gzipped = raw
-        .fill_buf()
-        .with_context(|| format!("{name}: cannot read"))?
-        .starts_with(&[0x1f, 0x8b]);
-    let mut stream: Box<dyn Read> = if gzipped {
-        Box::new(MultiGzDecoder::new(raw))
-    } else {
-        Box::new(raw)
-    };
+    let (mut stream, gzipped) =
+        counted_stream(file, progress).with_context(|| format!("{name}: cannot read"))?;
     let damaged = |e: std::io::Error| {
         if gzipped {
             anyhow::anyhow!("{name}: damaged or truncated gzip data: {e}")

@@ -56,6 +56,24 @@ impl Progress {
     }
 }
 
+/// `file` as a stream that counts its raw bytes into `progress`, gunzipped (every member) when
+/// it starts as gzip; and whether it did.
+pub fn counted_stream(
+    file: std::fs::File,
+    progress: &Progress,
+) -> std::io::Result<(Box<dyn std::io::Read + '_>, bool)> {
+    use std::io::BufRead;
+    let mut raw = std::io::BufReader::new(Counted {
+        inner: file,
+        progress,
+    });
+    let gzipped = raw.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    Ok(match gzipped {
+        true => (Box::new(flate2::read::MultiGzDecoder::new(raw)), true),
+        false => (Box::new(raw), false),
+    })
+}
+
 /// A reader that counts the bytes it passes on into a [`Progress`].
 pub struct Counted<'a, R> {
     pub inner: R,

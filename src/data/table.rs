@@ -2,12 +2,11 @@
 //! and a column holding each sample's class, for the MLP to learn; no Bevy.
 
 use anyhow::{Context, Result, bail};
-use flate2::read::MultiGzDecoder;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::Path;
 
 use super::first_repeat;
-use super::progress::{Counted, Progress};
+use super::progress::{Progress, counted_stream};
 use crate::files::{human_bytes, open_for_reading};
 
 /// Largest table read, after decompression: a billion bytes hold Fashion-MNIST six times over.
@@ -214,18 +213,8 @@ fn read_decompressed(path: &Path, progress: &Progress) -> Result<Vec<u8>> {
         bail!("{name}: not a regular file (a CSV table is read from a file)");
     }
     progress.add_total(meta.len());
-    let mut raw = BufReader::new(Counted {
-        inner: file,
-        progress,
-    });
-    let gzipped = raw
-        .fill_buf()
-        .with_context(|| format!("{name}: cannot read"))?
-        .starts_with(&[0x1f, 0x8b]);
-    let stream: Box<dyn Read> = match gzipped {
-        true => Box::new(MultiGzDecoder::new(raw)),
-        false => Box::new(raw),
-    };
+    let (stream, _) =
+        counted_stream(file, progress).with_context(|| format!("{name}: cannot read"))?;
     let mut bytes = Vec::new();
     stream
         .take(MAX_TABLE_BYTES + 1)

@@ -121,6 +121,16 @@ impl<M: Machine> Learner<M> {
     }
 }
 
+/// The order `count` training samples are presented in: shuffled afresh from `rng` when
+/// `shuffle`, else as they were read.
+pub fn presentation_order(count: usize, shuffle: bool, rng: &mut MachineRng) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..count).collect();
+    if shuffle {
+        order.shuffle(rng);
+    }
+    order
+}
+
 /// A machine ready to train: its data, the encoded inputs, and notes for the user.
 pub struct Experiment<M: Machine> {
     pub scene: Scene,
@@ -291,11 +301,8 @@ impl<M: Machine> Experiment<M> {
 
     /// The presentation order of the next epoch: a fresh seeded shuffle, or file order.
     pub fn next_order(&mut self) -> Vec<usize> {
-        let mut order: Vec<usize> = (0..self.train.len()).collect();
-        if self.scene.training.shuffle {
-            order.shuffle(&mut self.order_rng);
-        }
-        order
+        let shuffle = self.scene.training.shuffle;
+        presentation_order(self.train.len(), shuffle, &mut self.order_rng)
     }
 
     /// One epoch: a training pass, then accuracy on the training and test images.

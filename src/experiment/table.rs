@@ -2,11 +2,10 @@
 //! standardised by the training rows, then the same learner, epochs and report as on images.
 
 use anyhow::{Result, anyhow, bail};
-use rand::seq::SliceRandom;
 use std::path::Path;
 use std::time::Instant;
 
-use super::{Learner, TrainReport, Trained};
+use super::{Learner, TrainReport, Trained, presentation_order};
 use crate::data::progress::Progress;
 use crate::data::split_indices_by_class;
 use crate::data::table::{FeatureTable, read_table};
@@ -129,10 +128,8 @@ impl TableExperiment {
     /// One epoch: a pass over the training rows (shuffled if the scene says so), then
     /// accuracy and loss on the training and test rows.
     pub fn run_epoch(&mut self) -> Result<EpochRecord, Diverged> {
-        let mut order: Vec<usize> = (0..self.train.len()).collect();
-        if self.scene.training.shuffle {
-            order.shuffle(&mut self.order_rng);
-        }
+        let shuffle = self.scene.training.shuffle;
+        let order = presentation_order(self.train.len(), shuffle, &mut self.order_rng);
         let epoch = self.history.len() + 1;
         let test_labels = self.test.as_ref().map(|t| t.labels.as_slice());
         let record = self

@@ -434,39 +434,38 @@ fn show_the_field(
     }
     for list in &list {
         commands.entity(list).despawn_children();
-        commands.entity(list).with_children(|list| {
-            for entry in field.completions.entries.iter().take(LISTED) {
-                let shown = format!("{}{}", entry.name, if entry.is_folder { "/" } else { "" });
-                list.spawn((
-                    Button,
-                    FieldButton::Name(entry.name.clone(), entry.is_folder),
-                    Node {
-                        min_height: px(28),
-                        padding: UiRect::horizontal(px(8)),
-                        align_items: AlignItems::Center,
-                        ..default()
-                    },
-                    BackgroundColor(BUTTON),
-                ))
-                .with_child(text(
-                    &fonts,
-                    shown,
-                    LABEL_SIZE,
-                    ENGRAVING,
-                    entry.is_folder,
-                ));
-            }
-            let more = field.completions.entries.len().saturating_sub(LISTED);
-            if more > 0 || field.completions.truncated {
-                list.spawn(text(
-                    &fonts,
-                    format!("… +{more}"),
-                    SMALL_SIZE,
-                    DIM_TEXT,
-                    false,
-                ));
-            }
-        });
+        commands
+            .entity(list)
+            .with_children(|list| list_names(list, &field.completions, &fonts));
+    }
+}
+
+/// The first [`LISTED`] names the typed path may go on with, each to touch, and how many more.
+fn list_names(list: &mut ChildSpawnerCommands, completions: &Completions, fonts: &UiFonts) {
+    for entry in completions.entries.iter().take(LISTED) {
+        let shown = format!("{}{}", entry.name, if entry.is_folder { "/" } else { "" });
+        list.spawn((
+            Button,
+            FieldButton::Name(entry.name.clone(), entry.is_folder),
+            Node {
+                min_height: px(28),
+                padding: UiRect::horizontal(px(8)),
+                align_items: AlignItems::Center,
+                ..default()
+            },
+            BackgroundColor(BUTTON),
+        ))
+        .with_child(text(fonts, shown, LABEL_SIZE, ENGRAVING, entry.is_folder));
+    }
+    let more = completions.entries.len().saturating_sub(LISTED);
+    if more > 0 || completions.truncated {
+        list.spawn(text(
+            fonts,
+            format!("… +{more}"),
+            SMALL_SIZE,
+            DIM_TEXT,
+            false,
+        ));
     }
 }
 
