@@ -207,7 +207,9 @@ pub fn run(options: WindowOptions) -> Result<()> {
     check_there_is_somewhere_to_draw(&options)?;
     let mut app = App::new();
     add_window_plugins(&mut app, &options);
+    let lettering = options.scene.exhibit.as_ref().map(|e| e.lettering);
     app.insert_resource(ClearColor(ui::palette::BACKGROUND))
+        .insert_resource(ui::PageLettering(lettering.unwrap_or_default()))
         .add_plugins(ui::plugin);
     if options.scene.exhibit.is_none() && options.language != "en" {
         let strings = ui::strings::Strings::built_in(&options.language)?;

@@ -5,7 +5,7 @@ use bevy::prelude::*;
 use super::{LayoutSpawned, PanelAction, PanelDraw, Selection, Slot, button, slot_entity};
 use crate::sim::{AssociationUnit, Bench, MachineRequest};
 use crate::ui::palette::*;
-use crate::ui::{Labels, UiFonts, heading, localized_text, text};
+use crate::ui::{Labels, UiFonts, instrument_heading, localized_text, text};
 
 #[derive(Component)]
 struct AssociationBank;
@@ -45,7 +45,7 @@ fn build_association_bank(
                 ..default()
             })
             .with_children(|row| {
-                row.spawn(heading(&fonts, "heading_association"));
+                row.spawn(instrument_heading(&fonts, "heading_association"));
                 row.spawn((BankCaption, text(&fonts, "", SMALL_SIZE, DIM_TEXT, false)));
             });
         parent.spawn((
@@ -68,6 +68,7 @@ fn build_association_bank(
             .with_children(|row| {
                 row.spawn((
                     localized_text(&fonts, "hint_wiring", SMALL_SIZE, DIM_TEXT, false),
+                    fonts.desk_only(),
                     super::Governs(crate::scene::exhibit::ControlKind::Wiring),
                 ));
                 row.spawn(button(

@@ -6,7 +6,7 @@ use super::{LayoutSpawned, PanelDraw, Slot, slot_entity};
 use crate::data::GrayImage;
 use crate::ui::palette::*;
 use crate::ui::raster::picture_image;
-use crate::ui::{Labels, UiFonts, heading, localized_text, text};
+use crate::ui::{Labels, UiFonts, instrument_heading, localized_text, text};
 use std::hash::{Hash, Hasher};
 
 use crate::sim::{Bench, ConfusionView};
@@ -19,6 +19,11 @@ struct ConfusionCaption;
 
 /// The grid's side, in pixels, whatever the number of classes.
 const GRID_SIDE: f32 = 216.0;
+
+/// The matrix's side: smaller on a projector, to leave room for its larger caption.
+fn grid_side(fonts: &UiFonts) -> f32 {
+    GRID_SIDE * fonts.picture_scale().powi(2)
+}
 /// Above this many classes the cells are too small for pictures and counts.
 const MAX_PICTURED: usize = 8;
 
@@ -32,7 +37,7 @@ fn build_confusion(mut commands: Commands, fonts: Res<UiFonts>, slots: Query<(En
         return;
     };
     commands.entity(slot).with_children(|parent| {
-        parent.spawn(heading(&fonts, "heading_confusion"));
+        parent.spawn(instrument_heading(&fonts, "heading_confusion"));
         parent.spawn((
             ConfusionCaption,
             localized_text(&fonts, "confusion_empty", SMALL_SIZE, DIM_TEXT, false),
@@ -40,8 +45,8 @@ fn build_confusion(mut commands: Commands, fonts: Res<UiFonts>, slots: Query<(En
         parent.spawn((
             ConfusionGrid,
             Node {
-                width: px(GRID_SIDE),
-                height: px(GRID_SIDE),
+                width: px(grid_side(&fonts)),
+                height: px(grid_side(&fonts)),
                 display: Display::Grid,
                 column_gap: px(2),
                 row_gap: px(2),

@@ -8,7 +8,7 @@ use super::retina::Sketch;
 use super::{Governs, LayoutSpawned, PanelAction, PanelDraw, Selection, Slot, button, slot_entity};
 use crate::data::builtin::BUILTIN_SETS;
 use crate::nn::rules::{LearningConfig, Reinforcement, ValueSystem};
-use crate::scene::exhibit::ControlKind;
+use crate::scene::exhibit::{ControlKind, Lettering};
 use crate::sim::{Bench, MachineRequest, Notice, RunState, SPEEDS, Speed};
 use crate::ui::palette::*;
 use crate::ui::{UiFonts, localized_text, text};
@@ -91,8 +91,13 @@ fn build_header(
                 DIM_TEXT,
                 false,
             ),
-            // two lines at most: a long scene name must not push the header's buttons away
+            // two lines at most: a long scene name must not push the header's buttons away;
+            // a projector's type leaves it no room (the teacher has chosen the scene)
             Node {
+                display: match fonts.lettering {
+                    Lettering::Desk => Display::Flex,
+                    Lettering::Projector => Display::None,
+                },
                 flex_shrink: 1.0,
                 max_height: px(30),
                 overflow: Overflow::clip(),

@@ -8,7 +8,7 @@ use crate::nn::retina::RetinaConfig;
 use crate::sim::{Bench, Companion, OUTCOMES_KEPT};
 use crate::ui::palette::*;
 use crate::ui::raster::Raster;
-use crate::ui::{UiFonts, heading, localized_text, text};
+use crate::ui::{UiFonts, instrument_heading, localized_text, text};
 
 #[derive(Component)]
 struct NetworkView;
@@ -48,7 +48,7 @@ fn build_modern_view(
     let network = images.add(blank(NETWORK_SIZE));
     let strip = images.add(blank(STRIP_SIZE));
     commands.entity(slot).with_children(|parent| {
-        parent.spawn(heading(&fonts, "heading_modern"));
+        parent.spawn(instrument_heading(&fonts, "heading_modern"));
         parent.spawn((
             NetworkCaption,
             text(&fonts, "", SMALL_SIZE, DIM_TEXT, false),
@@ -57,8 +57,8 @@ fn build_modern_view(
             NetworkView,
             ImageNode::new(network),
             Node {
-                width: px(NETWORK_SIZE.x),
-                height: px(NETWORK_SIZE.y),
+                width: px(NETWORK_SIZE.x * fonts.picture_scale()),
+                height: px(NETWORK_SIZE.y * fonts.picture_scale()),
                 ..default()
             },
         ));

@@ -10,7 +10,7 @@ use crate::ui::chart::{RASTER_SCALE, render_chart};
 use crate::ui::palette::*;
 use crate::ui::raster::Raster;
 use crate::ui::strings::Strings;
-use crate::ui::{Labels, UiFonts, heading, localized_text};
+use crate::ui::{Labels, UiFonts, instrument_heading, localized_text};
 
 #[derive(Component)]
 struct AccuracyPlot;
@@ -53,7 +53,7 @@ fn build_plots(
     let accuracy = images.add(canvas(ACCURACY_SIZE).to_image());
     let errors = images.add(canvas(ERRORS_SIZE).to_image());
     commands.entity(slot).with_children(|parent| {
-        parent.spawn(heading(&fonts, "heading_plots"));
+        parent.spawn(instrument_heading(&fonts, "heading_plots"));
         parent
             .spawn(Node {
                 column_gap: px(8),
@@ -65,7 +65,7 @@ fn build_plots(
                     ImageNode::new(accuracy),
                     Node {
                         width: px(ACCURACY_SIZE.x),
-                        height: px(ACCURACY_SIZE.y),
+                        height: px(ACCURACY_SIZE.y * fonts.picture_scale()),
                         ..default()
                     },
                 ));
@@ -74,7 +74,7 @@ fn build_plots(
                     ImageNode::new(errors),
                     Node {
                         width: px(ERRORS_SIZE.x),
-                        height: px(ERRORS_SIZE.y),
+                        height: px(ERRORS_SIZE.y * fonts.picture_scale()),
                         ..default()
                     },
                 ));
@@ -82,6 +82,7 @@ fn build_plots(
         parent
             .spawn(Node {
                 column_gap: px(14),
+                flex_wrap: FlexWrap::Wrap,
                 ..default()
             })
             .with_children(|row| {
@@ -91,7 +92,10 @@ fn build_plots(
                     ("legend_mlp_train", WARM, true),
                     ("legend_mlp_test", WARM, false),
                 ] {
-                    row.spawn(localized_text(&fonts, key, SMALL_SIZE, ink, bold));
+                    row.spawn((
+                        localized_text(&fonts, key, SMALL_SIZE, ink, bold),
+                        TextLayout::no_wrap(),
+                    ));
                 }
             });
         parent.spawn((

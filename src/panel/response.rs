@@ -5,12 +5,13 @@ use bevy::prelude::*;
 
 use super::{LayoutSpawned, PanelAction, PanelDraw, Selection, Slot, button, slot_entity};
 use crate::nn::mark1::Coding;
+use crate::scene::exhibit::Lettering;
 use crate::sim::{Bench, Potentiometer, ResponseUnit};
 use crate::ui::chart::RASTER_SCALE;
 use crate::ui::dials::Dials;
 use crate::ui::palette::*;
 use crate::ui::raster::Raster;
-use crate::ui::{Labels, UiFonts, heading, text};
+use crate::ui::{Labels, UiFonts, instrument_heading, text};
 
 /// The row the response lamps sit in.
 #[derive(Component)]
@@ -30,12 +31,38 @@ struct DialBank;
 #[derive(Component)]
 struct DialCaption;
 
-/// Size of the dial bank's texture (drawn at twice its on-screen size for smooth edges).
-const DIALS_SIZE: Vec2 = Vec2::new(436.0, 124.0);
-/// Columns of dials: all of a bank at once, or a zoomed block of 64.
-const DIAL_COLUMNS: usize = 43;
-const ZOOM_COLUMNS: usize = 16;
+/// The dial bank's shape: its texture's size (drawn at twice its on-screen size for smooth
+/// edges), and its columns and rows of dials, all of a bank at once or a zoomed block of 64.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct BankShape {
+    size: Vec2,
+    columns: usize,
+    rows: usize,
+    zoom_columns: usize,
+}
+
+const DESK_BANK: BankShape = BankShape {
+    size: Vec2::new(436.0, 124.0),
+    columns: 43,
+    rows: 12,
+    zoom_columns: 16,
+};
+/// A projector's bank is lower, with smaller dials, to leave room for its larger type.
+const PROJECTOR_BANK: BankShape = BankShape {
+    size: Vec2::new(436.0, 100.0),
+    columns: 52,
+    rows: 10,
+    zoom_columns: 18,
+};
 const ZOOM_DIALS: usize = 64;
+
+fn bank_shape(fonts: &UiFonts) -> BankShape {
+    if fonts.on_projector() {
+        PROJECTOR_BANK
+    } else {
+        DESK_BANK
+    }
+}
 
 pub(super) fn plugin(app: &mut App) {
     app.add_systems(PreStartup, build_response_section.after(LayoutSpawned))
@@ -54,8 +81,8 @@ fn build_response_section(
     };
     let texture = images.add(
         Raster::new(
-            (DIALS_SIZE.x * RASTER_SCALE) as u32,
-            (DIALS_SIZE.y * RASTER_SCALE) as u32,
+            (bank_shape(&fonts).size.x * RASTER_SCALE) as u32,
+            (bank_shape(&fonts).size.y * RASTER_SCALE) as u32,
             rgba(PANEL),
         )
         .to_image(),
@@ -75,7 +102,7 @@ fn build_response_section(
                     ..default()
                 })
                 .with_children(|column| {
-                    column.spawn(heading(&fonts, "heading_response"));
+                    column.spawn(instrument_heading(&fonts, "heading_response"));
                     column.spawn((DialCaption, text(&fonts, "", SMALL_SIZE, DIM_TEXT, false)));
                 });
                 row.spawn(button(&fonts, "zoom", PanelAction::ToggleZoom, 72.0));
@@ -92,8 +119,8 @@ fn build_response_section(
             DialBank,
             ImageNode::new(texture),
             Node {
-                width: px(DIALS_SIZE.x),
-                height: px(DIALS_SIZE.y),
+                width: px(bank_shape(&fonts).size.x),
+                height: px(bank_shape(&fonts).size.y),
                 ..default()
             },
         ));
@@ -137,14 +164,25 @@ fn fit_lamp_to_response_unit(
                 crate::ui::lamp(Some(lamp), 2.0),
                 children![(CorrectionMark(j), text(&fonts, " ", SMALL_SIZE, WARM, true))],
             ));
-            column.spawn(text(
-                &fonts,
-                truncate(&name, 7),
-                SMALL_SIZE,
-                ENGRAVING,
-                true,
+            column.spawn((
+                text(&fonts, truncate(&name, 7), SMALL_SIZE, ENGRAVING, true),
+                staggered(fonts.lettering, j),
             ));
         });
+}
+
+/// Where R-unit `j`'s name sits: under its lamp, or on a projector, where names are wider
+/// than their column, every other one a line lower so that neighbours do not overlap.
+fn staggered(lettering: Lettering, j: usize) -> Node {
+    let lower = lettering == Lettering::Projector && j % 2 == 1;
+    Node {
+        margin: UiRect::top(px(if lower {
+            lettering.size(SMALL_SIZE) * 1.2
+        } else {
+            0.0
+        })),
+        ..default()
+    }
 }
 
 /// What R-unit `j` stands for: its class (one per class), its bit (binary code), or "spare".
@@ -246,12 +284,13 @@ struct DialView {
 impl DialView {
     /// All the pots small, or (zoomed) the selected A-unit's block of `ZOOM_DIALS` large;
     /// the selected A-unit's dial outlined.
-    fn of(selection: &Selection, pots: usize) -> Self {
+    fn of(selection: &Selection, pots: usize, shape: BankShape) -> Self {
         let (first, count, columns) = if selection.zoomed {
             let block = selection.a_unit.unwrap_or(0) / ZOOM_DIALS * ZOOM_DIALS;
-            (block, ZOOM_DIALS.min(pots - block.min(pots)), ZOOM_COLUMNS)
+            let count = ZOOM_DIALS.min(pots - block.min(pots));
+            (block, count, shape.zoom_columns)
         } else {
-            (0, pots.min(DIAL_COLUMNS * 12), DIAL_COLUMNS)
+            (0, pots.min(shape.columns * shape.rows), shape.columns)
         };
         let outlined = selection
             .a_unit
@@ -260,7 +299,7 @@ impl DialView {
         Self {
             first,
             bank: Dials {
-                size: DIALS_SIZE,
+                size: shape.size,
                 columns,
                 count,
                 outlined,
@@ -300,6 +339,7 @@ fn draw_dials(
     mut images: ResMut<Assets<Image>>,
     mut canvas: Local<DialCanvas>,
     labels: Res<Labels>,
+    fonts: Res<UiFonts>,
 ) {
     if changed.is_empty() && !selection.is_changed() && !labels.is_changed() {
         return;
@@ -309,7 +349,7 @@ fn draw_dials(
     let r = selection.r_unit.min(machine.r_units - 1);
     let (shafts, largest) = shafts_of(&pots, r, machine.a_units());
     let scale = full_scale(largest);
-    let view = DialView::of(&selection, shafts.len());
+    let view = DialView::of(&selection, shafts.len(), bank_shape(&fonts));
     // the faces change only with the view: drawn once, then copied under the needles
     let canvas = &mut *canvas;
     if canvas.faces.as_ref().is_none_or(|(v, _)| *v != view) {
@@ -342,19 +382,44 @@ mod tests {
     use super::*;
 
     #[test]
+    fn both_banks_show_512_pots_whole_and_a_zoomed_block_within_their_texture() {
+        for shape in [DESK_BANK, PROJECTOR_BANK] {
+            assert!(shape.columns * shape.rows >= 512, "{shape:?}");
+            for (selection, rows) in [
+                (Selection::default(), shape.rows),
+                (
+                    Selection {
+                        zoomed: true,
+                        ..Selection::default()
+                    },
+                    ZOOM_DIALS.div_ceil(shape.zoom_columns),
+                ),
+            ] {
+                let view = DialView::of(&selection, 512, shape);
+                let height = view.bank.pitch() * rows as f32 / RASTER_SCALE;
+                assert!(
+                    height <= shape.size.y,
+                    "{shape:?}: {rows} rows need {height}"
+                );
+            }
+        }
+        assert!(PROJECTOR_BANK.size.y < DESK_BANK.size.y);
+    }
+
+    #[test]
     fn zoomed_the_bank_shows_the_selected_units_block_with_it_outlined() {
         let selection = Selection {
             a_unit: Some(70),
             zoomed: true,
             ..Selection::default()
         };
-        let view = DialView::of(&selection, 512);
+        let view = DialView::of(&selection, 512, DESK_BANK);
         assert_eq!((view.first, view.bank.count), (64, ZOOM_DIALS));
         assert_eq!(view.bank.outlined, Some(6));
         let mut shafts = vec![0.0; 512];
         shafts[70] = 5.0;
         assert_eq!(view.readings(&shafts, 10.0)[6], 0.5);
-        let all = DialView::of(&Selection::default(), 512);
+        let all = DialView::of(&Selection::default(), 512, DESK_BANK);
         assert_eq!(
             (all.first, all.bank.count, all.bank.outlined),
             (0, 512, None)

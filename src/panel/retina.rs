@@ -13,7 +13,7 @@ use crate::nn::retina::RetinaConfig;
 use crate::sim::{Bench, MachineRequest, Origin, RunState, SensoryUnit};
 use crate::ui::palette::*;
 use crate::ui::raster::picture_image;
-use crate::ui::{Labels, UiFonts, heading, localized_text, text};
+use crate::ui::{Labels, UiFonts, instrument_heading, localized_text, text};
 
 /// The grid the S-unit lamps sit in.
 #[derive(Component)]
@@ -94,7 +94,7 @@ fn build_retina_board(mut commands: Commands, fonts: Res<UiFonts>, slots: Query<
         return;
     };
     commands.entity(slot).with_children(|parent| {
-        parent.spawn(heading(&fonts, "heading_retina"));
+        parent.spawn(instrument_heading(&fonts, "heading_retina"));
         parent
             .spawn((
                 RetinaBoard,
@@ -142,12 +142,9 @@ fn build_retina_board(mut commands: Commands, fonts: Res<UiFonts>, slots: Query<
                     ));
                 });
             });
-        parent.spawn(localized_text(
-            &fonts,
-            "hint_draw",
-            SMALL_SIZE,
-            DIM_TEXT,
-            false,
+        parent.spawn((
+            localized_text(&fonts, "hint_draw", SMALL_SIZE, DIM_TEXT, false),
+            fonts.desk_only(),
         ));
         parent.spawn(button(
             &fonts,

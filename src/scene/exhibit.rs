@@ -82,6 +82,42 @@ impl ControlKind {
     ];
 }
 
+/// How large the type is set: for a screen within reach, or for a projector read from the
+/// back of a room.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Lettering {
+    /// The panel's own sizes: body text 15 layout pixels (22.5 px at 1920 x 1080).
+    #[default]
+    Desk,
+    /// Every text at least [`Lettering::PROJECTOR_BODY`] layout pixels (28.5 px at
+    /// 1920 x 1080), headings larger, in the same layout (the header leaves out the scene's
+    /// name and the R-units' names take two staggered lines to make room).
+    Projector,
+}
+
+impl Lettering {
+    /// The smallest text on a projector, in layout pixels of the 1280 x 720 design.
+    pub const PROJECTOR_BODY: f32 = 19.0;
+    /// A projector's headings, in layout pixels (31.5 px at 1920 x 1080).
+    pub const PROJECTOR_HEADING: f32 = 21.0;
+
+    /// The size to set text in that the desk layout sets at `size` layout pixels.
+    pub fn size(self, size: f32) -> f32 {
+        match self {
+            Lettering::Desk => size,
+            Lettering::Projector => size.max(Self::PROJECTOR_BODY),
+        }
+    }
+
+    /// The size of an instrument's engraved heading, which the desk sets at `size`.
+    pub fn heading(self, size: f32) -> f32 {
+        match self {
+            Lettering::Desk => size,
+            Lettering::Projector => Self::PROJECTOR_HEADING.max(self.size(size)),
+        }
+    }
+}
+
 /// How a scene runs as an unattended exhibit (`exhibit: Some((...))` in a scene file).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -94,6 +130,8 @@ pub struct ExhibitConfig {
     pub strings: PathBuf,
     /// Borderless full screen, no cursor.
     pub fullscreen: bool,
+    /// The size of the type: `Projector` for a classroom's screen.
+    pub lettering: Lettering,
     pub panels: Vec<PanelKind>,
     pub controls: Vec<ControlKind>,
     /// Seconds without a touch before the countdown appears.
@@ -125,6 +163,7 @@ impl Default for ExhibitConfig {
             languages: vec!["en".into(), "fr".into(), "de".into()],
             strings: PathBuf::from("assets/i18n"),
             fullscreen: true,
+            lettering: Lettering::Desk,
             panels: vec![
                 PanelKind::Retina,
                 PanelKind::Association,
@@ -194,6 +233,20 @@ impl ExhibitConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_projector_sets_every_text_at_28_px_or_more_at_1080p_and_headings_larger() {
+        let at_1080p = 1080.0 / 720.0;
+        for desk in [12.0, 13.0, 15.0, 24.0, 34.0] {
+            assert_eq!(Lettering::Desk.size(desk), desk);
+            let projected = Lettering::Projector.size(desk);
+            assert!(projected * at_1080p >= 28.0, "{desk} -> {projected}");
+            assert!(projected >= desk);
+        }
+        assert_eq!(Lettering::Projector.size(15.0) * at_1080p, 28.5);
+        assert_eq!(Lettering::Projector.heading(15.0) * at_1080p, 31.5);
+        assert_eq!(Lettering::Desk.heading(15.0), 15.0);
+    }
 
     #[test]
     fn a_pin_must_be_digits() {

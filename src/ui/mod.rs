@@ -16,10 +16,10 @@ pub mod widgets;
 
 use bevy::prelude::*;
 
-pub use fonts::{UiFonts, text};
+pub use fonts::{PageLettering, UiFonts, text};
 pub use layout::{LayoutSpawned, PanelDraw, PanelLayout, PanelSlots};
 pub use slider::{Slider, cursor_point, pressed_fraction, slider};
-pub use text::{Labels, Localized, heading, localized_text};
+pub use text::{Labels, Localized, heading, instrument_heading, localized_text};
 pub use widgets::{ButtonStyle, PANEL_BUTTON, lamp, page, page_camera, styled_button};
 
 use palette::DESIGN_SIZE;

@@ -45,12 +45,24 @@ pub fn localized_text(
 /// An engraved heading over an instrument; `key` names its words in the strings file.
 pub fn heading(fonts: &UiFonts, key: &str) -> impl Bundle + use<> {
     (
-        text(fonts, key.to_uppercase(), HEADING_SIZE, ENGRAVING, true),
+        Text::new(key.to_uppercase()),
+        fonts.heading_face(HEADING_SIZE),
+        TextColor(ENGRAVING),
         Localized {
             key: key.to_string(),
             upper: true,
         },
     )
+}
+
+/// An instrument's heading: on a projector its short form (`<key>_short`), which fits on
+/// one line in the larger type.
+pub fn instrument_heading(fonts: &UiFonts, key: &str) -> impl Bundle + use<> {
+    if fonts.on_projector() {
+        heading(fonts, &format!("{key}_short"))
+    } else {
+        heading(fonts, key)
+    }
 }
 
 /// Rewrites localized text in the language on screen, when it changes or the text is new.
