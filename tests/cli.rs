@@ -2113,3 +2113,146 @@ fn train_learns_a_csv_table_of_features_and_refuses_a_broken_one() {
         assert!(line.contains("a table of features, not images"), "{line}");
     }
 }
+
+/// A network trained on a table keeps its columns: `--save` writes them with each column's
+/// training mean and deviation, `eval` reads rows of a table by column name (in any order),
+/// `weights` exports the statistics, and pictures or a tampered file are one line each.
+#[test]
+fn a_network_trained_on_a_table_is_saved_evaluated_on_its_rows_and_exported_with_its_columns() {
+    let dir = scratch("table-save");
+    let machine = dir.join("iris.ron");
+    let machine = machine.to_str().unwrap();
+    let trained = json_of(&mark1(&[
+        "train",
+        "--data",
+        "assets/tables/iris.csv",
+        "--label",
+        "species",
+        "--save",
+        machine,
+        "--json",
+    ]));
+    let saved = std::fs::read_to_string(machine).unwrap();
+    assert!(saved.contains(r#"label: "species""#), "{saved}");
+
+    // the whole table, its columns reversed: the held-out fifth and the training rows
+    let iris = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/tables/iris.csv"),
+    )
+    .unwrap();
+    let reversed: String = iris
+        .lines()
+        .map(|line| line.split(',').rev().collect::<Vec<_>>().join(",") + "\n")
+        .collect();
+    let table = dir.join("reversed.csv");
+    std::fs::write(&table, reversed).unwrap();
+    let table = table.to_str().unwrap();
+    let evaluated = json_of(&mark1(&[
+        "eval", "--load", machine, "--data", table, "--json",
+    ]));
+    assert_eq!(evaluated["rows"], 150);
+    let accuracy = evaluated["accuracy"].as_f64().unwrap();
+    let (train, test) = (
+        trained["train_accuracy"].as_f64().unwrap(),
+        trained["test_accuracy"].as_f64().unwrap(),
+    );
+    // 120 training rows and 30 test rows, each counted as the training run counted them
+    let expected = (train * 120.0 + test * 30.0) / 150.0;
+    assert!(
+        (accuracy - expected).abs() < 1e-9,
+        "{accuracy} vs {expected}"
+    );
+
+    // the statistics, read back beside the layers
+    let weights = dir.join("iris.safetensors");
+    let written = mark1(&[
+        "weights",
+        "--load",
+        machine,
+        "--out",
+        weights.to_str().unwrap(),
+    ]);
+    assert!(written.status.success());
+    let bytes = std::fs::read(&weights).unwrap();
+    let tensors = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let means = tensors.tensor("input.column_mean").unwrap();
+    assert_eq!(means.shape(), [4]);
+    let first = f32::from_le_bytes(means.data()[..4].try_into().unwrap());
+    let sepal_lengths: Vec<f64> = iris
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    let overall = sepal_lengths.iter().sum::<f64>() / 150.0;
+    assert!(
+        (first as f64 - overall).abs() < 0.2,
+        "a training mean of sepal_length: {first}"
+    );
+    assert_eq!(tensors.tensor("layers.0.weight").unwrap().shape(), [32, 4]);
+    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+    let metadata = header.metadata().clone().unwrap();
+    assert_eq!(
+        metadata["columns"],
+        r#"["sepal_length","sepal_width","petal_length","petal_width"]"#
+    );
+    assert_eq!(metadata["label"], "species");
+
+    // pictures, a table without a column, or tampered statistics: one line each
+    let cards = dir.join("cards");
+    write_cards(&cards, 2, 1);
+    let cards = cards.to_str().unwrap();
+    let short = dir.join("short.csv");
+    std::fs::write(
+        &short,
+        "sepal_length,sepal_width,petal_length,species\n5,3,1,setosa\n",
+    )
+    .unwrap();
+    let tampered = dir.join("tampered.ron");
+    let zero: String = saved
+        .lines()
+        .map(|line| match line.trim_start().starts_with("deviations:") {
+            true => "deviations: [0.0, 1.0, 1.0, 1.0],\n".to_string(),
+            false => format!("{line}\n"),
+        })
+        .collect();
+    std::fs::write(&tampered, zero).unwrap();
+    for (args, expected) in [
+        (
+            vec!["eval", "--load", machine, "--data", cards],
+            "reads rows of a table, not images",
+        ),
+        (
+            vec!["classify", "--load", machine, cards],
+            "reads rows of a table, not images",
+        ),
+        (
+            vec!["eval", "--load", machine, "--data", short.to_str().unwrap()],
+            "no column `petal_width`",
+        ),
+        (
+            vec![
+                "eval",
+                "--load",
+                machine,
+                "--data",
+                table,
+                "--misclassified",
+                "m",
+            ],
+            "a table has none",
+        ),
+        (
+            vec![
+                "eval",
+                "--load",
+                tampered.to_str().unwrap(),
+                "--data",
+                table,
+            ],
+            "deviation not a positive one",
+        ),
+    ] {
+        let line = failure(&mark1(&args));
+        assert!(line.contains(expected), "{line:?} lacks {expected:?}");
+    }
+}

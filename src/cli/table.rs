@@ -10,6 +10,7 @@ use crate::args::TrainArgs;
 use crate::experiment::TableExperiment;
 use crate::exports::tables::{self, HistoryRow};
 use crate::files::write_atomically;
+use crate::model_file::MachineFile;
 use crate::nn::Machine;
 use crate::nn::mlp_model::MlpModel;
 use crate::scene::{MachineConfig, Scene};
@@ -21,11 +22,6 @@ pub(super) fn train(scene: Scene, scene_name: &str, args: &TrainArgs) -> Result<
             "{source}: a table of features needs --label COLUMN, the column holding each row's class"
         );
     };
-    if args.save.is_some() {
-        bail!(
-            "{source}: --save keeps machines trained on images; a network trained on a table cannot be saved yet"
-        );
-    }
     let config = match scene.kind.machine() {
         Some(MachineConfig::Mlp(config)) => config.clone(),
         _ => bail!(
@@ -51,6 +47,12 @@ pub(super) fn train(scene: Scene, scene_name: &str, args: &TrainArgs) -> Result<
         }
     }
     bar.finish_and_clear();
+    if let Some(path) = &args.save {
+        let model = experiment.learner.machine.clone();
+        let scene = &experiment.scene;
+        let history = experiment.history.clone();
+        MachineFile::new(&scene.name, scene.seed, &source, model.into(), history).save(path)?;
+    }
     if let Some(path) = &args.history {
         let rows: Vec<HistoryRow> = experiment.history.iter().map(HistoryRow::from).collect();
         let bytes = tables::history_csv(&[(MlpModel::KIND, &rows)])?;

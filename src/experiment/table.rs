@@ -12,7 +12,7 @@ use crate::data::table::{FeatureTable, read_table};
 use crate::nn::Diverged;
 use crate::nn::metrics::EpochRecord;
 use crate::nn::mlp::MlpConfig;
-use crate::nn::mlp_model::MlpModel;
+use crate::nn::mlp_model::{MlpModel, TableColumns};
 use crate::nn::retina::RetinaConfig;
 use crate::scene::Scene;
 use crate::seeds::{MachineRng, Stream, rng_for};
@@ -78,7 +78,7 @@ impl TableExperiment {
         progress: &Progress,
     ) -> Result<Self> {
         let (train, test) = load_tables(&scene, label, progress)?;
-        Self::build(scene, config, train, test)
+        Self::build(scene, config, label, train, test)
     }
 
     /// The network for tables already read: the columns are standardised here, so the
@@ -86,6 +86,7 @@ impl TableExperiment {
     pub fn build(
         scene: Scene,
         config: &MlpConfig,
+        label: &str,
         train: FeatureTable,
         test: Option<FeatureTable>,
     ) -> Result<Self> {
@@ -99,9 +100,15 @@ impl TableExperiment {
             standardize: false,
             ..config.clone()
         };
-        let model = MlpModel::build(&inputs, &config, train.classes.clone(), scene.seed)
+        let mut model = MlpModel::build(&inputs, &config, train.classes.clone(), scene.seed)
             .map_err(|m| anyhow!("building the network: {m}"))?;
         let (means, deviations) = train.column_statistics();
+        model.columns = Some(TableColumns {
+            features: train.features.clone(),
+            label: label.to_string(),
+            means: means.clone(),
+            deviations: deviations.clone(),
+        });
         let train_inputs = train.standardised(&means, &deviations);
         let test_inputs = test.as_ref().map(|t| t.standardised(&means, &deviations));
         let epochs = scene.training.epochs;
@@ -209,7 +216,8 @@ mod tests {
             let (train, test) = split_indices_by_class(&table.labels, 2, 0.25, 1);
             let (train, test) = (table.subset(&train), table.subset(&test));
             let mut experiment =
-                TableExperiment::build(scene.clone(), &small_config(), train, Some(test)).unwrap();
+                TableExperiment::build(scene.clone(), &small_config(), "class", train, Some(test))
+                    .unwrap();
             for _ in 0..30 {
                 experiment.run_epoch().unwrap();
             }
@@ -242,6 +250,7 @@ mod tests {
         let experiment = TableExperiment::build(
             Scene::default_scene(),
             &small_config(),
+            "class",
             train.clone(),
             Some(test),
         )
@@ -249,6 +258,13 @@ mod tests {
         let (means, deviations) = train.column_statistics();
         assert_eq!(experiment.means, means);
         assert_eq!(experiment.deviations, deviations);
+        // the network keeps them, to read new rows the same way
+        let columns = experiment.learner.machine.columns.as_ref().unwrap();
+        assert_eq!(
+            (&columns.features, columns.label.as_str()),
+            (&train.features, "class")
+        );
+        assert_eq!((&columns.means, &columns.deviations), (&means, &deviations));
         let inputs = experiment.learner.test_inputs.as_ref().unwrap();
         assert_eq!(inputs[0], (5e6 - means[0]) / deviations[0]);
         assert!(!experiment.learner.machine.config.standardize);

@@ -82,6 +82,11 @@ pub fn tensors(model: &SavedModel) -> (Vec<Tensor>, HashMap<String, String>) {
                 .collect();
             metadata.insert("activations".into(), activations.join(","));
             metadata.insert("loss".into(), format!("{:?}", model.network.loss));
+            if let Some(columns) = &model.columns {
+                let names = serde_json::to_string(&columns.features).unwrap_or_default();
+                metadata.insert("columns".into(), names);
+                metadata.insert("label".into(), columns.label.clone());
+            }
             mlp_tensors(model)
         }
     };
@@ -148,6 +153,13 @@ fn mlp_tensors(model: &MlpModel) -> Vec<Tensor> {
     }
     tensors.push(Tensor::f32("input.mean", vec![], [model.input_mean]));
     tensors.push(Tensor::f32("input.std", vec![], [model.input_std]));
+    if let Some(columns) = &model.columns {
+        let width = vec![columns.features.len()];
+        let means = columns.means.iter().copied();
+        let deviations = columns.deviations.iter().copied();
+        tensors.push(Tensor::f32("input.column_mean", width.clone(), means));
+        tensors.push(Tensor::f32("input.column_std", width, deviations));
+    }
     tensors
 }
 

@@ -23,6 +23,63 @@ pub struct MlpModel {
     /// Inputs enter the network as `(x - input_mean) / input_std`.
     pub input_mean: f32,
     pub input_std: f32,
+    /// The table of features it learned, when it learned one rather than images: then it
+    /// reads rows of those columns, not pictures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<TableColumns>,
+}
+
+/// The table a network was trained on: its feature columns in the order the network reads
+/// them, the column of classes, and each feature column's mean and deviation over the
+/// training rows, which every row is standardised by.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TableColumns {
+    pub features: Vec<String>,
+    pub label: String,
+    pub means: Vec<f32>,
+    pub deviations: Vec<f32>,
+}
+
+impl TableColumns {
+    /// The columns fit a network of `inputs` inputs and every statistic is a number.
+    fn check(&self, inputs: usize) -> Result<(), FieldError> {
+        let lengths = [self.features.len(), self.means.len(), self.deviations.len()];
+        if lengths.iter().any(|&n| n != inputs) {
+            return Err(FieldError::new(
+                "columns",
+                format!(
+                    "{} feature columns, {} means and {} deviations for a network of {inputs} inputs",
+                    lengths[0], lengths[1], lengths[2]
+                ),
+            ));
+        }
+        let mut names: Vec<&String> = self.features.iter().collect();
+        names.sort();
+        names.dedup();
+        if names.len() != inputs || self.features.iter().any(|f| f.trim().is_empty()) {
+            return Err(FieldError::new(
+                "columns.features",
+                "a feature column's name is blank or repeated",
+            ));
+        }
+        let finite = self.means.iter().all(|m| m.is_finite());
+        if !finite || self.deviations.iter().any(|d| !(d.is_finite() && *d > 0.0)) {
+            return Err(FieldError::new(
+                "columns.deviations",
+                "a column's mean is not a finite number or its deviation not a positive one",
+            ));
+        }
+        Ok(())
+    }
+
+    /// One line naming the columns, for descriptions.
+    pub fn listed(&self) -> String {
+        format!(
+            "{} standardised feature columns ({})",
+            self.features.len(),
+            self.features.join(", ")
+        )
+    }
 }
 
 /// Layer `k` of a loaded network: its weights and biases fit its shape, it takes what the
@@ -108,6 +165,7 @@ impl MlpModel {
             classes,
             input_mean: 0.0,
             input_std: 1.0,
+            columns: None,
         })
     }
 
@@ -205,6 +263,9 @@ impl MlpModel {
                 "input standardization is not a finite shift and a positive scale",
             ));
         }
+        if let Some(columns) = &self.columns {
+            columns.check(self.network.input_size())?;
+        }
         if self.network.output_size() != self.network.loss.outputs_for_classes(self.classes.len()) {
             return Err(FieldError::new(
                 "classes",
@@ -266,8 +327,13 @@ impl MlpModel {
 
     /// The class of one image and the output layer's values (probabilities per class).
     pub fn classify(&self, image: &GrayImage) -> (usize, Vec<f32>) {
-        let input = self.encode_all(std::slice::from_ref(image));
-        let logits = self.network.logits_of(&input, 1, 1);
+        self.classify_input(&self.encode_all(std::slice::from_ref(image)))
+    }
+
+    /// The class of one encoded input row (a table's standardised row) and the output
+    /// layer's values.
+    pub fn classify_input(&self, input: &[f32]) -> (usize, Vec<f32>) {
+        let logits = self.network.logits_of(input, 1, 1);
         (
             self.network.loss.predict(&logits),
             self.network.loss.output_values(&logits),
@@ -457,6 +523,9 @@ impl Classifier for MlpModel {
     }
 
     fn describe(&self) -> String {
+        if let Some(columns) = &self.columns {
+            return self.description(&format!("on {}", columns.listed()));
+        }
         let retina = &self.retina;
         let reads = format!(
             "on a {}x{} {:?} retina",
