@@ -12,6 +12,8 @@ use crate::data::folder::read_image;
 use crate::data::kept_side;
 use crate::model_file::{MachineFile, SavedModel};
 use crate::sim::{Bench, MachineRequest, Notice};
+use crate::ui::Labels;
+use crate::ui::strings::Strings;
 
 /// The window's machine files: each Save writes a new file in `folder` (named after the
 /// scene and the images, numbered, never replacing one), and Load reads `last`, the file
@@ -67,6 +69,7 @@ fn open_paths(
     mut bench: ResMut<Bench>,
     mut files: ResMut<MachineFiles>,
     mut notice: ResMut<Notice>,
+    labels: Res<Labels>,
 ) {
     for OpenPath(path) in opens.read() {
         let name = path.to_string_lossy().to_string();
@@ -81,7 +84,7 @@ fn open_paths(
             if loaded.is_ok() {
                 files.last = Some(path.clone());
             }
-            report(&mut notice, loaded);
+            report(&mut notice, loaded.map(|()| loaded_words(&labels, path)));
         } else {
             let retina = &bench.experiment.scene.retina;
             match read_image(path, kept_side(retina.width.max(retina.height))) {
@@ -115,15 +118,16 @@ fn save_or_load_machine(
     mut files: ResMut<MachineFiles>,
     mut bench: ResMut<Bench>,
     mut notice: ResMut<Notice>,
+    labels: Res<Labels>,
 ) {
     for request in requests.read() {
         let result = match request {
-            FileRequest::Save => save_machine(&bench, &mut files),
+            FileRequest::Save => save_machine(&bench, &mut files, &labels),
             FileRequest::Load => match files.last.clone() {
-                Some(path) => load_machine(&mut bench, &path),
-                None => Err(anyhow!(
-                    "No machine saved or opened yet: press Save first, drop a machine file on the window, or start it with mark1 --load FILE."
-                )),
+                Some(path) => {
+                    load_machine(&mut bench, &path).map(|()| loaded_words(&labels, &path))
+                }
+                None => Err(anyhow!(labels.get("no_machine_yet"))),
             },
             // export.rs and path_field.rs answer these
             FileRequest::Export | FileRequest::Open | FileRequest::SaveAs => continue,
@@ -145,23 +149,38 @@ pub fn machine_file(bench: &Bench) -> MachineFile {
 }
 
 /// Saves the Mark I with its history as a new file in the window's folder for machines.
-pub fn save_machine(bench: &Bench, files: &mut MachineFiles) -> Result<String> {
+pub fn save_machine(bench: &Bench, files: &mut MachineFiles, labels: &Strings) -> Result<String> {
     let path = machine_file(bench).save_numbered(&files.folder)?;
-    let words = format!("Saved the machine as {}.", path.display());
+    let words = saved_words(labels, &path);
     files.last = Some(path);
     Ok(words)
 }
 
+/// "Saved the machine as PATH." in the language on screen.
+fn saved_words(labels: &Strings, path: &Path) -> String {
+    labels.fill("saved_machine", &[&path.display().to_string()])
+}
+
+/// "Loaded the machine from PATH." in the language on screen.
+fn loaded_words(labels: &Strings, path: &Path) -> String {
+    labels.fill("loaded_machine", &[&path.display().to_string()])
+}
+
 /// Saves the Mark I at `path` (replacing only an earlier machine file there).
-pub fn save_machine_as(bench: &Bench, files: &mut MachineFiles, path: &Path) -> Result<String> {
+pub fn save_machine_as(
+    bench: &Bench,
+    files: &mut MachineFiles,
+    path: &Path,
+    labels: &Strings,
+) -> Result<String> {
     machine_file(bench).save(path)?;
     files.last = Some(path.to_path_buf());
-    Ok(format!("Saved the machine as {}.", path.display()))
+    Ok(saved_words(labels, path))
 }
 
 /// Loads a saved Mark I; if it was trained on other images than those on the bench, loads
 /// those first.
-pub fn load_machine(bench: &mut Bench, path: &Path) -> Result<String> {
+pub fn load_machine(bench: &mut Bench, path: &Path) -> Result<()> {
     let file = MachineFile::load(path)?;
     let SavedModel::Mark1(machine) = file.model else {
         return Err(anyhow!(
@@ -176,8 +195,7 @@ pub fn load_machine(bench: &mut Bench, path: &Path) -> Result<String> {
     }
     bench
         .install(machine, file.history)
-        .map_err(|e| anyhow!("{}: {e}", path.display()))?;
-    Ok(format!("Loaded the machine from {}.", path.display()))
+        .map_err(|e| anyhow!("{}: {e}", path.display()))
 }
 
 #[cfg(test)]
@@ -193,6 +211,7 @@ mod tests {
         scene.data.samples_per_class = Some(12);
         let mut app = App::new();
         app.add_plugins((MinimalPlugins, StatesPlugin))
+            .init_resource::<Labels>()
             .insert_resource(Bench::prepare(scene).unwrap())
             .add_plugins(crate::sim::plugin)
             .add_message::<FileRequest>()
@@ -266,6 +285,34 @@ mod tests {
         assert_eq!(current.origin, crate::sim::Origin::Visitor);
         assert!(current.cells.iter().filter(|&&c| c > 0.0).count() > 20);
         assert!(current.modern.is_some());
+    }
+
+    #[test]
+    fn the_save_and_load_messages_are_in_the_language_on_screen() {
+        let dir = scratch_dir("window-save-de").join("machines");
+        let mut app = app();
+        app.insert_resource(Labels(Strings::built_in("de").unwrap()))
+            .insert_resource(MachineFiles {
+                folder: dir.clone(),
+                last: None,
+            });
+        let mut press = |request: FileRequest| {
+            app.world_mut().write_message(request);
+            app.update();
+            app.world().resource::<Notice>().text.clone()
+        };
+        assert!(press(FileRequest::Load).starts_with("Noch keine Maschine"));
+        let saved = press(FileRequest::Save);
+        assert!(
+            saved.starts_with("Die Maschine ist gesichert als "),
+            "{saved}"
+        );
+        assert!(saved.contains("machines"), "{saved}");
+        let loaded = press(FileRequest::Load);
+        assert!(
+            loaded.starts_with("Die Maschine ist geladen aus "),
+            "{loaded}"
+        );
     }
 
     #[test]

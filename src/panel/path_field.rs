@@ -14,8 +14,10 @@ use crate::files::next_numbered;
 use crate::model_file::MACHINE_FILE;
 use crate::paths::{Completions, complete, expand, shown};
 use crate::sim::{Bench, Notice};
+use crate::ui::Labels;
 use crate::ui::fonts::{UiFonts, text};
 use crate::ui::palette::*;
+use crate::ui::strings::Strings;
 use crate::ui::text::localized_text;
 use crate::ui::{LayoutSpawned, Localized, PANEL_BUTTON, styled_button};
 
@@ -314,6 +316,7 @@ fn act_on_the_path(
     bench: Res<Bench>,
     mut files: ResMut<MachineFiles>,
     mut notice: ResMut<Notice>,
+    labels: Res<Labels>,
 ) {
     if !field.submitted {
         return;
@@ -325,7 +328,7 @@ fn act_on_the_path(
             opens.write(OpenPath(path.clone()));
             None
         }),
-        Some(Purpose::SaveAs) => save_as(&mut field, &bench, &mut files, path),
+        Some(Purpose::SaveAs) => save_as(&mut field, &bench, &mut files, path, &labels),
         None => return,
     };
     match outcome {
@@ -354,6 +357,7 @@ fn save_as(
     bench: &Bench,
     files: &mut MachineFiles,
     mut path: PathBuf,
+    labels: &Strings,
 ) -> Result<Option<String>, String> {
     if path.is_dir() {
         return Err(format!(
@@ -376,7 +380,7 @@ fn save_as(
     if let Some(folder) = path.parent() {
         std::fs::create_dir_all(folder).map_err(|e| format!("{}: {e}", folder.display()))?;
     }
-    save_machine_as(bench, files, &path)
+    save_machine_as(bench, files, &path, labels)
         .map(Some)
         .map_err(|e| format!("{e:#}"))
 }
@@ -523,6 +527,7 @@ mod tests {
         scene.data.samples_per_class = Some(12);
         let mut app = App::new();
         app.add_plugins((MinimalPlugins, StatesPlugin))
+            .init_resource::<Labels>()
             .insert_resource(Bench::prepare(scene).unwrap())
             .add_plugins(crate::sim::plugin)
             .add_message::<FileRequest>()
