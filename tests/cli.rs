@@ -2163,6 +2163,57 @@ fn a_network_trained_on_a_table_is_saved_evaluated_on_its_rows_and_exported_with
         "{accuracy} vs {expected}"
     );
 
+    // classify names each row by file and line, and needs no column of classes
+    let answers = dir.join("answers.csv");
+    let unlabelled: String = iris
+        .lines()
+        .enumerate()
+        .map(|(k, line)| {
+            let cells: Vec<&str> = line.split(',').collect();
+            let id = if k == 0 {
+                "id".to_string()
+            } else {
+                k.to_string()
+            };
+            format!("{},{id}\n", cells[..4].join(","))
+        })
+        .collect();
+    let rows = dir.join("rows.csv");
+    std::fs::write(&rows, unlabelled).unwrap();
+    let classified = mark1(&[
+        "classify",
+        "--load",
+        machine,
+        rows.to_str().unwrap(),
+        "--csv",
+        answers.to_str().unwrap(),
+    ]);
+    assert!(
+        classified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&classified.stderr)
+    );
+    let written = std::fs::read_to_string(&answers).unwrap();
+    let lines: Vec<&str> = written.lines().collect();
+    assert!(
+        lines[0].starts_with("row,class,probability setosa"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines.len(), 151);
+    assert!(lines[1].contains("rows.csv:2,"), "{}", lines[1]);
+    let right = iris
+        .lines()
+        .skip(1)
+        .zip(&lines[1..])
+        .filter(|(truth, answer)| truth.split(',').nth(4) == answer.split(',').nth(1))
+        .count();
+    let agreed = right as f64 / 150.0;
+    assert!(
+        (agreed - accuracy).abs() < 1e-9,
+        "classify {agreed}, eval {accuracy}"
+    );
+
     // the statistics, read back beside the layers
     let weights = dir.join("iris.safetensors");
     let written = mark1(&[

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use crate::args::{ClassifyArgs, EvalArgs, WeightsArgs};
-use crate::data::table::{is_table_path, read_table};
+use crate::data::table::{is_table_path, read_rows, read_table};
 use crate::data::{self, LoadOptions, folder};
 use crate::exports::misclassified::{check_target, write_misclassified};
 use crate::exports::tables::{self, Classification};
@@ -209,39 +209,95 @@ pub(super) fn classify(args: ClassifyArgs) -> Result<ExitCode> {
         check_save_target(path, &tables::CLASSIFICATIONS)?;
     }
     let file = MachineFile::load(&args.load)?;
-    if let Some((_, columns)) = table_network(&file) {
-        return Err(reads_rows_not_images(&args.load, columns));
-    }
     let machine = file.model.machine();
-    let classes = machine.classes();
-    let output_name = machine.scores();
-    let mut answers = Vec::new();
-    let mut rows = Vec::new();
+    let mut answers = Answers::new(args.json, machine);
+    let failures = match table_network(&file) {
+        Some((model, columns)) => classify_rows(&args, model, columns, &mut answers)?,
+        None => classify_images(&args, &file, &mut answers)?,
+    };
+    answers.finish(&args, failures)
+}
+
+/// What classify answered, printed as it goes (unless `--json`) and gathered for the JSON
+/// and the CSV.
+struct Answers<'a> {
+    json: bool,
+    machine: &'a dyn crate::nn::Classifier,
+    /// "image", or "row" for a table's rows.
+    what: &'static str,
+    values: Vec<serde_json::Value>,
+    rows: Vec<Classification>,
+}
+
+impl<'a> Answers<'a> {
+    fn new(json: bool, machine: &'a dyn crate::nn::Classifier) -> Self {
+        Self {
+            json,
+            machine,
+            what: "image",
+            values: Vec::new(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// The machine's answer for `item` (an image's path, or a table row as `file:line`).
+    fn add(&mut self, item: String, class: usize, outputs: Vec<f32>) {
+        let classes = self.machine.classes();
+        if !self.json {
+            let values: Vec<String> = outputs.iter().map(|r| format!("{r:+.3}")).collect();
+            let scores = self.machine.scores();
+            println!(
+                "{item}: {}  ({scores}: {})",
+                classes[class],
+                values.join(" ")
+            );
+        }
+        self.values.push(json!({
+            self.what: item,
+            "class": classes[class],
+            "class_index": class,
+            "outputs": outputs,
+        }));
+        self.rows.push(Classification {
+            image: item,
+            class,
+            scores: self.machine.class_scores(&outputs),
+        });
+    }
+
+    /// The JSON and the CSV; a non-zero exit when anything named could not be classified.
+    fn finish(self, args: &ClassifyArgs, failures: usize) -> Result<ExitCode> {
+        if self.json {
+            let all = json!({ "results": self.values, "failed": failures });
+            println!("{}", serde_json::to_string_pretty(&all)?);
+        }
+        if let Some(path) = args.csv.as_ref().filter(|_| !self.rows.is_empty()) {
+            let (classes, scores) = (self.machine.classes(), self.machine.class_score_name());
+            let bytes = tables::classifications_csv(&self.rows, self.what, classes, scores)?;
+            write_atomically(path, &bytes, &tables::CLASSIFICATIONS)?;
+            eprintln!("wrote {} row(s) to {}", self.rows.len(), path.display());
+        }
+        Ok(if failures == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        })
+    }
+}
+
+/// Each picture named (folders searched); returns how many could not be classified.
+fn classify_images(
+    args: &ClassifyArgs,
+    file: &MachineFile,
+    answers: &mut Answers,
+) -> Result<usize> {
+    let machine = file.model.machine();
     let (images, mut failures) = pictures_named(&args.images)?;
     for path in &images {
         match folder::read_image(path, data::kept_side(machine.retina_side())) {
             Ok(image) => {
                 let (class, outputs) = machine.classify(&image);
-                if !args.json {
-                    let values: Vec<String> = outputs.iter().map(|r| format!("{r:+.3}")).collect();
-                    println!(
-                        "{}: {}  ({output_name}: {})",
-                        path.display(),
-                        classes[class],
-                        values.join(" ")
-                    );
-                }
-                answers.push(json!({
-                    "image": path.display().to_string(),
-                    "class": classes[class],
-                    "class_index": class,
-                    "outputs": outputs,
-                }));
-                rows.push(Classification {
-                    image: path.display().to_string(),
-                    class,
-                    scores: machine.class_scores(&outputs),
-                });
+                answers.add(path.display().to_string(), class, outputs);
             }
             Err(error) => {
                 eprintln!("error: {error:#}");
@@ -249,22 +305,42 @@ pub(super) fn classify(args: ClassifyArgs) -> Result<ExitCode> {
             }
         }
     }
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json!({ "results": answers, "failed": failures }))?
-        );
+    Ok(failures)
+}
+
+/// Every row of each table named, read by the network's column names and standardised as
+/// its training rows were; returns how many files could not be read.
+fn classify_rows(
+    args: &ClassifyArgs,
+    model: &MlpModel,
+    columns: &TableColumns,
+    answers: &mut Answers,
+) -> Result<usize> {
+    answers.what = "row";
+    let mut failures = 0;
+    let width = columns.features.len();
+    for path in &args.images {
+        if !is_table_path(path) {
+            let refused = reads_rows_not_images(&args.load, columns);
+            eprintln!("error: {}: {refused:#}", path.display());
+            failures += 1;
+            continue;
+        }
+        match read_rows(path, &columns.features, &Default::default()) {
+            Ok((mut values, lines)) => {
+                columns.standardise(&mut values);
+                for (row, line) in values.chunks_exact(width).zip(lines) {
+                    let (class, outputs) = model.classify_input(row);
+                    answers.add(format!("{}:{line}", path.display()), class, outputs);
+                }
+            }
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                failures += 1;
+            }
+        }
     }
-    if let Some(path) = args.csv.as_ref().filter(|_| !rows.is_empty()) {
-        let bytes = tables::classifications_csv(&rows, classes, machine.class_score_name())?;
-        write_atomically(path, &bytes, &tables::CLASSIFICATIONS)?;
-        eprintln!("wrote {} row(s) to {}", rows.len(), path.display());
-    }
-    Ok(if failures == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(failures)
 }
 
 pub(super) fn weights(args: WeightsArgs) -> Result<ExitCode> {

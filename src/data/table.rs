@@ -243,8 +243,54 @@ fn sniff_delimiter(bytes: &[u8]) -> u8 {
         .unwrap_or(b',')
 }
 
-/// Checks the header's names and returns the label column's index.
-fn check_header(name: &str, header: &[String], label: &str) -> Result<usize> {
+/// The rows of the table at `path` as a trained network reads them: the values of its
+/// `features` columns, in that order, whatever other columns the table has (its classes, an
+/// id) and in whatever order; and each row's line in the file.
+pub fn read_rows(
+    path: &Path,
+    features: &[String],
+    progress: &Progress,
+) -> Result<(Vec<f32>, Vec<u64>)> {
+    let name = path.display().to_string();
+    let bytes = read_decompressed(path, progress)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(sniff_delimiter(&bytes))
+        .trim(csv::Trim::All)
+        .from_reader(bytes.as_slice());
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| row_error(&name, e))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    check_names(&name, &header)?;
+    let mut columns = Vec::with_capacity(features.len());
+    for feature in features {
+        match header.iter().position(|h| h == feature) {
+            Some(k) => columns.push(k),
+            None => bail!("{name}:1: no column `{feature}`, which the network reads"),
+        }
+    }
+    let (mut values, mut lines) = (Vec::new(), Vec::new());
+    let mut record = csv::StringRecord::new();
+    while reader
+        .read_record(&mut record)
+        .map_err(|e| row_error(&name, e))?
+    {
+        let line = record.position().map_or(0, |p| p.line());
+        for &k in &columns {
+            values.push(number(&name, line, &header[k], &record[k])?);
+        }
+        lines.push(line);
+    }
+    if lines.is_empty() {
+        bail!("{name}: a header and no rows of samples");
+    }
+    Ok((values, lines))
+}
+
+/// Every column has a name, and no name is used twice.
+fn check_names(name: &str, header: &[String]) -> Result<()> {
     if let Some(blank) = header.iter().position(String::is_empty) {
         bail!("{name}:1: column {} has no name", blank + 1);
     }
@@ -256,6 +302,12 @@ fn check_header(name: &str, header: &[String], label: &str) -> Result<usize> {
             second + 1
         );
     }
+    Ok(())
+}
+
+/// Checks the header's names and returns the label column's index.
+fn check_header(name: &str, header: &[String], label: &str) -> Result<usize> {
+    check_names(name, header)?;
     let Some(label_column) = header.iter().position(|h| h == label) else {
         let shown: Vec<&str> = header.iter().take(12).map(String::as_str).collect();
         let more = if header.len() > 12 { ", ..." } else { "" };
@@ -367,6 +419,35 @@ mod tests {
         assert_eq!(table.classes, ["2", "9", "10"]);
         assert_eq!(table.labels, [2, 1, 0]);
         assert_eq!(table.values, [0.5, 1.0, 0.0]);
+    }
+
+    #[test]
+    fn rows_for_a_network_are_read_by_column_name_without_a_class() {
+        let dir = std::env::temp_dir().join(format!("mark1-rows-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("rows.csv");
+        let read = |text: &str| {
+            std::fs::write(&path, text).unwrap();
+            let wanted = ["x".to_string(), "y".to_string()];
+            read_rows(&path, &wanted, &Progress::default()).map_err(|e| e.to_string())
+        };
+        // other columns are ignored, the network's are put in its order
+        let (values, lines) = read("id,y,x\na,2,1\nb,4,3\n").unwrap();
+        assert_eq!((values, lines), (vec![1.0, 2.0, 3.0, 4.0], vec![2, 3]));
+        let missing = read("id,x\na,1\n").unwrap_err();
+        assert!(missing.ends_with("rows.csv:1: no column `y`, which the network reads"));
+        let word = read("x,y\n1,oops\n").unwrap_err();
+        assert!(
+            word.ends_with("rows.csv:2: column `y`: `oops` is not a number"),
+            "{word}"
+        );
+        assert!(
+            read("x,y,x\n1,2,3\n")
+                .unwrap_err()
+                .contains("appears twice")
+        );
+        assert!(read("x,y\n").unwrap_err().contains("no rows"));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -32,15 +32,17 @@ pub struct Classification {
     pub scores: Vec<f32>,
 }
 
-/// The classifications as CSV: `image,class,<scores> <class>...`, one row per image; `scores`
-/// says what the numbers are ("R-unit sum" for the Mark I, "probability" for the MLP).
+/// The classifications as CSV: `<what>,class,<scores> <class>...`, one row per image
+/// (`what` is "image") or table row ("row", as `file:line`); `scores` says what the numbers
+/// are ("R-unit sum" for the Mark I, "probability" for the MLP).
 pub fn classifications_csv(
     rows: &[Classification],
+    what: &str,
     classes: &[String],
     scores: &str,
 ) -> Result<Vec<u8>> {
     let mut table = csv::Writer::from_writer(Vec::new());
-    let mut header = vec!["image".to_string(), "class".to_string()];
+    let mut header = vec![what.to_string(), "class".to_string()];
     header.extend(classes.iter().map(|c| format!("{scores} {c}")));
     table.write_record(&header)?;
     for row in rows {
@@ -169,7 +171,7 @@ mod tests {
             class: 1,
             scores: vec![0.25, 0.75],
         }];
-        let bytes = classifications_csv(&rows, &classes, "probability").unwrap();
+        let bytes = classifications_csv(&rows, "image", &classes, "probability").unwrap();
         assert!((CLASSIFICATIONS.recognise)(&bytes));
         let mut reader = csv::Reader::from_reader(&bytes[..]);
         let header: Vec<String> = reader

@@ -72,6 +72,15 @@ impl TableColumns {
         Ok(())
     }
 
+    /// Standardises rows of these columns in place, as the training rows were.
+    pub fn standardise(&self, rows: &mut [f32]) {
+        for row in rows.chunks_exact_mut(self.features.len().max(1)) {
+            for ((x, mean), deviation) in row.iter_mut().zip(&self.means).zip(&self.deviations) {
+                *x = (*x - mean) / deviation;
+            }
+        }
+    }
+
     /// One line naming the columns, for descriptions.
     pub fn listed(&self) -> String {
         format!(
