@@ -150,19 +150,7 @@ pub fn is_table_path(path: &Path) -> bool {
 /// counted into `progress`, which can also stop the read. Every problem names the file, and
 /// the line and column where there is one.
 pub fn read_table(path: &Path, label: &str, progress: &Progress) -> Result<FeatureTable> {
-    let name = path.display().to_string();
-    let bytes = read_decompressed(path, progress)?;
-    let delimiter = sniff_delimiter(&bytes);
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .trim(csv::Trim::All)
-        .from_reader(bytes.as_slice());
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| row_error(&name, e))?
-        .iter()
-        .map(str::to_string)
-        .collect();
+    let (name, mut reader, header) = open_table(path, progress)?;
     let label_column = check_header(&name, &header, label)?;
     let features: Vec<String> = header
         .iter()
@@ -197,6 +185,27 @@ pub fn read_table(path: &Path, label: &str, progress: &Progress) -> Result<Featu
         values,
         labels,
     })
+}
+
+/// A reader over the table at `path` (its separator sniffed), with the file's name and its
+/// header row's names.
+fn open_table(
+    path: &Path,
+    progress: &Progress,
+) -> Result<(String, csv::Reader<std::io::Cursor<Vec<u8>>>, Vec<String>)> {
+    let name = path.display().to_string();
+    let bytes = read_decompressed(path, progress)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(sniff_delimiter(&bytes))
+        .trim(csv::Trim::All)
+        .from_reader(std::io::Cursor::new(bytes));
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| row_error(&name, e))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    Ok((name, reader, header))
 }
 
 /// The file's bytes, gunzipped if they are gzip, refusing more than [`MAX_TABLE_BYTES`].
@@ -251,18 +260,7 @@ pub fn read_rows(
     features: &[String],
     progress: &Progress,
 ) -> Result<(Vec<f32>, Vec<u64>)> {
-    let name = path.display().to_string();
-    let bytes = read_decompressed(path, progress)?;
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(sniff_delimiter(&bytes))
-        .trim(csv::Trim::All)
-        .from_reader(bytes.as_slice());
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| row_error(&name, e))?
-        .iter()
-        .map(str::to_string)
-        .collect();
+    let (name, mut reader, header) = open_table(path, progress)?;
     check_names(&name, &header)?;
     let mut columns = Vec::with_capacity(features.len());
     for feature in features {
