@@ -190,7 +190,7 @@ fn recover_from_errors(
     if !(notice.is_changed() && notice.is_error) && diverged.is_none() {
         return;
     }
-    let what = diverged.unwrap_or_else(|| notice.text.clone());
+    let what = diverged.unwrap_or_else(|| notice.in_english());
     exhibit
         .log
         .line(&format!("error, back to the attract loop: {what}"));

@@ -164,14 +164,20 @@ fn spawn_cell(
     }
     if let Some(example) = cell.example {
         let picture = images.add(picture_image(example));
+        // on a projector the larger count takes the lower right corner: the picture keeps
+        // to the upper left
+        let (inset, side) = match fonts.on_projector() {
+            true => (5.0, 52.0),
+            false => (12.0, 76.0),
+        };
         node.with_child((
             ImageNode::new(picture).with_color(Color::srgba(1.0, 1.0, 1.0, 0.55)),
             Node {
                 position_type: PositionType::Absolute,
-                left: percent(12),
-                top: percent(12),
-                width: percent(76),
-                height: percent(76),
+                left: percent(inset),
+                top: percent(inset),
+                width: percent(side),
+                height: percent(side),
                 ..default()
             },
         ));

@@ -561,7 +561,7 @@ fn update_readouts(
                 if color.0 != wanted {
                     color.0 = wanted;
                 }
-                notice.text.clone()
+                notice.shown(&labels)
             }
         };
         if text.0 != words {

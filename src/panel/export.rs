@@ -46,12 +46,10 @@ fn export_on_request(
         match export(&bench, &folder.0, &labels) {
             Ok((dir, names)) => {
                 let dir = dir.display().to_string();
-                notice.text = labels.fill("exported", &[&names.join(", "), &dir]);
-                notice.is_error = false;
+                notice.say(labels.fill("exported", &[&names.join(", "), &dir]));
             }
             Err(e) => {
-                notice.text = format!("{e:#}");
-                notice.is_error = true;
+                notice.fail(format!("{e:#}"));
             }
         }
     }
@@ -132,12 +130,12 @@ mod tests {
         app.world_mut().write_message(FileRequest::Export);
         app.update();
         let notice = app.world().resource::<Notice>().clone();
-        assert!(!notice.is_error, "{}", notice.text);
+        assert!(!notice.is_error, "{}", notice.in_english());
         let dir = parent.join("the-mark-i-default-machine-shapes-1");
         assert!(
-            notice.text.contains(&dir.display().to_string()),
+            notice.in_english().contains(&dir.display().to_string()),
             "{}",
-            notice.text
+            notice.in_english()
         );
         let bench = app.world().resource::<Bench>();
         // the history: both machines' epochs, the Mark I's accuracies as the plot has them

@@ -92,8 +92,7 @@ fn open_paths(
                     requests.write(MachineRequest::ShowImage(image));
                 }
                 Err(e) => {
-                    notice.text = format!("{e:#}");
-                    notice.is_error = true;
+                    notice.fail(format!("{e:#}"));
                 }
             }
         }
@@ -103,12 +102,10 @@ fn open_paths(
 fn report(notice: &mut Notice, result: Result<String>) {
     match result {
         Ok(words) => {
-            notice.text = words;
-            notice.is_error = false;
+            notice.say(words);
         }
         Err(e) => {
-            notice.text = format!("{e:#}");
-            notice.is_error = true;
+            notice.fail(format!("{e:#}"));
         }
     }
 }
@@ -261,7 +258,11 @@ mod tests {
         drop_file(&mut app, &bad);
         let notice = app.world().resource::<Notice>();
         assert!(notice.is_error);
-        assert!(notice.text.contains("broken.png"), "{}", notice.text);
+        assert!(
+            notice.in_english().contains("broken.png"),
+            "{}",
+            notice.in_english()
+        );
     }
 
     #[test]
@@ -299,7 +300,7 @@ mod tests {
         let mut press = |request: FileRequest| {
             app.world_mut().write_message(request);
             app.update();
-            app.world().resource::<Notice>().text.clone()
+            app.world().resource::<Notice>().in_english()
         };
         assert!(press(FileRequest::Load).starts_with("Noch keine Maschine"));
         let saved = press(FileRequest::Save);
@@ -335,7 +336,7 @@ mod tests {
             app.world().resource::<Bench>().machine().weights.clone()
         };
         let notice = press(&mut app, FileRequest::Load);
-        assert!(notice.is_error && notice.text.contains("No machine saved"));
+        assert!(notice.is_error && notice.in_english().contains("No machine saved"));
         let once = step(&mut app);
         assert!(once.iter().any(|&w| w != 0.0));
         press(&mut app, FileRequest::Save);
@@ -345,7 +346,11 @@ mod tests {
         let twice = step(&mut app);
         let notice = press(&mut app, FileRequest::Save);
         let second = dir.join("the-mark-i-default-machine-shapes-2.ron");
-        assert!(notice.text.contains("shapes-2.ron"), "{}", notice.text);
+        assert!(
+            notice.in_english().contains("shapes-2.ron"),
+            "{}",
+            notice.in_english()
+        );
         assert_eq!(std::fs::read(&first).unwrap(), first_text, "never replaced");
         app.world_mut()
             .write_message(crate::sim::MachineRequest::Reset);
@@ -376,9 +381,9 @@ mod tests {
         app.update();
         let notice = app.world().resource::<Notice>();
         assert!(
-            notice.is_error && notice.text.contains("/no/such/machine.ron"),
+            notice.is_error && notice.in_english().contains("/no/such/machine.ron"),
             "{}",
-            notice.text
+            notice.in_english()
         );
     }
 }

@@ -5,6 +5,7 @@
 //! [`MachineRequest`](crate::sim::MachineRequest). One plugin per concern, one file each.
 
 mod association;
+mod chooser;
 mod confusion;
 mod controls;
 mod export;
@@ -55,6 +56,7 @@ pub fn plugin(app: &mut App) {
             export::plugin,
             help::plugin,
             path_field::plugin,
+            chooser::plugin,
             layout::plugin,
         ));
 }

@@ -8,7 +8,8 @@ use crate::nn::retina::RetinaConfig;
 use crate::sim::{Bench, Companion, OUTCOMES_KEPT};
 use crate::ui::palette::*;
 use crate::ui::raster::Raster;
-use crate::ui::{UiFonts, instrument_heading, localized_text, text};
+use crate::ui::strings::Strings;
+use crate::ui::{Labels, UiFonts, instrument_heading, localized_text, text};
 
 #[derive(Component)]
 struct NetworkView;
@@ -57,8 +58,8 @@ fn build_modern_view(
             NetworkView,
             ImageNode::new(network),
             Node {
-                width: px(NETWORK_SIZE.x * fonts.picture_scale()),
-                height: px(NETWORK_SIZE.y * fonts.picture_scale()),
+                width: px(NETWORK_SIZE.x * fonts.picture_scale().powi(2)),
+                height: px(NETWORK_SIZE.y * fonts.picture_scale().powi(2)),
                 ..default()
             },
         ));
@@ -186,9 +187,14 @@ fn paint_outputs(canvas: &mut Raster, outputs: &[f32], predicted: usize, left: f
 }
 
 /// The caption: layer sizes and activation, or why the network stopped learning.
-fn network_caption(retina: &RetinaConfig, layers: &[Vec<f32>], companion: &Companion) -> String {
+fn network_caption(
+    retina: &RetinaConfig,
+    layers: &[Vec<f32>],
+    companion: &Companion,
+    labels: &Strings,
+) -> String {
     if let Some(reason) = &companion.stopped {
-        return format!("stopped: {reason}");
+        return labels.fill("mlp_stopped", &[reason]);
     }
     let sizes: Vec<String> = std::iter::once(retina.cells())
         .chain(layers.iter().map(Vec::len))
@@ -201,7 +207,7 @@ fn network_caption(retina: &RetinaConfig, layers: &[Vec<f32>], companion: &Compa
         .first()
         .map(|l| format!("{:?}", l.activation))
         .unwrap_or_default();
-    format!("{} units, {activation}, softmax", sizes.join("-"))
+    labels.fill("mlp_caption", &[&sizes.join("-"), &activation])
 }
 
 fn draw_network(
@@ -210,9 +216,10 @@ fn draw_network(
     mut caption: Query<&mut Text, With<NetworkCaption>>,
     mut images: ResMut<Assets<Image>>,
     mut seen: Local<(u64, u64)>,
+    labels: Res<Labels>,
 ) {
     let version = (bench.generation, bench.shown);
-    if *seen == version {
+    if *seen == version && !labels.is_changed() {
         return;
     }
     *seen = version;
@@ -229,7 +236,7 @@ fn draw_network(
         canvas.store(&mut image);
     }
     if let Ok(mut caption) = caption.single_mut() {
-        caption.0 = network_caption(retina, layers, companion);
+        caption.0 = network_caption(retina, layers, companion, &labels);
     }
 }
 

@@ -1,6 +1,7 @@
 //! The path field: Open… and Save as… take a typed path over the panel (Tab completes folder
 //! and file names, a touch on a name takes it, Enter acts, Esc closes), so images, a picture
-//! or a machine open, and a machine saves where one chooses, on any desktop.
+//! or a machine open, and a machine saves where one chooses, on any desktop. Where the desktop
+//! has a file chooser, its buttons ask it (see [`super::chooser`]).
 
 use std::path::{Path, PathBuf};
 
@@ -8,6 +9,7 @@ use bevy::input::InputSystems;
 use bevy::input::keyboard::{Key, KeyboardInput};
 use bevy::prelude::*;
 
+use super::chooser::{AskDesktop, DesktopChooser, Pick};
 use super::controls::FileRequest;
 use super::files::{MachineFiles, OpenPath, machine_file, save_machine_as};
 use crate::files::next_numbered;
@@ -41,6 +43,8 @@ pub struct PathField {
     pub confirming: Option<PathBuf>,
     /// The last problem, shown under the names (a missing file, a refused save).
     pub problem: String,
+    /// The desktop's chooser is open; its answer will fill the field.
+    pub waiting_for_desktop: bool,
     /// Enter was pressed (or the Open / Save button): act on the typed path this frame.
     submitted: bool,
     /// Where relative paths start: the folder the program started in.
@@ -92,6 +96,35 @@ impl PathField {
     pub fn path(&self) -> PathBuf {
         expand(&self.typed, &self.base)
     }
+
+    /// What the desktop's chooser answered, taken as if typed and acted on.
+    pub fn take_chosen(&mut self, path: &Path) {
+        if self.purpose.is_none() {
+            return;
+        }
+        self.typed = shown(path);
+        self.problem.clear();
+        self.refresh();
+        self.submitted = true;
+    }
+
+    /// The question for the desktop: `pick`, starting in the typed path's folder, offering its
+    /// file name when saving.
+    fn question(&self, pick: Pick) -> AskDesktop {
+        let path = self.path();
+        let (folder, name) = match self.typed.ends_with('/') || path.is_dir() {
+            true => (path, None),
+            false => (
+                path.parent().map_or(self.base.clone(), Path::to_path_buf),
+                path.file_name().map(|n| n.to_string_lossy().into_owned()),
+            ),
+        };
+        AskDesktop {
+            pick,
+            folder,
+            name: name.filter(|_| pick == Pick::SaveFile),
+        }
+    }
 }
 
 /// The field's root node, the typed line, the list of names and the line of problems.
@@ -106,13 +139,21 @@ struct ProblemLine;
 #[derive(Component)]
 struct FieldTitle;
 
-/// A button of the field: a listed name, act, or close.
+/// A button of the field: a listed name, act, ask the desktop's chooser, or close.
 #[derive(Component, Clone, Debug, PartialEq)]
 enum FieldButton {
     Name(String, bool),
     Act,
+    Choose(Pick),
     Cancel,
 }
+
+/// The chooser's buttons: what each asks for, its label, and the purpose it serves.
+const CHOOSER_BUTTONS: [(Pick, &str, Purpose); 3] = [
+    (Pick::Folder, "choose_folder", Purpose::Open),
+    (Pick::File, "choose_file", Purpose::Open),
+    (Pick::SaveFile, "choose_place", Purpose::SaveAs),
+];
 
 pub(super) fn plugin(app: &mut App) {
     app.insert_resource(PathField {
@@ -128,6 +169,7 @@ pub(super) fn plugin(app: &mut App) {
             press_field_buttons,
             act_on_the_path,
             show_the_field,
+            show_the_chooser_buttons,
         )
             .chain(),
     );
@@ -202,6 +244,15 @@ fn build_overlay(mut commands: Commands, fonts: Res<UiFonts>) {
                         110.0,
                         &PANEL_BUTTON,
                     ));
+                    for (pick, label, _) in CHOOSER_BUTTONS {
+                        row.spawn(styled_button(
+                            &fonts,
+                            label,
+                            FieldButton::Choose(pick),
+                            110.0,
+                            &PANEL_BUTTON,
+                        ));
+                    }
                     row.spawn(styled_button(
                         &fonts,
                         "cancel",
@@ -282,11 +333,12 @@ fn type_into_the_field(
     }
 }
 
-/// A touch on a listed name takes it (a folder to look into, a file to act on); the two
-/// buttons act or close.
+/// A touch on a listed name takes it (a folder to look into, a file to act on); the buttons
+/// act, ask the desktop's chooser, or close.
 fn press_field_buttons(
     buttons: Query<(&Interaction, &FieldButton), Changed<Interaction>>,
     mut field: ResMut<PathField>,
+    mut questions: MessageWriter<AskDesktop>,
 ) {
     for (interaction, button) in &buttons {
         if *interaction != Interaction::Pressed || field.purpose.is_none() {
@@ -303,6 +355,9 @@ fn press_field_buttons(
                 field.refresh();
             }
             FieldButton::Act => field.submitted = true,
+            FieldButton::Choose(pick) => {
+                questions.write(field.question(*pick));
+            }
             FieldButton::Cancel => field.close(),
         }
     }
@@ -324,7 +379,7 @@ fn act_on_the_path(
     field.submitted = false;
     let path = field.path();
     let outcome = match field.purpose {
-        Some(Purpose::Open) => open_target(&path).map(|()| {
+        Some(Purpose::Open) => open_target(&path, &labels).map(|()| {
             opens.write(OpenPath(path.clone()));
             None
         }),
@@ -334,8 +389,7 @@ fn act_on_the_path(
     match outcome {
         Ok(None) => field.close(),
         Ok(Some(words)) => {
-            notice.text = words;
-            notice.is_error = false;
+            notice.say(words);
             field.close();
         }
         Err(problem) => field.problem = problem,
@@ -343,10 +397,10 @@ fn act_on_the_path(
 }
 
 /// Whether `path` can be opened: it must exist.
-fn open_target(path: &Path) -> Result<(), String> {
+fn open_target(path: &Path, labels: &Strings) -> Result<(), String> {
     match path.exists() {
         true => Ok(()),
-        false => Err(format!("{}: no such file or folder", path.display())),
+        false => Err(labels.fill("path_missing", &[&path.display().to_string()])),
     }
 }
 
@@ -360,20 +414,14 @@ fn save_as(
     labels: &Strings,
 ) -> Result<Option<String>, String> {
     if path.is_dir() {
-        return Err(format!(
-            "{}: is a folder: type a file name after it",
-            path.display()
-        ));
+        return Err(labels.fill("path_is_folder", &[&path.display().to_string()]));
     }
     if path.extension().is_none() {
         path.set_extension("ron");
     }
     if path.exists() && field.confirming.as_ref() != Some(&path) {
         crate::files::check_save_target(&path, &MACHINE_FILE).map_err(|e| format!("{e:#}"))?;
-        field.problem = format!(
-            "{}: a machine file is there already: Enter again replaces it",
-            path.display()
-        );
+        field.problem = labels.fill("path_replaces", &[&path.display().to_string()]);
         field.confirming = Some(path);
         return Err(field.problem.clone());
     }
@@ -399,6 +447,7 @@ fn show_the_field(
     mut labels: Query<&mut Localized>,
     title: Query<Entity, With<FieldTitle>>,
     list: Query<Entity, With<NameList>>,
+    words: Res<Labels>,
     mut commands: Commands,
 ) {
     if !field.is_changed() {
@@ -415,7 +464,10 @@ fn show_the_field(
         line.0 = format!("{}\u{258f}", field.typed);
     }
     for mut line in &mut lines.p1() {
-        line.0.clone_from(&field.problem);
+        line.0 = match field.waiting_for_desktop {
+            true => words.get("chooser_waiting"),
+            false => field.problem.clone(),
+        };
     }
     let (title_key, act_key) = match purpose {
         Purpose::Open => ("open_title", "path_open"),
@@ -441,6 +493,28 @@ fn show_the_field(
         commands
             .entity(list)
             .with_children(|list| list_names(list, &field.completions, &fonts));
+    }
+}
+
+/// The chooser's buttons for what the field is for, where the desktop has a chooser and no
+/// question is out.
+fn show_the_chooser_buttons(
+    field: Res<PathField>,
+    chooser: Res<DesktopChooser>,
+    mut buttons: Query<(&FieldButton, &mut Node), Without<FieldOverlay>>,
+) {
+    if !field.is_changed() && !chooser.is_changed() {
+        return;
+    }
+    for (button, mut node) in &mut buttons {
+        let FieldButton::Choose(pick) = button else {
+            continue;
+        };
+        let serves = CHOOSER_BUTTONS
+            .iter()
+            .any(|(p, _, purpose)| p == pick && field.purpose == Some(*purpose));
+        let shown = serves && chooser.available && !chooser.is_waiting();
+        node.display = if shown { Display::Flex } else { Display::None };
     }
 }
 
@@ -539,6 +613,8 @@ mod tests {
                 last: None,
             })
             .insert_resource(field_at(base))
+            .insert_resource(DesktopChooser::asking_with(|_| None, false))
+            .add_plugins(super::super::chooser::plugin)
             .add_systems(PreUpdate, type_into_the_field)
             .add_systems(Update, (open_the_field, act_on_the_path).chain());
         app.update();
@@ -682,5 +758,74 @@ mod tests {
             bench.experiment.scene.data.source,
             dir.join("cards").to_string_lossy()
         );
+    }
+
+    /// The desktop's answer, once the app has taken it.
+    fn answered_by(app: &mut App, ask: super::super::chooser::Asker, pick: Pick) {
+        app.insert_resource(DesktopChooser::asking_with(ask, true));
+        let question = app.world().resource::<PathField>().question(pick);
+        app.world_mut().write_message(question);
+        app.update();
+        assert!(app.world().resource::<PathField>().waiting_for_desktop);
+        while app.world().resource::<DesktopChooser>().is_waiting() {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            app.update();
+        }
+        app.update();
+    }
+
+    #[test]
+    fn the_desktop_choosers_answer_opens_or_saves_as_if_typed() {
+        let dir = scratch_dir("path-field-chooser");
+        let (set, _) = crate::data::builtin::generate("left-right", 3, Some(8)).unwrap();
+        crate::data::folder::write_class_folders(&set, &dir.join("cards")).unwrap();
+        let mut app = app(&dir, &dir.join("machines"));
+        app.world_mut().write_message(FileRequest::Open);
+        app.update();
+        // the question starts in the folder typed; the stand-in desktop picks `cards` there
+        let question = app.world().resource::<PathField>().question(Pick::Folder);
+        assert_eq!(
+            (question.folder.clone(), question.name),
+            (dir.clone(), None)
+        );
+        answered_by(&mut app, |q| Some(q.folder.join("cards")), Pick::Folder);
+        assert_eq!(app.world().resource::<PathField>().purpose, None);
+        while app.world().resource::<crate::sim::ImageLoad>().is_loading() {
+            app.update();
+        }
+        assert_eq!(app.world().resource::<Bench>().classes(), ["left", "right"]);
+
+        // nothing chosen: the field stays open with the typed path, and says so
+        app.world_mut().write_message(FileRequest::Open);
+        app.update();
+        let typed = app.world().resource::<PathField>().typed.clone();
+        answered_by(&mut app, |_| None, Pick::File);
+        let field = app.world().resource::<PathField>();
+        assert_eq!(field.purpose, Some(Purpose::Open));
+        assert_eq!(field.typed, typed);
+        assert!(
+            field.problem.starts_with("Nothing was chosen"),
+            "{}",
+            field.problem
+        );
+
+        // Save as offers its numbered name to the desktop, and saves where the desktop says
+        app.world_mut().write_message(FileRequest::SaveAs);
+        app.update();
+        let question = app.world().resource::<PathField>().question(Pick::SaveFile);
+        assert_eq!(question.folder, dir.join("machines"));
+        assert!(
+            question
+                .name
+                .as_deref()
+                .is_some_and(|n| n.ends_with("-1.ron"))
+        );
+        answered_by(
+            &mut app,
+            |q| Some(q.folder.join("chosen.ron")),
+            Pick::SaveFile,
+        );
+        assert_eq!(app.world().resource::<PathField>().purpose, None);
+        crate::model_file::MachineFile::load(&dir.join("machines/chosen.ron")).unwrap();
     }
 }

@@ -11,6 +11,7 @@ use crate::ui::chart::RASTER_SCALE;
 use crate::ui::dials::Dials;
 use crate::ui::palette::*;
 use crate::ui::raster::Raster;
+use crate::ui::strings::Strings;
 use crate::ui::{Labels, UiFonts, instrument_heading, text};
 
 /// The row the response lamps sit in.
@@ -67,8 +68,15 @@ fn bank_shape(fonts: &UiFonts) -> BankShape {
 pub(super) fn plugin(app: &mut App) {
     app.add_systems(PreStartup, build_response_section.after(LayoutSpawned))
         .add_observer(fit_lamp_to_response_unit)
-        .add_systems(Update, (light_response_lamps, draw_dials).in_set(PanelDraw));
+        .add_systems(
+            Update,
+            (light_response_lamps, draw_dials, rename_response_units).in_set(PanelDraw),
+        );
 }
+
+/// The name under R-unit `j`'s lamp.
+#[derive(Component)]
+struct ResponseName(usize);
 
 fn build_response_section(
     mut commands: Commands,
@@ -135,13 +143,14 @@ fn fit_lamp_to_response_unit(
     row: Query<Entity, With<ResponseRow>>,
     bench: Res<Bench>,
     fonts: Res<UiFonts>,
+    labels: Res<Labels>,
 ) {
     let (Ok(row), Ok(unit)) = (row.single(), units.get(add.entity)) else {
         return;
     };
     let machine = bench.machine();
     let j = unit.index;
-    let name = unit_name(machine, j);
+    let name = unit_name(machine, j, &labels);
     let width = (436.0 / machine.r_units as f32 - 4.0).clamp(30.0, 52.0);
     let lamp = width.min(30.0);
     commands
@@ -165,6 +174,7 @@ fn fit_lamp_to_response_unit(
                 children![(CorrectionMark(j), text(&fonts, " ", SMALL_SIZE, WARM, true))],
             ));
             column.spawn((
+                ResponseName(j),
                 text(&fonts, truncate(&name, 7), SMALL_SIZE, ENGRAVING, true),
                 staggered(fonts.lettering, j),
             ));
@@ -185,18 +195,36 @@ fn staggered(lettering: Lettering, j: usize) -> Node {
     }
 }
 
-/// What R-unit `j` stands for: its class (one per class), its bit (binary code), or "spare".
-fn unit_name(machine: &crate::nn::mark1::Mark1, j: usize) -> String {
+/// What R-unit `j` stands for, in the panel's language: its class (one per class), its bit
+/// (binary code), or spare.
+fn unit_name(machine: &crate::nn::mark1::Mark1, j: usize, labels: &Strings) -> String {
     match machine.coding {
         Coding::OnePerClass => machine
             .classes
             .get(j)
             .cloned()
-            .unwrap_or_else(|| "spare".into()),
+            .unwrap_or_else(|| labels.get("unit_spare")),
         Coding::Binary if j < crate::nn::mark1::code_bits(machine.classes.len()) => {
-            format!("bit {j}")
+            labels.fill("unit_bit", &[&j.to_string()])
         }
-        Coding::Binary => "spare".into(),
+        Coding::Binary => labels.get("unit_spare"),
+    }
+}
+
+/// The R-units' names follow the language on screen.
+fn rename_response_units(
+    labels: Res<Labels>,
+    bench: Res<Bench>,
+    mut names: Query<(&ResponseName, &mut Text)>,
+) {
+    if !labels.is_changed() {
+        return;
+    }
+    for (ResponseName(j), mut text) in &mut names {
+        let name = truncate(&unit_name(bench.machine(), *j, &labels), 7);
+        if text.0 != name {
+            text.0 = name;
+        }
     }
 }
 
@@ -365,7 +393,7 @@ fn draw_dials(
         needles.store(&mut image);
     }
     if let Ok(mut caption) = caption.single_mut() {
-        let name = unit_name(machine, r);
+        let name = unit_name(machine, r, &labels);
         let (first, count) = (view.first, view.bank.count);
         let (all, scale) = (shafts.len().to_string(), scale.to_string());
         caption.0 = if selection.zoomed {

@@ -9,6 +9,7 @@ use super::bench::Bench;
 use super::units::{AssociationUnit, Potentiometer, ResponseUnit, SensoryUnit};
 use crate::data::GrayImage;
 use crate::nn::rules::{Reinforcement, ValueSystem};
+use crate::ui::strings::Strings;
 
 /// The steps of one machine cycle, run in this order every update.
 #[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -96,22 +97,65 @@ pub struct TrialCompleted {
     pub label: usize,
 }
 
-/// The line the panel shows the user: what just happened, or what went wrong.
+/// The line the panel shows the user: what just happened, or what went wrong. Its words are
+/// either a text as it stands (a file's error) or a strings key with the values to fill in,
+/// so the panel shows them in its language.
 #[derive(Resource, Clone, Debug, Default, PartialEq)]
 pub struct Notice {
     pub text: String,
     pub is_error: bool,
+    words: Option<(&'static str, Vec<String>)>,
 }
 
 impl Notice {
-    pub(super) fn say(&mut self, text: impl Into<String>) {
-        self.text = text.into();
-        self.is_error = false;
+    /// `text`, as it stands.
+    pub fn say(&mut self, text: impl Into<String>) {
+        self.set(text.into(), None, false);
     }
 
-    pub(super) fn fail(&mut self, text: impl Into<String>) {
-        self.text = text.into();
-        self.is_error = true;
+    /// `text`, as it stands, as an error.
+    pub fn fail(&mut self, text: impl Into<String>) {
+        self.set(text.into(), None, true);
+    }
+
+    /// The words of strings key `key` with `values` filled in.
+    pub fn say_words(&mut self, key: &'static str, values: Vec<String>) {
+        self.set(String::new(), Some((key, values)), false);
+    }
+
+    /// The words of strings key `key` with `values` filled in, as an error.
+    pub fn fail_words(&mut self, key: &'static str, values: Vec<String>) {
+        self.set(String::new(), Some((key, values)), true);
+    }
+
+    fn set(&mut self, text: String, words: Option<(&'static str, Vec<String>)>, is_error: bool) {
+        self.text = text;
+        self.words = words;
+        self.is_error = is_error;
+    }
+
+    /// Whether there is nothing to say.
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty() && self.words.is_none()
+    }
+
+    /// The line in the language of `strings`.
+    pub fn shown(&self, strings: &Strings) -> String {
+        match &self.words {
+            Some((key, values)) => {
+                let values: Vec<&str> = values.iter().map(String::as_str).collect();
+                strings.fill(key, &values)
+            }
+            None => self.text.clone(),
+        }
+    }
+
+    /// The line in English, for logs and tests.
+    pub fn in_english(&self) -> String {
+        match &self.words {
+            Some(_) => self.shown(&Strings::built_in("en").expect("English is built in")),
+            None => self.text.clone(),
+        }
     }
 }
 
@@ -239,28 +283,24 @@ fn follow_requests(
             MachineRequest::Reset => match bench.reset() {
                 Ok(()) => {
                     *work = CycleWork::default();
-                    notice.say("Reset: every potentiometer back to zero.");
+                    notice.say_words("notice_reset", vec![]);
                 }
-                Err(e) => notice.fail(format!("reset failed: {e:#}")),
+                Err(e) => notice.fail_words("notice_reset_failed", vec![format!("{e:#}")]),
             },
             MachineRequest::Rewire => match bench.rewire() {
                 Ok(seed) => {
                     *work = CycleWork::default();
-                    notice.say(format!(
-                        "New plugboard wired from seed {seed}; pots at zero."
-                    ));
+                    notice.say_words("notice_rewired", vec![seed.to_string()]);
                 }
-                Err(e) => notice.fail(format!("rewiring failed: {e:#}")),
+                Err(e) => notice.fail_words("notice_rewire_failed", vec![format!("{e:#}")]),
             },
             MachineRequest::Force(class) => {
                 if bench.force(*class).is_some() {
                     work.refresh = true;
                     // a forced pattern has had its learning: do not correct it again
                     work.awaiting_learning = false;
-                    notice.say(format!(
-                        "Forced the response \"{}\".",
-                        bench.classes()[*class]
-                    ));
+                    let class = bench.classes()[*class].clone();
+                    notice.say_words("notice_forced", vec![class]);
                 }
             }
             MachineRequest::SetAutoLearn(on) => bench.auto_learn = *on,

@@ -85,9 +85,10 @@ fn follow_the_load(
     };
     let Some(result) = block_on(poll_once(&mut loading.task)) else {
         let percent = loading.progress.fraction().map(|f| (100.0 * f) as u32);
-        if loading.shown != percent || notice.text.is_empty() {
+        if loading.shown != percent || notice.is_empty() {
             loading.shown = percent;
-            notice.say(loading_line(&loading.source, &loading.progress));
+            let (key, values) = loading_line(&loading.source, &loading.progress);
+            notice.say_words(key, values);
         }
         return;
     };
@@ -95,34 +96,40 @@ fn follow_the_load(
     load.loading = None;
     match result {
         Ok(fresh) => {
-            let summary = format!(
-                "Loaded {source}: {} training images in {} classes.",
-                fresh.experiment.train.len(),
-                fresh.classes().len()
-            );
+            let summary = vec![
+                source,
+                fresh.experiment.train.len().to_string(),
+                fresh.classes().len().to_string(),
+            ];
             let generation = bench.generation + 1;
             **bench = fresh;
             bench.generation = generation;
             *work = CycleWork::default();
-            notice.say(summary);
+            notice.say_words("notice_loaded", summary);
         }
-        Err(e) => notice.fail(format!("{e:#}; the images before are kept")),
+        Err(e) => notice.fail_words("notice_load_failed", vec![format!("{e:#}")]),
     }
 }
 
-/// `Loading photos/: ████░░░ 42% (1234 of 2938) · Esc or a touch here cancels`.
-fn loading_line(source: &str, progress: &Progress) -> String {
+/// `Loading photos/: ████░░░ 42% (1234 of 2938) · Esc or a touch here cancels`: the strings
+/// key and its values.
+fn loading_line(source: &str, progress: &Progress) -> (&'static str, Vec<String>) {
     let (done, total) = progress.counts();
-    let bar = match progress.fraction() {
+    match progress.fraction() {
         Some(f) => {
             let filled = (f * 20.0).round() as usize;
-            let (full, empty) = ("█".repeat(filled), "░".repeat(20 - filled));
-            format!(": {full}{empty} {:.0}% ({done} of {total})", 100.0 * f)
+            let bar = format!("{}{}", "█".repeat(filled), "░".repeat(20 - filled));
+            let percent = format!("{:.0}", 100.0 * f);
+            let counts = [done, total].map(|n| n.to_string());
+            let [done, total] = counts;
+            (
+                "notice_loading_counted",
+                vec![source.into(), bar, percent, done, total],
+            )
         }
         // a generated set counts nothing: it is quick
-        None => "...".to_string(),
-    };
-    format!("Loading {source}{bar} · Esc or a touch here cancels")
+        None => ("notice_loading", vec![source.into()]),
+    }
 }
 
 /// Cancels the load under way, if any (a touch on the message line).

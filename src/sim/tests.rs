@@ -209,7 +209,12 @@ fn a_mark1_whose_pots_diverge_stops_learning_and_says_why() {
     let bench = app.world().resource::<Bench>();
     assert_eq!(bench.stopped.as_deref(), Some(reason.as_str()));
     assert!(!bench.mark1_learns());
-    assert!(app.world().resource::<Notice>().text.contains(&reason));
+    assert!(
+        app.world()
+            .resource::<Notice>()
+            .in_english()
+            .contains(&reason)
+    );
     // further epochs present patterns but move no pot
     request(&mut app, MachineRequest::StepEpoch);
     let after = weights(&app);
@@ -326,7 +331,11 @@ fn a_bad_image_folder_is_reported_and_the_machine_kept() {
     until_loaded(&mut app);
     let notice = app.world().resource::<Notice>();
     assert!(notice.is_error);
-    assert!(notice.text.contains("/no/such/folder"), "{}", notice.text);
+    assert!(
+        notice.in_english().contains("/no/such/folder"),
+        "{}",
+        notice.in_english()
+    );
     assert_eq!(app.world().resource::<Bench>().classes().len(), 3);
 }
 
@@ -409,16 +418,25 @@ fn images_load_while_the_machine_keeps_running_and_showing_how_far_it_has_come()
         MachineRequest::LoadImages(dir.display().to_string()),
     );
     let (mut seen_progress, mut updates, mut trials_while_loading) = (false, 0, trials);
+    let german = crate::ui::strings::Strings::built_in("de").unwrap();
+    let mut seen_in_german = false;
     while app.world().resource::<super::ImageLoad>().is_loading() {
         trials_while_loading = app.world().resource::<Bench>().trials;
         app.update();
         updates += 1;
-        let text = &app.world().resource::<Notice>().text;
+        let notice = app.world().resource::<Notice>();
+        let text = notice.in_english();
         seen_progress |= text.starts_with("Loading ") && text.contains(" of 400)");
+        let words = notice.shown(&german);
+        seen_in_german |= words.starts_with("Lade ") && words.contains(" von 400)");
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
     assert!(updates >= 2, "the load took {updates} updates");
-    assert!(seen_progress, "{}", app.world().resource::<Notice>().text);
+    assert!(
+        seen_progress,
+        "{}",
+        app.world().resource::<Notice>().in_english()
+    );
     // the old machine went on presenting patterns while the new images decoded
     assert!(
         trials_while_loading > trials,
@@ -428,7 +446,15 @@ fn images_load_while_the_machine_keeps_running_and_showing_how_far_it_has_come()
     assert_eq!(bench.classes(), ["left", "right"]);
     let test = bench.experiment.test.as_ref().map_or(0, |t| t.len());
     assert_eq!(bench.experiment.train.len() + test, 400);
-    assert!(app.world().resource::<Notice>().text.starts_with("Loaded "));
+    let notice = app.world().resource::<Notice>();
+    assert!(notice.in_english().starts_with("Loaded "));
+    assert!(seen_in_german, "{}", notice.shown(&german));
+    let loaded = format!("{} geladen: ", dir.display());
+    assert!(
+        notice.shown(&german).starts_with(&loaded),
+        "{}",
+        notice.shown(&german)
+    );
 }
 
 #[test]
@@ -444,9 +470,9 @@ fn a_cancelled_load_keeps_the_images_before() {
     until_loaded(&mut app);
     let notice = app.world().resource::<Notice>();
     assert!(
-        notice.is_error && notice.text.contains("loading cancelled"),
+        notice.is_error && notice.in_english().contains("loading cancelled"),
         "{}",
-        notice.text
+        notice.in_english()
     );
     let bench = app.world().resource::<Bench>();
     assert_eq!(bench.classes().len(), 3);
