@@ -348,6 +348,24 @@ fn bench_reports_its_throughputs() {
         );
     }
     assert_eq!(value["images"], 3000);
+    // every MLP figure has its ceiling beside it, and the phases account for the epoch
+    let peak = value["peak_sgemm_gflops"].as_f64().unwrap();
+    let gflops = value["mlp_gflops"].as_f64().unwrap();
+    let fraction = value["mlp_peak_fraction"].as_f64().unwrap();
+    assert!(
+        peak > 1.0 && (fraction - gflops / peak).abs() < 1e-9,
+        "{peak} {gflops} {fraction}"
+    );
+    let phases = &value["mlp_phase_seconds"];
+    let epoch = value["mlp_epoch_seconds"].as_f64().unwrap();
+    let parts =
+        ["data_movement", "forward", "backward", "update"].map(|k| phases[k].as_f64().unwrap());
+    assert!(parts.iter().all(|&t| t > 0.0), "{phases}");
+    let sum: f64 = parts.iter().sum();
+    assert!(
+        sum <= epoch && sum > 0.5 * epoch,
+        "phases {sum} s of an epoch of {epoch} s"
+    );
     // the playground's live page needs ten redraws a second; the core gives far more
     let surfaces = value["playground_surfaces_per_second"].as_f64().unwrap();
     assert!(surfaces > 10.0, "surfaces per second: {surfaces}");

@@ -10,6 +10,7 @@ use std::time::Instant;
 use crate::args::BenchArgs;
 use crate::data::{self, ImageSet, LoadOptions, builtin};
 use crate::nn::Classifier;
+use crate::nn::kernel::{Layout, matmul};
 use crate::nn::mark1::{Mark1, Mark1Config};
 use crate::nn::mlp::MlpConfig;
 use crate::nn::mlp_model::{MlpModel, MlpTrainer};
@@ -49,6 +50,7 @@ pub(super) fn bench(args: BenchArgs) -> Result<ExitCode> {
         "threads": rayon::current_num_threads(),
         "generate_seconds": generate_seconds,
     });
+    let peak_lines = probe_peak(&mut value);
     let mark1_lines = bench_mark1(&set, &order, args.epochs, &mut value)?;
     let mlp_lines = bench_mlp(&set, &order, &mut value)?;
     let playground_lines = bench_playground(&mut value)?;
@@ -61,8 +63,9 @@ pub(super) fn bench(args: BenchArgs) -> Result<ExitCode> {
             value["data"].as_str().unwrap_or(""),
             rayon::current_num_threads()
         );
-        for line in mark1_lines
+        for line in peak_lines
             .iter()
+            .chain(&mark1_lines)
             .chain(&mlp_lines)
             .chain(&playground_lines)
         {
@@ -70,6 +73,56 @@ pub(super) fn bench(args: BenchArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The side of the square single-precision product that measures the cores' ceiling.
+const PEAK_SIDE: usize = 1024;
+
+/// The best of three `PEAK_SIDE`-square SGEMMs through the MLP's own kernel, in GFLOP/s.
+fn sgemm_gflops(threads: usize) -> f64 {
+    let n = PEAK_SIDE;
+    let a: Vec<f32> = (0..n * n)
+        .map(|i| ((i % 97) as f32 - 48.0) / 97.0)
+        .collect();
+    let b: Vec<f32> = (0..n * n)
+        .map(|i| ((i % 89) as f32 - 44.0) / 89.0)
+        .collect();
+    let mut c = vec![0.0f32; n * n];
+    let shape = (n, n, n);
+    let mut best = f64::INFINITY;
+    for _ in 0..3 {
+        let started = Instant::now();
+        matmul(
+            &mut c,
+            &a,
+            Layout::Normal,
+            &b,
+            Layout::Normal,
+            shape,
+            false,
+            threads,
+        );
+        best = best.min(started.elapsed().as_secs_f64());
+    }
+    2.0 * (n * n * n) as f64 / best / 1e9
+}
+
+/// Measures the ceiling every training figure is set against: a large SGEMM on one thread
+/// and on all of them.
+fn probe_peak(value: &mut serde_json::Value) -> Vec<String> {
+    let all_cores = rayon::current_num_threads();
+    let one = sgemm_gflops(1);
+    let all = if all_cores > 1 {
+        sgemm_gflops(all_cores)
+    } else {
+        one
+    };
+    value["peak_sgemm_side"] = json!(PEAK_SIDE);
+    value["peak_sgemm_gflops_1_thread"] = json!(one);
+    value["peak_sgemm_gflops"] = json!(all);
+    vec![format!(
+        "ceiling: {PEAK_SIDE}-square SGEMM {one:.1} GFLOP/s on 1 thread, {all:.1} on {all_cores}"
+    )]
 }
 
 /// Times the default Mark I: caching A-unit outputs, training epochs, classifying. Adds the
@@ -200,6 +253,13 @@ fn bench_mlp(
         };
         value[format!("mlp_train_samples_per_second{suffix}")] = json!(n / seconds);
         value[format!("mlp_gflops{suffix}")] = json!(gflops);
+        let peak = match threads == all_cores {
+            true => &value["peak_sgemm_gflops"],
+            false => &value["peak_sgemm_gflops_1_thread"],
+        };
+        let fraction = gflops / peak.as_f64().unwrap_or(f64::NAN);
+        value[format!("mlp_peak_fraction{suffix}")] = json!(fraction);
+        value[format!("mlp_phase_seconds{suffix}")] = serde_json::to_value(trainer.phases)?;
         value[format!("mlp_epoch_seconds{suffix}")] = json!(seconds);
         value[format!("mlp_classify_samples_per_second{suffix}")] = json!(n / classify_seconds);
         if threads == all_cores {
@@ -210,8 +270,14 @@ fn bench_mlp(
             lines.push(format!("reference MLP ({})", model.describe()));
         }
         lines.push(format!(
-            "  training, {threads} thread(s):            {:>10.0} samples/s  ({seconds:.3} s per epoch, {gflops:.1} GFLOP/s)",
-            n / seconds
+            "  training, {threads} thread(s):            {:>10.0} samples/s  ({seconds:.3} s per epoch, {gflops:.1} GFLOP/s, {:.0}% of the ceiling)",
+            n / seconds,
+            100.0 * fraction
+        ));
+        let phases = trainer.phases;
+        lines.push(format!(
+            "    phases: data {:.3} s, forward {:.3} s, backward {:.3} s, update {:.3} s",
+            phases.data_movement, phases.forward, phases.backward, phases.update
         ));
         lines.push(format!(
             "  classification, {threads} thread(s):      {:>10.0} samples/s  ({classify_seconds:.3} s)",

@@ -348,6 +348,30 @@ impl Workspace {
     pub fn logits(&self, batch: usize, outputs: usize) -> &[f32] {
         &self.z.last().expect("a network has layers")[..batch * outputs]
     }
+
+    /// What layer `k` read in the last forward pass (`batch` rows): the input, or `h_{k-1}`.
+    pub fn layer_input(&self, k: usize, batch: usize) -> &[f32] {
+        match k {
+            0 => &self.input[..batch * (self.input.len() / self.capacity.max(1))],
+            _ => self.layer_outputs(k - 1, batch),
+        }
+    }
+
+    /// Layer `k`'s `dZ` of the last backward pass (`batch` rows).
+    pub fn deltas(&self, k: usize, batch: usize) -> &[f32] {
+        let width = self.delta[k].len() / self.capacity.max(1);
+        &self.delta[k][..batch * width]
+    }
+}
+
+/// `sums[j] = sum_i rows[i][j]` over the rows of `rows` (as wide as `sums`).
+pub fn column_sums(rows: &[f32], sums: &mut [f32]) {
+    sums.fill(0.0);
+    for row in rows.chunks_exact(sums.len()) {
+        for (b, &d) in sums.iter_mut().zip(row) {
+            *b += d;
+        }
+    }
 }
 
 impl Network {
@@ -458,6 +482,33 @@ impl Network {
         grads: &mut Gradients,
         threads: usize,
     ) -> f64 {
+        let loss = self.backward_deltas(ws, batch, targets, threads);
+        for (k, layer) in self.layers.iter().enumerate() {
+            // dW = H^T dZ   (in x B) (B x out)
+            matmul(
+                &mut grads.weights[k],
+                ws.layer_input(k, batch),
+                Layout::Transposed,
+                ws.deltas(k, batch),
+                Layout::Normal,
+                (layer.inputs, batch, layer.outputs),
+                false,
+                threads,
+            );
+            column_sums(ws.deltas(k, batch), &mut grads.bias[k]);
+        }
+        loss
+    }
+
+    /// The first half of [`backward`](Self::backward): the mean loss of the batch and every
+    /// layer's `dZ` (in the workspace), without the weights' gradients.
+    pub fn backward_deltas(
+        &self,
+        ws: &mut Workspace,
+        batch: usize,
+        targets: Targets,
+        threads: usize,
+    ) -> f64 {
         let last = self.layers.len() - 1;
         let outputs = self.output_size();
         let loss = {
@@ -467,53 +518,27 @@ impl Network {
             );
             self.loss.loss_and_gradient(z, outputs, targets, delta)
         };
-        for k in (0..self.layers.len()).rev() {
+        for k in (1..self.layers.len()).rev() {
             let layer = &self.layers[k];
-            let input: &[f32] = if k == 0 {
-                &ws.input[..batch * layer.inputs]
-            } else {
-                &ws.h[k - 1][..batch * layer.inputs]
-            };
-            let delta = &ws.delta[k][..batch * layer.outputs];
-            // dW = H^T dZ   (in x B) (B x out)
+            // dH_{k-1} = dZ W^T   (B x out) (out x in), then times sigma'(Z_{k-1})
+            let (lower, upper) = ws.delta.split_at_mut(k);
+            let below = &mut lower[k - 1][..batch * layer.inputs];
             matmul(
-                &mut grads.weights[k],
-                input,
-                Layout::Transposed,
-                delta,
+                below,
+                &upper[0][..batch * layer.outputs],
                 Layout::Normal,
-                (layer.inputs, batch, layer.outputs),
+                &layer.weights,
+                Layout::Transposed,
+                (batch, layer.outputs, layer.inputs),
                 false,
                 threads,
             );
-            let db = &mut grads.bias[k];
-            db.fill(0.0);
-            for row in delta.chunks_exact(layer.outputs) {
-                for (b, &d) in db.iter_mut().zip(row) {
-                    *b += d;
-                }
-            }
-            if k > 0 {
-                // dH_{k-1} = dZ W^T   (B x out) (out x in), then times sigma'(Z_{k-1})
-                let (lower, upper) = ws.delta.split_at_mut(k);
-                let below = &mut lower[k - 1][..batch * layer.inputs];
-                matmul(
-                    below,
-                    &upper[0][..batch * layer.outputs],
-                    Layout::Normal,
-                    &layer.weights,
-                    Layout::Transposed,
-                    (batch, layer.outputs, layer.inputs),
-                    false,
-                    threads,
-                );
-                let previous = &self.layers[k - 1];
-                previous.activation.backward(
-                    &ws.z[k - 1][..batch * layer.inputs],
-                    &ws.h[k - 1][..batch * layer.inputs],
-                    below,
-                );
-            }
+            let previous = &self.layers[k - 1];
+            previous.activation.backward(
+                &ws.z[k - 1][..batch * layer.inputs],
+                &ws.h[k - 1][..batch * layer.inputs],
+                below,
+            );
         }
         loss
     }
@@ -619,16 +644,29 @@ fn gaussian(count: usize, std: f32, rng: &mut MachineRng) -> Vec<f32> {
     (0..count).map(|_| normal.sample(rng)).collect()
 }
 
-/// SGD state: the momentum buffers, shaped like the gradients.
+/// SGD state: the momentum buffers, shaped like the gradients, and how many threads share
+/// each update.
 #[derive(Clone, Debug)]
 pub struct SgdState {
-    velocity: Gradients,
+    pub(super) velocity: Gradients,
+    pub(super) threads: usize,
 }
 
 impl SgdState {
     pub fn new(network: &Network) -> Self {
         Self {
             velocity: network.zero_gradients(),
+            threads: 1,
+        }
+    }
+
+    /// The same state, its fused updates ([`SgdState::step_from_deltas`]) split over `threads`
+    /// threads of rayon's pool (each takes its own rows of every layer's weights, so the
+    /// weights come out the same for any count).
+    pub fn with_threads(self, threads: usize) -> Self {
+        Self {
+            threads: threads.max(1),
+            ..self
         }
     }
 
@@ -686,7 +724,7 @@ impl SgdState {
 
 /// `g = sum_s c_s g_s + decay p; v = mu v + g; p -= lr v` over one parameter array, in blocks
 /// that stay in cache. Returns `(sum g^2, sum p^2)`, p taken before the update.
-fn update(
+pub(super) fn update(
     params: &mut [f32],
     velocity: &mut [f32],
     parts: &[(&[f32], f32)],

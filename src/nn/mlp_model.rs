@@ -2,10 +2,12 @@
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::time::Instant;
 
+use super::fused::{FusedScratch, ShardDeltas};
 use super::loss::{Loss, Targets};
 use super::metrics::{Confusion, EpochRecord};
-use super::mlp::{Dense, Gradients, MlpConfig, Network, Sgd, SgdState, Workspace};
+use super::mlp::{Dense, MlpConfig, Network, Sgd, SgdState, Workspace};
 use super::retina::{RetinaConfig, SenseScratch};
 use super::{Classifier, Diverged, Machine, Pass};
 use crate::data::GrayImage;
@@ -350,34 +352,73 @@ impl MlpModel {
     }
 }
 
-/// One thread's share of a mini-batch: its rows' buffers, gradients, loss and errors.
+/// One thread's share of a mini-batch: its rows' buffers, gradients, loss and errors, and
+/// how long its last batch took in each phase.
 struct Shard {
     workspace: Workspace,
-    gradients: Gradients,
     labels: Vec<u16>,
     rows: usize,
     loss: f64,
     errors: u64,
+    phases: Phases,
+}
+
+/// Seconds spent in each phase of training, summed over batches. For the data-parallel
+/// phases each batch counts its slowest share, so the phases add up to the wall clock
+/// (less the bookkeeping between them).
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Phases {
+    /// Gathering the batch's rows and labels into the shards' buffers.
+    pub data_movement: f64,
+    /// The forward pass and counting errors.
+    pub forward: f64,
+    /// Loss, its gradient and backpropagation to every layer's gradient.
+    pub backward: f64,
+    /// Combining the shards' gradients, the penalty and the SGD (momentum) step.
+    pub update: f64,
+}
+
+impl Phases {
+    fn slowest(self, other: Phases) -> Phases {
+        Phases {
+            data_movement: self.data_movement.max(other.data_movement),
+            forward: self.forward.max(other.forward),
+            backward: self.backward.max(other.backward),
+            update: self.update.max(other.update),
+        }
+    }
+
+    fn add(&mut self, other: Phases) {
+        self.data_movement += other.data_movement;
+        self.forward += other.forward;
+        self.backward += other.backward;
+        self.update += other.update;
+    }
 }
 
 impl Shard {
-    /// Forward and backward over `rows` of `inputs` (single-threaded products): the shard's
-    /// mean loss and its gradient, and how many rows the network got wrong.
+    /// Forward and backward to the deltas over `rows` of `inputs` (single-threaded products):
+    /// the shard's mean loss and how many rows the network got wrong. The weights' gradients
+    /// are made from the deltas in the fused step.
     fn run(&mut self, network: &Network, inputs: &[f32], labels: &[u16], rows: &[usize]) {
         let p = network.input_size();
         let q = network.output_size();
         let n = rows.len();
         self.rows = n;
         self.labels.clear();
+        self.phases = Phases::default();
         if n == 0 {
             self.loss = 0.0;
             self.errors = 0;
             return;
         }
+        let started = Instant::now();
         for (row, &k) in self.workspace.input_mut(n).chunks_exact_mut(p).zip(rows) {
             row.copy_from_slice(&inputs[k * p..(k + 1) * p]);
         }
         self.labels.extend(rows.iter().map(|&k| labels[k]));
+        let copied = Instant::now();
+        self.phases.data_movement = (copied - started).as_secs_f64();
         network.forward(&mut self.workspace, n, 1);
         self.errors = self
             .workspace
@@ -386,25 +427,28 @@ impl Shard {
             .zip(&self.labels)
             .filter(|(z, label)| network.loss.predict(z) != **label as usize)
             .count() as u64;
-        self.loss = network.backward(
-            &mut self.workspace,
-            n,
-            Targets::Classes(&self.labels),
-            &mut self.gradients,
-            1,
-        );
+        let forwarded = Instant::now();
+        self.phases.forward = (forwarded - copied).as_secs_f64();
+        self.loss =
+            network.backward_deltas(&mut self.workspace, n, Targets::Classes(&self.labels), 1);
+        self.phases.backward = forwarded.elapsed().as_secs_f64();
     }
 }
 
-/// Reusable training state: per-thread batch buffers and gradients, and the momentum.
+/// Reusable training state: per-thread batch buffers, the fused step's buffers and the
+/// momentum.
 ///
 /// Each mini-batch is split into one contiguous share per thread; every share runs forward
-/// and backward on its own core with single-threaded products, and the batch gradient is the
-/// row-weighted sum of the shares' mean gradients, `g = sum_s (n_s / n) g_s`. The split is
-/// fixed, so results are identical run to run for a given thread count.
+/// and backward to its deltas on its own core with single-threaded products, and the batch
+/// gradient is the row-weighted sum of the shares' mean gradients, `g = sum_s (n_s / n) g_s`,
+/// made block by block inside the update (see [`crate::nn::fused`]). The split is fixed, so
+/// results are identical run to run for a given thread count.
 pub struct MlpTrainer {
     shards: Vec<Shard>,
+    /// Where the time of every pass so far went.
+    pub phases: Phases,
     sgd: SgdState,
+    fused: FusedScratch,
     /// Updates made so far and planned in all, for the learning-rate schedule.
     updates: usize,
     planned_updates: usize,
@@ -419,16 +463,18 @@ impl MlpTrainer {
         let shards = (0..threads)
             .map(|_| Shard {
                 workspace: Workspace::new(&model.network, share),
-                gradients: model.network.zero_gradients(),
                 labels: Vec::with_capacity(share),
                 rows: 0,
                 loss: 0.0,
                 errors: 0,
+                phases: Phases::default(),
             })
             .collect();
         Self {
             shards,
-            sgd: SgdState::new(&model.network),
+            phases: Phases::default(),
+            sgd: SgdState::new(&model.network).with_threads(threads),
+            fused: FusedScratch::default(),
             updates: 0,
             planned_updates: samples.div_ceil(model.config.optimizer.batch_size) * epochs,
         }
@@ -480,20 +526,35 @@ impl MlpTrainer {
                     learning_rate: sgd.learning_rate,
                 });
             }
-            let parts: Vec<(&Gradients, f32)> = self
+            let parts: Vec<ShardDeltas> = self
                 .shards
                 .iter()
                 .filter(|s| s.rows > 0)
-                .map(|s| (&s.gradients, s.rows as f32 / n as f32))
+                .map(|s| ShardDeltas {
+                    workspace: &s.workspace,
+                    rows: s.rows,
+                    weight: s.rows as f32 / n as f32,
+                })
                 .collect();
             let step = Sgd {
                 learning_rate: sgd.rate_at(self.updates, self.planned_updates),
                 ..sgd.clone()
             };
             self.updates += 1;
-            let (penalty_value, layer_norms) =
-                self.sgd
-                    .step_combined(&mut model.network, &parts, &step, penalty);
+            let mut batch_phases = self
+                .shards
+                .iter()
+                .fold(Phases::default(), |slowest, s| slowest.slowest(s.phases));
+            let started = Instant::now();
+            let (penalty_value, layer_norms) = self.sgd.step_from_deltas(
+                &mut model.network,
+                &parts,
+                &step,
+                penalty,
+                &mut self.fused,
+            );
+            batch_phases.update = started.elapsed().as_secs_f64();
+            self.phases.add(batch_phases);
             loss += penalty_value;
             for (sum, norm) in norms.iter_mut().zip(layer_norms) {
                 *sum += norm;

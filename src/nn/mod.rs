@@ -2,6 +2,7 @@
 //! MLP, and the contract both keep as machines.
 
 pub mod activation;
+pub mod fused;
 pub mod kernel;
 pub mod loss;
 pub mod mark1;
