@@ -760,13 +760,24 @@ mod tests {
         );
     }
 
+    /// Holds the stand-in desktop's answer until the test has seen the field waiting for it.
+    static DESKTOP_GATE: std::sync::Barrier = std::sync::Barrier::new(2);
+
+    /// The stand-in desktop's `answer`, given once the test opens the gate.
+    fn held(answer: Option<PathBuf>) -> Option<PathBuf> {
+        DESKTOP_GATE.wait();
+        answer
+    }
+
     /// The desktop's answer, once the app has taken it.
     fn answered_by(app: &mut App, ask: super::super::chooser::Asker, pick: Pick) {
         app.insert_resource(DesktopChooser::asking_with(ask, true));
         let question = app.world().resource::<PathField>().question(pick);
         app.world_mut().write_message(question);
         app.update();
+        app.update();
         assert!(app.world().resource::<PathField>().waiting_for_desktop);
+        DESKTOP_GATE.wait();
         while app.world().resource::<DesktopChooser>().is_waiting() {
             std::thread::sleep(std::time::Duration::from_millis(2));
             app.update();
@@ -788,7 +799,11 @@ mod tests {
             (question.folder.clone(), question.name),
             (dir.clone(), None)
         );
-        answered_by(&mut app, |q| Some(q.folder.join("cards")), Pick::Folder);
+        answered_by(
+            &mut app,
+            |q| held(Some(q.folder.join("cards"))),
+            Pick::Folder,
+        );
         assert_eq!(app.world().resource::<PathField>().purpose, None);
         while app.world().resource::<crate::sim::ImageLoad>().is_loading() {
             app.update();
@@ -799,7 +814,7 @@ mod tests {
         app.world_mut().write_message(FileRequest::Open);
         app.update();
         let typed = app.world().resource::<PathField>().typed.clone();
-        answered_by(&mut app, |_| None, Pick::File);
+        answered_by(&mut app, |_| held(None), Pick::File);
         let field = app.world().resource::<PathField>();
         assert_eq!(field.purpose, Some(Purpose::Open));
         assert_eq!(field.typed, typed);
@@ -822,7 +837,7 @@ mod tests {
         );
         answered_by(
             &mut app,
-            |q| Some(q.folder.join("chosen.ron")),
+            |q| held(Some(q.folder.join("chosen.ron"))),
             Pick::SaveFile,
         );
         assert_eq!(app.world().resource::<PathField>().purpose, None);
