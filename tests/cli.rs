@@ -340,6 +340,8 @@ fn bench_reports_its_throughputs() {
         "mark1_train_images_per_second",
         "mark1_classify_images_per_second",
         "mark1_encode_images_per_second",
+        "mark1_sense_images_per_second_1_thread",
+        "mark1_associate_images_per_second_1_thread",
     ] {
         assert!(
             value[key].as_f64().unwrap() > 1000.0,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::metrics::{Confusion, EpochRecord};
 use super::plugboard::{AThreshold, Plugboard, PlugboardConfig};
-use super::retina::{RetinaConfig, SenseScratch};
+use super::retina::{Excitation, RetinaConfig, SenseScratch};
 use super::rules::{self, LearningConfig, PotBank, Reinforcement, ValueSystem};
 use super::{Classifier, Diverged, Machine, Pass};
 use crate::data::GrayImage;
@@ -234,16 +234,30 @@ fn calibrate(
 }
 
 /// `out[j] = sum_{i in active} weights[i * N + j]` for rows of a width known at compile time.
+/// Four partial sums, over every fourth active unit, added at the end: four additions in
+/// flight instead of one chain. Stepped pots hold whole numbers, so their sums are exact in any
+/// order; continuous ones are summed in this fixed order, the same on every run.
 fn sum_rows<const N: usize>(weights: &[f32], active: &[u16], out: &mut [f32]) {
     let rows: &[[f32; N]] = weights.as_chunks::<N>().0;
-    let mut sums = [0.0f32; N];
-    for &i in active {
+    let mut partial = [[0.0f32; N]; 4];
+    let (quads, rest) = active.as_chunks::<4>();
+    for quad in quads {
+        for (sums, &i) in partial.iter_mut().zip(quad) {
+            let row = &rows[i as usize];
+            for j in 0..N {
+                sums[j] += row[j];
+            }
+        }
+    }
+    for (sums, &i) in partial.iter_mut().zip(rest) {
         let row = &rows[i as usize];
         for j in 0..N {
             sums[j] += row[j];
         }
     }
-    out.copy_from_slice(&sums);
+    for j in 0..N {
+        out[j] = (partial[0][j] + partial[1][j]) + (partial[2][j] + partial[3][j]);
+    }
 }
 
 /// Bits needed to give each of `classes` its own binary code (at least one).
@@ -715,17 +729,28 @@ impl Mark1 {
     /// Senses and associates every image (in parallel): the A-unit activity cache.
     pub fn encode_all(&self, images: &[GrayImage]) -> ActivityCache {
         const CHUNK: usize = 512;
+        // a binary retina's photocells are 0 or 1: only the lit ones need walking, once the
+        // wiring seen from the retina is worth drawing up
+        const FAN_OUT_FROM: usize = 64;
+        let fan = (self.retina.excitation == Excitation::Binary && images.len() >= FAN_OUT_FROM)
+            .then(|| self.plugboard.fan_out_lists());
         let parts: Vec<(Vec<u32>, Vec<u16>)> = images
             .par_chunks(CHUNK)
             .map(|chunk| {
                 let mut s = vec![0.0; self.retina.cells()];
                 let mut scratch = SenseScratch::default();
-                let mut active = Vec::new();
+                let (mut active, mut net) = (Vec::new(), Vec::new());
                 let mut lengths = Vec::with_capacity(chunk.len());
                 let mut units = Vec::new();
                 for image in chunk {
                     self.retina.sense_with(image, &mut scratch, &mut s);
-                    self.plugboard.associate_into(&s, &mut active);
+                    match &fan {
+                        Some(fan) => {
+                            self.plugboard
+                                .associate_lit_into(fan, &s, &mut net, &mut active)
+                        }
+                        None => self.plugboard.associate_into(&s, &mut active),
+                    }
                     lengths.push(active.len() as u32);
                     units.extend_from_slice(&active);
                 }

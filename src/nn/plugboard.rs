@@ -217,6 +217,72 @@ impl Plugboard {
         }
     }
 
+    /// The wiring seen from the retina, for [`associate_lit_into`](Self::associate_lit_into).
+    pub fn fan_out_lists(&self) -> FanOut {
+        let fan_in = self.fan_in();
+        let mut excites = vec![Vec::new(); self.retina_cells];
+        let mut inhibits = vec![Vec::new(); self.retina_cells];
+        for (unit, wires) in self.cells.chunks_exact(fan_in).enumerate() {
+            let (plus, minus) = wires.split_at(self.excitatory);
+            for &c in plus {
+                excites[c as usize].push(unit as u16);
+            }
+            for &c in minus {
+                inhibits[c as usize].push(unit as u16);
+            }
+        }
+        let mut fan = FanOut {
+            starts: Vec::with_capacity(self.retina_cells + 1),
+            inhibitory_from: Vec::with_capacity(self.retina_cells),
+            units: Vec::with_capacity(self.cells.len()),
+        };
+        for (plus, minus) in excites.iter().zip(&inhibits) {
+            fan.starts.push(fan.units.len() as u32);
+            fan.units.extend_from_slice(plus);
+            fan.inhibitory_from.push(fan.units.len() as u32);
+            fan.units.extend_from_slice(minus);
+        }
+        fan.starts.push(fan.units.len() as u32);
+        fan
+    }
+
+    /// As [`associate_into`](Self::associate_into) for a binary retina (every `s` 0 or 1),
+    /// walking only the lit photocells: each adds one to the A-units it excites and takes one
+    /// from those it inhibits. The net inputs are whole numbers, so the firing units are
+    /// exactly those `associate_into` finds. `net` is scratch.
+    pub fn associate_lit_into(
+        &self,
+        fan: &FanOut,
+        s: &[f32],
+        net: &mut Vec<i32>,
+        active: &mut Vec<u16>,
+    ) {
+        net.clear();
+        net.resize(self.a_units, 0);
+        for (cell, _) in s.iter().enumerate().filter(|&(_, &v)| v != 0.0) {
+            let (start, split, end) = (
+                fan.starts[cell] as usize,
+                fan.inhibitory_from[cell] as usize,
+                fan.starts[cell + 1] as usize,
+            );
+            for &unit in &fan.units[start..split] {
+                net[unit as usize] += 1;
+            }
+            for &unit in &fan.units[split..end] {
+                net[unit as usize] -= 1;
+            }
+        }
+        // branch-free: every unit is written, and only the firing ones are kept
+        active.clear();
+        active.resize(self.a_units, 0);
+        let mut firing = 0;
+        for (unit, &n) in net.iter().enumerate() {
+            active[firing] = unit as u16;
+            firing += usize::from(n as f32 >= self.threshold);
+        }
+        active.truncate(firing);
+    }
+
     /// Sets theta so that, over the S-unit patterns `samples`, the mean fraction of firing
     /// A-units comes closest to `target`. Candidate thetas are the net inputs that occur, so
     /// for binary retinas theta stays a whole number. Returns the fraction reached.
@@ -248,6 +314,15 @@ impl Plugboard {
         self.threshold = best.1;
         best.2
     }
+}
+
+/// For each photocell `c`, the A-units it excites, `units[starts[c]..inhibitory_from[c]]`,
+/// and those it inhibits, `units[inhibitory_from[c]..starts[c + 1]]`.
+#[derive(Clone, Debug, Default)]
+pub struct FanOut {
+    starts: Vec<u32>,
+    inhibitory_from: Vec<u32>,
+    units: Vec<u16>,
 }
 
 /// A photocell with spare fan-out not already wired to this unit, uniformly at random.
@@ -323,6 +398,39 @@ mod tests {
         assert!(active.is_empty()); // 1 + 1 - 1 = 1 < 2
         board.associate_into(&[1.0, 0.0, 0.0], &mut active);
         assert!(active.is_empty());
+    }
+
+    #[test]
+    fn walking_the_lit_photocells_fires_the_units_the_wires_do() {
+        let mut rng = rng_for(7, Stream::Plugboard);
+        for (excitatory, inhibitory, threshold) in
+            [(5, 5, 1.0), (10, 0, 3.0), (3, 7, -1.0), (8, 8, 0.5)]
+        {
+            let config = PlugboardConfig {
+                a_units: 300,
+                excitatory,
+                inhibitory,
+                max_fan_out: None,
+                threshold: AThreshold::Fixed(threshold),
+            };
+            let board = Plugboard::wire(&config, 144, 3).unwrap();
+            let fan = board.fan_out_lists();
+            let (mut net, mut by_cells, mut by_wires) = (Vec::new(), Vec::new(), Vec::new());
+            let mut fired = 0;
+            for lit in [0.0, 0.05, 0.3, 0.7, 1.0] {
+                let s: Vec<f32> = (0..144)
+                    .map(|_| if rng.random::<f64>() < lit { 1.0 } else { 0.0 })
+                    .collect();
+                board.associate_into(&s, &mut by_wires);
+                board.associate_lit_into(&fan, &s, &mut net, &mut by_cells);
+                assert_eq!(by_cells, by_wires, "{excitatory}+{inhibitory}, lit {lit}");
+                fired += by_wires.len();
+            }
+            assert!(
+                fired > 0,
+                "{excitatory}+{inhibitory}: nothing fired, nothing tested"
+            );
+        }
     }
 
     #[test]

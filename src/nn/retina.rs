@@ -126,39 +126,30 @@ impl RetinaConfig {
             rows,
             row_sums,
             ink,
+            ink_row,
             area,
             ..
         } = scratch;
-        // Ink per luminance value, by polarity.
-        for (value, slot) in ink.iter_mut().enumerate() {
-            let luminance = value as f32 / 255.0;
-            *slot = if dark_figure {
-                1.0 - luminance
-            } else {
-                luminance
-            };
-        }
+        let ink = &ink[usize::from(!dark_figure)];
         // First pass: each source row reduced onto the cell columns.
         for y in 0..h {
             let source = &image.pixels[y * w..(y + 1) * w];
-            let out = &mut row_sums[y * cw..(y + 1) * cw];
-            for (cx, sum_out) in out.iter_mut().enumerate() {
-                let mut sum = 0.0;
-                for &(x, weight) in columns.spans(cx) {
-                    sum += weight * ink[source[x as usize] as usize];
-                }
-                *sum_out = sum;
+            for (value, &pixel) in ink_row.iter_mut().zip(source) {
+                *value = ink[pixel as usize];
             }
+            columns.reduce(ink_row, &mut row_sums[y * cw..(y + 1) * cw]);
         }
-        // Second pass: the cell rows; dividing by the cell's area in source pixels (1/k^2).
-        for cy in 0..ch {
-            let spans = rows.spans(cy);
-            for cx in 0..cw {
-                let mut sum = 0.0;
-                for &(y, weight) in spans {
-                    sum += weight * row_sums[y as usize * cw + cx];
+        // Second pass: the cell rows, a whole row of cells at a time (each cell still sums its
+        // spans in order); dividing by the cell's area in source pixels (1/k^2).
+        for (cy, out) in cells.chunks_exact_mut(cw).enumerate() {
+            for &(y, weight) in rows.spans(cy) {
+                let source = &row_sums[y as usize * cw..(y as usize + 1) * cw];
+                for (sum, &value) in out.iter_mut().zip(source) {
+                    *sum += weight * value;
                 }
-                cells[cy * cw + cx] = (sum * *area).clamp(0.0, 1.0);
+            }
+            for cell in out.iter_mut() {
+                *cell = (*cell * *area).clamp(0.0, 1.0);
             }
         }
         if self.excitation == Excitation::Binary {
@@ -183,9 +174,57 @@ impl RetinaConfig {
 pub struct AxisSpans {
     offsets: Vec<usize>,
     spans: Vec<(u32, f32)>,
+    /// The most spans under one cell, and every cell's spans padded to that many with
+    /// `(0, 0.0)`, which add nothing: loops of one fixed length.
+    width: usize,
+    padded: Vec<(u32, f32)>,
+}
+
+/// `out[c] = sum_k weight_k * source[pixel_k]` over cell c's `K` padded spans, in order.
+fn reduce_fixed<const K: usize>(padded: &[(u32, f32)], source: &[f32], out: &mut [f32]) {
+    for (sum_out, spans) in out.iter_mut().zip(padded.as_chunks::<K>().0) {
+        let mut sum = 0.0;
+        for &(x, weight) in spans {
+            sum += weight * source[x as usize];
+        }
+        *sum_out = sum;
+    }
 }
 
 impl AxisSpans {
+    /// Each cell's weighted sum of `source` (one value per pixel along this axis) into `out`.
+    fn reduce(&self, source: &[f32], out: &mut [f32]) {
+        match self.width {
+            0 => out.fill(0.0),
+            1 => reduce_fixed::<1>(&self.padded, source, out),
+            2 => reduce_fixed::<2>(&self.padded, source, out),
+            3 => reduce_fixed::<3>(&self.padded, source, out),
+            4 => reduce_fixed::<4>(&self.padded, source, out),
+            width => {
+                for (sum_out, spans) in out.iter_mut().zip(self.padded.chunks_exact(width)) {
+                    let mut sum = 0.0;
+                    for &(x, weight) in spans {
+                        sum += weight * source[x as usize];
+                    }
+                    *sum_out = sum;
+                }
+            }
+        }
+    }
+
+    /// Fills `width` and `padded` from the spans.
+    fn pad(&mut self) {
+        let cells = self.offsets.len() - 1;
+        self.width = (0..cells).map(|c| self.spans(c).len()).max().unwrap_or(0);
+        let mut padded = Vec::with_capacity(cells * self.width);
+        for c in 0..cells {
+            let spans = self.spans(c);
+            padded.extend_from_slice(spans);
+            padded.extend(std::iter::repeat_n((0, 0.0), self.width - spans.len()));
+        }
+        self.padded = padded;
+    }
+
     fn spans(&self, cell: usize) -> &[(u32, f32)] {
         &self.spans[self.offsets[cell]..self.offsets[cell + 1]]
     }
@@ -195,7 +234,7 @@ impl AxisSpans {
         let offset = (cells as f64 - pixels as f64 * scale) / 2.0;
         let mut axis = AxisSpans {
             offsets: vec![0],
-            spans: Vec::new(),
+            ..AxisSpans::default()
         };
         for c in 0..cells {
             let start = ((c as f64 - offset) / scale).max(0.0);
@@ -212,6 +251,7 @@ impl AxisSpans {
             }
             axis.offsets.push(axis.spans.len());
         }
+        axis.pad();
         axis
     }
 }
@@ -224,7 +264,9 @@ pub struct SenseScratch {
     columns: AxisSpans,
     rows: AxisSpans,
     row_sums: Vec<f32>,
-    ink: Vec<f32>,
+    ink: Vec<Vec<f32>>,
+    /// One source row's ink, looked up once per pixel.
+    ink_row: Vec<f32>,
     area: f32,
 }
 
@@ -237,23 +279,43 @@ impl SenseScratch {
         self.columns = AxisSpans::compute(w, cw, scale);
         self.rows = AxisSpans::compute(h, ch, scale);
         self.row_sums = vec![0.0; h * cw];
-        self.ink = vec![0.0; 256];
+        // ink per luminance value: a dark figure's, then a light one's
+        let luminance = |value: usize| value as f32 / 255.0;
+        self.ink = vec![
+            (0..256).map(|v| 1.0 - luminance(v)).collect(),
+            (0..256).map(luminance).collect(),
+        ];
+        self.ink_row = vec![0.0; w];
         self.area = (scale * scale) as f32;
         self.fitted = Some((w, h, cw, ch));
     }
 }
 
 /// Whether the mean luminance of the image's outermost pixels is light (so the figure is dark).
+/// Only the border is walked: the top and bottom rows and the first and last pixel between.
 pub fn border_is_light(image: &GrayImage) -> bool {
-    let (w, h) = (image.width, image.height);
-    let mut sum = 0u64;
-    let mut count = 0u64;
-    for y in 0..h {
-        for x in 0..w {
-            if x == 0 || y == 0 || x == w - 1 || y == h - 1 {
-                sum += image.get(x, y) as u64;
-                count += 1;
-            }
+    let (w, h) = (image.width as usize, image.height as usize);
+    if w == 0 || h == 0 {
+        return false;
+    }
+    let pixels = &image.pixels;
+    let row_sum = |y: usize| {
+        pixels[y * w..(y + 1) * w]
+            .iter()
+            .map(|&v| v as u64)
+            .sum::<u64>()
+    };
+    let (mut sum, mut count) = (row_sum(0), w as u64);
+    if h > 1 {
+        sum += row_sum(h - 1);
+        count += w as u64;
+    }
+    for y in 1..h - 1 {
+        sum += pixels[y * w] as u64;
+        count += 1;
+        if w > 1 {
+            sum += pixels[y * w + w - 1] as u64;
+            count += 1;
         }
     }
     sum * 2 > 255 * count
@@ -302,6 +364,93 @@ pub fn otsu_threshold(values: &[f32]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The sensing arithmetic written plainly: each cell sums its spans in order, pass by pass.
+    fn sensed_plainly(retina: &RetinaConfig, image: &GrayImage) -> Vec<f32> {
+        let (w, h) = (image.width as usize, image.height as usize);
+        let (cw, ch) = (retina.width as usize, retina.height as usize);
+        let scale = (cw as f64 / w as f64).min(ch as f64 / h as f64);
+        let (columns, rows) = (
+            AxisSpans::compute(w, cw, scale),
+            AxisSpans::compute(h, ch, scale),
+        );
+        let mut border = (0u64, 0u64);
+        for y in 0..h {
+            for x in 0..w {
+                if x == 0 || y == 0 || x == w - 1 || y == h - 1 {
+                    border = (border.0 + image.pixels[y * w + x] as u64, border.1 + 1);
+                }
+            }
+        }
+        let dark = match retina.polarity {
+            Polarity::DarkFigure => true,
+            Polarity::LightFigure => false,
+            Polarity::Auto => border.0 * 2 > 255 * border.1,
+        };
+        let ink = |p: u8| {
+            let l = p as f32 / 255.0;
+            if dark { 1.0 - l } else { l }
+        };
+        let mut row_sums = vec![0.0f32; h * cw];
+        for y in 0..h {
+            for cx in 0..cw {
+                let mut sum = 0.0;
+                for &(x, wt) in columns.spans(cx) {
+                    sum += wt * ink(image.pixels[y * w + x as usize]);
+                }
+                row_sums[y * cw + cx] = sum;
+            }
+        }
+        let mut cells = vec![0.0f32; cw * ch];
+        for cy in 0..ch {
+            for cx in 0..cw {
+                let mut sum = 0.0;
+                for &(y, wt) in rows.spans(cy) {
+                    sum += wt * row_sums[y as usize * cw + cx];
+                }
+                cells[cy * cw + cx] = (sum * (scale * scale) as f32).clamp(0.0, 1.0);
+            }
+        }
+        cells
+    }
+
+    #[test]
+    fn sensing_gives_exactly_the_plain_arithmetic_at_every_scale() {
+        use crate::seeds::{Stream, rng_for};
+        use rand::Rng;
+        let mut rng = rng_for(11, Stream::Generator);
+        let mut scratch = SenseScratch::default();
+        let sizes = [
+            (40, 40),
+            (28, 28),
+            (1, 1),
+            (1, 9),
+            (9, 1),
+            (57, 13),
+            (7, 30),
+            (200, 150),
+        ];
+        for (w, h) in sizes {
+            for polarity in [Polarity::Auto, Polarity::DarkFigure, Polarity::LightFigure] {
+                let retina = RetinaConfig {
+                    polarity,
+                    ..config(20, 20, Excitation::Analog)
+                };
+                let pixels = (0..w * h).map(|_| rng.random::<u8>()).collect();
+                let image = GrayImage {
+                    width: w as u32,
+                    height: h as u32,
+                    pixels,
+                };
+                let mut cells = vec![0.0; 400];
+                retina.sense_with(&image, &mut scratch, &mut cells);
+                let plain = sensed_plainly(&retina, &image);
+                let bits = |v: &[f32]| v.iter().map(|c| c.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&cells), bits(&plain), "{w}x{h} {polarity:?}");
+                assert!(cells.iter().any(|&c| c > 0.0), "{w}x{h}: all dark");
+            }
+        }
+    }
 
     fn config(width: u32, height: u32, excitation: Excitation) -> RetinaConfig {
         RetinaConfig {
