@@ -43,6 +43,8 @@ pub struct WindowOptions {
     pub zoom_dials: bool,
     /// Start training flat out (as many patterns as fit in each frame's training budget).
     pub flat_out: bool,
+    /// The desktop panel opens paused (`--paused`).
+    pub paused: bool,
     /// Draw frames as fast as they come instead of waiting for the display's refresh.
     pub no_vsync: bool,
     /// Render the panel into a 1280x720 image on the GPU instead of a window (with
@@ -117,6 +119,7 @@ pub fn open(args: WindowArgs) -> Result<ExitCode> {
         select_a_unit: args.select_a_unit,
         zoom_dials: args.zoom_dials,
         flat_out: args.flat_out,
+        paused: args.paused,
         no_vsync: args.no_vsync,
         offscreen: args.offscreen,
         supervised: args.supervised,
@@ -172,6 +175,7 @@ pub fn run_soak(scene: Scene, soak: kiosk::soak::RenderedSoak) -> Result<()> {
         select_a_unit: None,
         zoom_dials: false,
         flat_out: false,
+        paused: false,
         no_vsync: true,
         offscreen: false,
         supervised: false,
@@ -238,6 +242,9 @@ pub fn run(options: WindowOptions) -> Result<()> {
     }
     if let Some((path, frames)) = options.screenshot.clone() {
         plan_screenshot(&mut app, path, frames);
+    } else if options.soak.is_none() && !options.offscreen {
+        // frames only as the page needs them; screenshots and soaks count every frame
+        app.add_plugins(ui::pace::plugin);
     }
     match app.run() {
         AppExit::Success => Ok(()),
@@ -378,6 +385,7 @@ fn aim_cameras_offscreen(
 fn start_machine(app: &mut App, exhibit: Option<ExhibitConfig>, options: &WindowOptions) {
     if let Some(config) = exhibit {
         app.insert_resource(Exhibit::new(config))
+            .insert_resource(ui::pace::PaceFloor(ui::pace::Pace::Animate))
             .add_plugins(kiosk::plugin);
         if options.supervised {
             app.add_plugins(kiosk::supervisor::heartbeat_plugin);
@@ -389,7 +397,9 @@ fn start_machine(app: &mut App, exhibit: Option<ExhibitConfig>, options: &Window
     } else {
         app.world_mut()
             .write_message(MachineRequest::SetSpeed(Speed::PerSecond(4.0)));
-        app.world_mut().write_message(MachineRequest::Run);
+        if !options.paused {
+            app.world_mut().write_message(MachineRequest::Run);
+        }
     }
     if let Some(n) = options.patterns_per_frame {
         app.world_mut()

@@ -46,6 +46,10 @@ pub struct WindowArgs {
     /// playground starts running, up to an epoch a frame).
     #[arg(long, conflicts_with = "patterns_per_frame")]
     pub flat_out: bool,
+    /// Open the desktop panel paused: nothing runs, and the window draws only for input or a
+    /// change until Run is pressed.
+    #[arg(long, conflicts_with = "flat_out")]
+    pub paused: bool,
     /// Draw frames as fast as they come, not at the display's refresh (to measure headroom).
     #[arg(long)]
     pub no_vsync: bool,

@@ -1150,6 +1150,26 @@ fn window_screenshots_show_the_panel_and_change_while_it_trains() {
     assert_eq!(later.dimensions(), (1280, 720));
     // the panel's background (palette::BACKGROUND) in the corner
     assert_eq!(count_colour(&later, (0, 0, 4, 4), [22, 24, 26], 3), 16);
+    // the retina's frame (x 6..288, y 46..608): a one-pixel edge (palette::PANEL_EDGE) all
+    // round, drawn in pieces, the panel (palette::PANEL) inside, and its corner rounded off
+    let edge = [77, 79, 82];
+    assert_eq!(count_colour(&later, (12, 46, 282, 47), edge, 3), 270, "top");
+    assert_eq!(
+        count_colour(&later, (12, 607, 282, 608), edge, 3),
+        270,
+        "bottom"
+    );
+    assert_eq!(count_colour(&later, (6, 52, 7, 602), edge, 3), 550, "left");
+    assert_eq!(
+        count_colour(&later, (287, 52, 288, 602), edge, 3),
+        550,
+        "right"
+    );
+    assert_eq!(
+        count_colour(&later, (12, 48, 282, 50), [37, 39, 41], 3),
+        540
+    );
+    assert_eq!(count_colour(&later, (6, 46, 7, 47), [22, 24, 26], 3), 1);
     // the retina board: lit photocell lamps (palette::LAMP_ON) show a pattern
     let retina = (12, 66, 284, 344);
     let lit = count_colour(&later, retina, [255, 235, 158], 12);

@@ -7,6 +7,7 @@ use bevy::tasks::{AsyncComputeTaskPool, Task, block_on, poll_once};
 
 use crate::lessons::{Clock, Lesson, LessonReport};
 use crate::playground::controls::Toward;
+use crate::ui::pace::{FrameNeed, Pace};
 
 /// The lesson on screen: its settings now, and the last report taught from them.
 #[derive(Resource)]
@@ -181,7 +182,18 @@ impl LiveLesson {
 /// The lesson's requests and its teaching in the background; needs a [`LiveLesson`].
 pub(super) fn plugin(app: &mut App) {
     app.add_message::<LessonRequest>()
-        .add_systems(Update, (carry_out_requests, keep_teaching).chain());
+        .init_resource::<FrameNeed>()
+        .add_systems(
+            Update,
+            (carry_out_requests, keep_teaching, declare_frame_need).chain(),
+        );
+}
+
+/// Every frame while the clock plays or a report is being taught; at rest otherwise.
+fn declare_frame_need(live: Res<LiveLesson>, mut need: ResMut<FrameNeed>) {
+    if live.running || live.teaching.is_some() {
+        need.at_least(Pace::EveryFrame);
+    }
 }
 
 pub(super) fn carry_out_requests(

@@ -9,6 +9,7 @@ use bevy::prelude::*;
 use crate::playground::controls::{Control, Effect};
 use crate::playground::{Playground, StepReport};
 use crate::scene::{Scene, SceneKind};
+use crate::ui::pace::{FrameNeed, Pace};
 
 use super::playground_mark1::Mark1View;
 
@@ -196,10 +197,25 @@ const TRAINING_BUDGET: Duration = Duration::from_millis(8);
 
 /// Requests and training, in that order, each update.
 pub(super) fn plugin(app: &mut App) {
-    app.add_message::<PlaygroundRequest>().add_systems(
-        Update,
-        (carry_out_requests, train_while_running, keep_mark1_current).chain(),
-    );
+    app.add_message::<PlaygroundRequest>()
+        .init_resource::<FrameNeed>()
+        .add_systems(
+            Update,
+            (
+                carry_out_requests,
+                train_while_running,
+                keep_mark1_current,
+                declare_frame_need,
+            )
+                .chain(),
+        );
+}
+
+/// Every frame while it trains, or while the Mark I learns the points; at rest otherwise.
+fn declare_frame_need(live: Res<LivePlayground>, mut need: ResMut<FrameNeed>) {
+    if live.running || live.mark1.is_training() {
+        need.at_least(Pace::EveryFrame);
+    }
 }
 
 fn carry_out_requests(

@@ -49,6 +49,11 @@ pub fn train_on((train, test, seed): (PlaneSet, PlaneSet, u64)) -> Result<Mark1S
 }
 
 impl Mark1View {
+    /// Whether the Mark I is learning the points off the main thread.
+    pub fn is_training(&self) -> bool {
+        self.training.is_some()
+    }
+
     /// The surface, when it is the one for the points on screen.
     pub fn current(&self, p: &Playground) -> Option<&Mark1Surface> {
         self.surface

@@ -13,6 +13,7 @@ pub mod files;
 mod help;
 mod layout;
 mod modern;
+mod pacing;
 mod path_field;
 mod plots;
 mod response;
@@ -58,6 +59,7 @@ pub fn plugin(app: &mut App) {
             path_field::plugin,
             chooser::plugin,
             layout::plugin,
+            pacing::plugin,
         ));
 }
 
@@ -146,16 +148,22 @@ fn section(width: Val, height: Val) -> Node {
         height,
         flex_direction: FlexDirection::Column,
         row_gap: px(6),
-        padding: UiRect::all(px(8)),
-        border: UiRect::all(px(1)),
-        border_radius: BorderRadius::all(px(6)),
+        // the padding takes the thin edge's pixel too, so the contents sit as inside a border
+        padding: UiRect::all(px(9)),
+        border_radius: BorderRadius::all(px(FRAME_RADIUS)),
         ..default()
     }
 }
 
-/// An instrument's frame.
-fn framed() -> (BackgroundColor, BorderColor) {
-    (BackgroundColor(PANEL), BorderColor::all(PANEL_EDGE))
+/// The corners' radius of an instrument's frame.
+const FRAME_RADIUS: f32 = 6.0;
+
+/// An instrument's frame: its background and a thin edge.
+fn framed() -> impl Bundle {
+    (
+        BackgroundColor(PANEL),
+        ui::thin_edge(PANEL_EDGE, 1.0, FRAME_RADIUS),
+    )
 }
 
 /// A column of instruments `width` wide (or growing into what is left).
@@ -250,7 +258,7 @@ fn spawn_layout(mut commands: Commands) {
             row_gap: px(6),
             ..default()
         },
-        BackgroundColor(BACKGROUND),
+        // no background of its own: the window's clear colour is the panel's background
         children![
             (
                 Slot::Header,

@@ -7,6 +7,7 @@ pub mod dials;
 pub mod figure;
 pub mod fonts;
 pub mod layout;
+pub mod pace;
 pub mod palette;
 pub mod raster;
 pub mod slider;
@@ -20,7 +21,7 @@ pub use fonts::{PageLettering, UiFonts, text};
 pub use layout::{LayoutSpawned, PanelDraw, PanelLayout, PanelSlots};
 pub use slider::{Slider, cursor_point, pressed_fraction, slider};
 pub use text::{Labels, Localized, heading, instrument_heading, localized_text};
-pub use widgets::{ButtonStyle, PANEL_BUTTON, lamp, page, page_camera, styled_button};
+pub use widgets::{ButtonStyle, PANEL_BUTTON, lamp, page, page_camera, styled_button, thin_edge};
 
 use palette::DESIGN_SIZE;
 

@@ -80,16 +80,90 @@ pub fn lamp(size: Option<f32>, rim: f32) -> (Node, BackgroundColor, BorderColor)
 /// A whole page of the design size: a column on the background, `padding` (x, y) round it and
 /// `gap` between its rows. With a camera to draw it.
 pub fn page(padding: Vec2, gap: f32) -> impl Bundle {
+    // no background of its own: the window's clear colour is the background, and a full-page
+    // node would be shaded again pixel by pixel on a software renderer
+    Node {
+        width: px(DESIGN_SIZE.x),
+        height: px(DESIGN_SIZE.y),
+        flex_direction: FlexDirection::Column,
+        padding: UiRect::axes(px(padding.x), px(padding.y)),
+        row_gap: px(gap),
+        ..default()
+    }
+}
+
+/// A thin rounded edge, `width` wide and `radius` round its corners, as pieces that cover only
+/// the edge: four strips and four clipped corner arcs, to add as the children of a node with the
+/// same rounded background and no border of its own. A border is drawn over the node's whole
+/// area, which a software renderer (llvmpipe) shades pixel by pixel: 0.75 million pixels a
+/// frame for the panel's frames, the pieces a few hundred.
+pub fn thin_edge(color: Color, width: f32, radius: f32) -> impl Bundle {
+    let strip = |left, right, top, bottom, width, height| {
+        Spawn((
+            Node {
+                position_type: PositionType::Absolute,
+                left,
+                right,
+                top,
+                bottom,
+                width,
+                height,
+                ..default()
+            },
+            BackgroundColor(color),
+        ))
+    };
+    let (r, edge, auto) = (px(radius), px(width), Val::Auto);
+    Children::spawn((
+        strip(r, r, px(0), auto, auto, edge),
+        strip(r, r, auto, px(0), auto, edge),
+        strip(px(0), auto, r, r, edge, auto),
+        strip(auto, px(0), r, r, edge, auto),
+        Spawn(corner_arc(color, width, radius, false, false)),
+        Spawn(corner_arc(color, width, radius, true, false)),
+        Spawn(corner_arc(color, width, radius, false, true)),
+        Spawn(corner_arc(color, width, radius, true, true)),
+    ))
+}
+
+/// One corner of [`thin_edge`]: a `radius`-square window onto the matching quarter of a
+/// rounded outline twice its size.
+fn corner_arc(color: Color, width: f32, radius: f32, right: bool, bottom: bool) -> impl Bundle {
+    let at = |far: bool| {
+        if far {
+            (Val::Auto, px(0))
+        } else {
+            (px(0), Val::Auto)
+        }
+    };
+    let ((left, right), (top, bottom)) = (at(right), at(bottom));
     (
         Node {
-            width: px(DESIGN_SIZE.x),
-            height: px(DESIGN_SIZE.y),
-            flex_direction: FlexDirection::Column,
-            padding: UiRect::axes(px(padding.x), px(padding.y)),
-            row_gap: px(gap),
+            position_type: PositionType::Absolute,
+            left,
+            right,
+            top,
+            bottom,
+            width: px(radius),
+            height: px(radius),
+            overflow: Overflow::clip(),
             ..default()
         },
-        BackgroundColor(BACKGROUND),
+        children![(
+            Node {
+                position_type: PositionType::Absolute,
+                left,
+                right,
+                top,
+                bottom,
+                width: px(2.0 * radius),
+                height: px(2.0 * radius),
+                border: UiRect::all(px(width)),
+                border_radius: BorderRadius::all(px(radius)),
+                ..default()
+            },
+            BorderColor::all(color),
+        )],
     )
 }
 
