@@ -6,13 +6,16 @@
 
 use rayon::prelude::*;
 
+use super::input_share::{InputShare, rows_per_thread};
 use super::kernel::matmul_column_block_transposed;
 use super::mlp::{Network, Penalty, Sgd, SgdState, Workspace, column_sums, update};
 
-/// One shard's part of a batch: its workspace after `forward` and `backward_deltas`, how
-/// many rows it held (at least one), and its weight in the batch gradient (rows / batch).
+/// One shard's part of a batch: its workspace after `forward` and `backward_deltas`, where
+/// its rows start in the batch and how many it held (at least one), and its weight in the
+/// batch gradient (rows / batch).
 pub struct ShardDeltas<'a> {
     pub workspace: &'a Workspace,
+    pub first_row: usize,
     pub rows: usize,
     pub weight: f32,
 }
@@ -43,6 +46,7 @@ impl SgdState {
         shards: &[ShardDeltas],
         sgd: &Sgd,
         penalty: Penalty,
+        input_shares: Option<&[InputShare]>,
         scratch: &mut FusedScratch,
     ) -> (f64, Vec<f64>) {
         let (lr, mu) = (sgd.learning_rate, sgd.momentum);
@@ -64,13 +68,28 @@ impl SgdState {
             let rows = block.weights.len() / outputs;
             let columns = block.first_row..block.first_row + rows;
             let gradient = &mut buffer[..block.weights.len()];
+            // the input layer's values of these rows, when the trainer gathered them by rows
+            let share = (block.layer == 0)
+                .then(|| input_shares?.iter().find(|s| s.features == columns))
+                .flatten();
             // g = c_0 H_0^T dZ_0, then g += c_s H_s^T dZ_s for the other shards
             for (s, shard) in shards.iter().enumerate() {
+                let (h, width, columns) = match share {
+                    Some(share) => {
+                        let batch_rows = shard.first_row..shard.first_row + shard.rows;
+                        (share.values(batch_rows), rows, 0..rows)
+                    }
+                    None => (
+                        shard.workspace.layer_input(block.layer, shard.rows),
+                        inputs,
+                        columns.clone(),
+                    ),
+                };
                 matmul_column_block_transposed(
                     gradient,
-                    shard.workspace.layer_input(block.layer, shard.rows),
-                    inputs,
-                    columns.clone(),
+                    h,
+                    width,
+                    columns,
                     shard.workspace.deltas(block.layer, shard.rows),
                     (shard.rows, outputs),
                     (shard.weight, s > 0),
@@ -116,7 +135,7 @@ impl SgdState {
         let mut per_thread: Vec<Vec<Block>> = (0..threads).map(|_| Vec::new()).collect();
         let layers = network.layers.iter_mut().zip(&mut self.velocity.weights);
         for (k, (layer, velocity)) in layers.enumerate() {
-            let rows = layer.inputs.div_ceil(threads).max(1);
+            let rows = rows_per_thread(layer.inputs, threads);
             let size = rows * layer.outputs;
             let pieces = layer
                 .weights
@@ -245,18 +264,20 @@ mod tests {
                 let shards = [
                     ShardDeltas {
                         workspace: &wa,
+                        first_row: 0,
                         rows: 5,
                         weight: 5.0 / 8.0,
                     },
                     ShardDeltas {
                         workspace: &wb,
+                        first_row: 5,
                         rows: 3,
                         weight: 3.0 / 8.0,
                     },
                 ];
-                state.step_from_deltas(&mut fused, &shards, &sgd, penalty, &mut scratch);
+                state.step_from_deltas(&mut fused, &shards, &sgd, penalty, None, &mut scratch);
                 let (fused_value, fused_norms) =
-                    state.step_from_deltas(&mut fused, &shards, &sgd, penalty, &mut scratch);
+                    state.step_from_deltas(&mut fused, &shards, &sgd, penalty, None, &mut scratch);
                 assert!((value - fused_value).abs() < 1e-5, "{penalty:?} {threads}");
                 for (x, y) in norms.iter().zip(&fused_norms) {
                     assert!(

@@ -357,6 +357,12 @@ impl Workspace {
         }
     }
 
+    /// The input layer's sums `Z_0` for `batch` rows, for a trainer that forms them itself.
+    pub fn input_layer_sums_mut(&mut self, batch: usize) -> &mut [f32] {
+        let width = self.z[0].len() / self.capacity.max(1);
+        &mut self.z[0][..batch * width]
+    }
+
     /// Layer `k`'s `dZ` of the last backward pass (`batch` rows).
     pub fn deltas(&self, k: usize, batch: usize) -> &[f32] {
         let width = self.delta[k].len() / self.capacity.max(1);
@@ -419,7 +425,21 @@ impl Network {
 
     /// Forward pass over the first `batch` rows of the workspace input.
     pub fn forward(&self, ws: &mut Workspace, batch: usize, threads: usize) {
-        for (k, layer) in self.layers.iter().enumerate() {
+        self.forward_layers(ws, batch, 0, threads);
+    }
+
+    /// The forward pass once the input layer's sums are in place
+    /// ([`Workspace::input_layer_sums_mut`]): its activation, then every layer above.
+    pub fn forward_from_input_sums(&self, ws: &mut Workspace, batch: usize, threads: usize) {
+        let first = &self.layers[0];
+        let n = batch * first.outputs;
+        first.activation.forward(&ws.z[0][..n], &mut ws.h[0][..n]);
+        self.forward_layers(ws, batch, 1, threads);
+    }
+
+    /// Layers `from..` of the forward pass, each reading the one below.
+    fn forward_layers(&self, ws: &mut Workspace, batch: usize, from: usize, threads: usize) {
+        for (k, layer) in self.layers.iter().enumerate().skip(from) {
             let (before, after) = ws.h.split_at_mut(k);
             let input: &[f32] = if k == 0 {
                 &ws.input[..batch * layer.inputs]
@@ -724,6 +744,11 @@ impl SgdState {
 
 /// `g = sum_s c_s g_s + decay p; v = mu v + g; p -= lr v` over one parameter array, in blocks
 /// that stay in cache. Returns `(sum g^2, sum p^2)`, p taken before the update.
+///
+/// Compiled for the widest vectors the processor has (AVX-512 or AVX2, chosen at run time by
+/// `pulp`): the crate itself targets baseline x86-64, whose 4-wide SSE made this loop a sixth
+/// of an epoch. Separate multiplies and adds, never fused, so every processor computes the
+/// same weights.
 pub(super) fn update(
     params: &mut [f32],
     velocity: &mut [f32],
@@ -732,57 +757,94 @@ pub(super) fn update(
     lr: f32,
     mu: f32,
 ) -> (f64, f64) {
-    const BLOCK: usize = 1024;
-    const LANES: usize = 8;
-    let mut g = [0.0f32; BLOCK];
-    let (mut sum_g, mut sum_p) = (0.0f64, 0.0f64);
-    let mut start = 0;
-    while start < params.len() {
-        let end = (start + BLOCK).min(params.len());
-        let g = &mut g[..end - start];
-        let (first, c0) = parts[0];
-        for (gi, &x) in g.iter_mut().zip(&first[start..end]) {
-            *gi = c0 * x;
-        }
-        for &(part, c) in &parts[1..] {
-            for (gi, &x) in g.iter_mut().zip(&part[start..end]) {
-                *gi += c * x;
+    pulp::Arch::new().dispatch(Update {
+        params,
+        velocity,
+        parts,
+        steps: (decay, lr, mu),
+    })
+}
+
+/// The arguments of [`update`], for `pulp` to hand to each processor-specific copy.
+struct Update<'a, 'b> {
+    params: &'a mut [f32],
+    velocity: &'a mut [f32],
+    parts: &'a [(&'b [f32], f32)],
+    steps: (f32, f32, f32),
+}
+
+impl pulp::WithSimd for Update<'_, '_> {
+    type Output = (f64, f64);
+
+    /// In blocks that stay in cache: the block's gradient from its parts, then one pass of
+    /// whole vectors over the weights and their momentum (and the few left over one by one).
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, simd: S) -> (f64, f64) {
+        const BLOCK: usize = 1024;
+        let mut g = [0.0f32; BLOCK];
+        let (mut sum_g, mut sum_p) = (0.0f64, 0.0f64);
+        let mut start = 0;
+        while start < self.params.len() {
+            let end = (start + BLOCK).min(self.params.len());
+            let g = &mut g[..end - start];
+            let (first, c0) = self.parts[0];
+            for (gi, &x) in g.iter_mut().zip(&first[start..end]) {
+                *gi = c0 * x;
             }
-        }
-        // Eight lanes at a time, so the loop vectorises.
-        let (mut lanes_g, mut lanes_p) = ([0.0f32; LANES], [0.0f32; LANES]);
-        let (p_block, v_block) = (&mut params[start..end], &mut velocity[start..end]);
-        let mut p_chunks = p_block.chunks_exact_mut(LANES);
-        let mut v_chunks = v_block.chunks_exact_mut(LANES);
-        let mut g_chunks = g.chunks_exact(LANES);
-        for ((pc, vc), gc) in (&mut p_chunks).zip(&mut v_chunks).zip(&mut g_chunks) {
-            for l in 0..LANES {
-                let p = pc[l];
-                lanes_p[l] += p * p;
-                let gi = gc[l] + decay * p;
-                lanes_g[l] += gi * gi;
-                let v = mu * vc[l] + gi;
-                vc[l] = v;
-                pc[l] = p - lr * v;
+            for &(part, c) in &self.parts[1..] {
+                for (gi, &x) in g.iter_mut().zip(&part[start..end]) {
+                    *gi += c * x;
+                }
             }
+            let p = &mut self.params[start..end];
+            let v = &mut self.velocity[start..end];
+            let (g2, p2) = step_block(simd, p, v, g, self.steps);
+            sum_g += g2;
+            sum_p += p2;
+            start = end;
         }
-        let rest = p_chunks
-            .into_remainder()
-            .iter_mut()
-            .zip(v_chunks.into_remainder())
-            .zip(g_chunks.remainder());
-        for ((p, v), &gi) in rest {
-            lanes_p[0] += *p * *p;
-            let gi = gi + decay * *p;
-            lanes_g[0] += gi * gi;
-            *v = mu * *v + gi;
-            *p -= lr * *v;
-        }
-        sum_g += lanes_g.iter().map(|&x| x as f64).sum::<f64>();
-        sum_p += lanes_p.iter().map(|&x| x as f64).sum::<f64>();
-        start = end;
+        (sum_g, sum_p)
     }
-    (sum_g, sum_p)
+}
+
+/// `g += decay p; v = mu v + g; p -= lr v` over one block, whole vectors first; returns the
+/// block's `(sum g^2, sum p^2)`.
+#[inline(always)]
+fn step_block<S: pulp::Simd>(
+    simd: S,
+    params: &mut [f32],
+    velocity: &mut [f32],
+    gradient: &[f32],
+    (decay, lr, mu): (f32, f32, f32),
+) -> (f64, f64) {
+    let (p_head, p_tail) = S::as_mut_simd_f32s(params);
+    let (v_head, v_tail) = S::as_mut_simd_f32s(velocity);
+    let (g_head, g_tail) = S::as_simd_f32s(gradient);
+    let (decays, lrs, mus) = (
+        simd.splat_f32s(decay),
+        simd.splat_f32s(lr),
+        simd.splat_f32s(mu),
+    );
+    let (mut lanes_g, mut lanes_p) = (simd.splat_f32s(0.0), simd.splat_f32s(0.0));
+    for ((p, v), &g) in p_head.iter_mut().zip(v_head).zip(g_head) {
+        lanes_p = simd.add_f32s(lanes_p, simd.mul_f32s(*p, *p));
+        let g = simd.add_f32s(g, simd.mul_f32s(decays, *p));
+        lanes_g = simd.add_f32s(lanes_g, simd.mul_f32s(g, g));
+        *v = simd.add_f32s(simd.mul_f32s(mus, *v), g);
+        *p = simd.sub_f32s(*p, simd.mul_f32s(lrs, *v));
+    }
+    let (mut rest_g, mut rest_p) = (0.0f32, 0.0f32);
+    for ((p, v), &g) in p_tail.iter_mut().zip(v_tail).zip(g_tail) {
+        rest_p += *p * *p;
+        let g = g + decay * *p;
+        rest_g += g * g;
+        *v = mu * *v + g;
+        *p -= lr * *v;
+    }
+    (
+        (simd.reduce_sum_f32s(lanes_g) + rest_g) as f64,
+        (simd.reduce_sum_f32s(lanes_p) + rest_p) as f64,
+    )
 }
 
 /// Frobenius norm of each layer's weight gradient, input layer first.

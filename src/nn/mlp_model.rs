@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
 use super::fused::{FusedScratch, ShardDeltas};
+use super::input_share::{InputShare, sum_partials};
 use super::loss::{Loss, Targets};
 use super::metrics::{Confusion, EpochRecord};
 use super::mlp::{Dense, MlpConfig, Network, Sgd, SgdState, Workspace};
@@ -368,9 +369,10 @@ struct Shard {
 /// (less the bookkeeping between them).
 #[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
 pub struct Phases {
-    /// Gathering the batch's rows and labels into the shards' buffers.
+    /// Gathering the batch's rows into the threads' shares of the input layer.
     pub data_movement: f64,
-    /// The forward pass and counting errors.
+    /// The forward pass (the input layer's partial products and their sums, the layers
+    /// above) and counting errors.
     pub forward: f64,
     /// Loss, its gradient and backpropagation to every layer's gradient.
     pub backward: f64,
@@ -397,11 +399,17 @@ impl Phases {
 }
 
 impl Shard {
-    /// Forward and backward to the deltas over `rows` of `inputs` (single-threaded products):
-    /// the shard's mean loss and how many rows the network got wrong. The weights' gradients
-    /// are made from the deltas in the fused step.
-    fn run(&mut self, network: &Network, inputs: &[f32], labels: &[u16], rows: &[usize]) {
-        let p = network.input_size();
+    /// Forward from the input layer's shared partial products, and backward to the deltas,
+    /// over batch rows `first_row..` (`rows` of `inputs`; single-threaded products): the
+    /// shard's mean loss and how many rows the network got wrong. The weights' gradients are
+    /// made from the deltas in the fused step.
+    fn run(
+        &mut self,
+        network: &Network,
+        shares: &[InputShare],
+        (first_row, rows): (usize, &[usize]),
+        labels: &[u16],
+    ) {
         let q = network.output_size();
         let n = rows.len();
         self.rows = n;
@@ -413,13 +421,15 @@ impl Shard {
             return;
         }
         let started = Instant::now();
-        for (row, &k) in self.workspace.input_mut(n).chunks_exact_mut(p).zip(rows) {
-            row.copy_from_slice(&inputs[k * p..(k + 1) * p]);
-        }
         self.labels.extend(rows.iter().map(|&k| labels[k]));
-        let copied = Instant::now();
-        self.phases.data_movement = (copied - started).as_secs_f64();
-        network.forward(&mut self.workspace, n, 1);
+        let sums = self.workspace.input_layer_sums_mut(n);
+        sum_partials(
+            shares,
+            first_row..first_row + n,
+            &network.layers[0].bias,
+            sums,
+        );
+        network.forward_from_input_sums(&mut self.workspace, n, 1);
         self.errors = self
             .workspace
             .logits(n, q)
@@ -428,23 +438,60 @@ impl Shard {
             .filter(|(z, label)| network.loss.predict(z) != **label as usize)
             .count() as u64;
         let forwarded = Instant::now();
-        self.phases.forward = (forwarded - copied).as_secs_f64();
+        self.phases.forward = (forwarded - started).as_secs_f64();
         self.loss =
             network.backward_deltas(&mut self.workspace, n, Targets::Classes(&self.labels), 1);
         self.phases.backward = forwarded.elapsed().as_secs_f64();
     }
 }
 
+/// The batch's input rows gathered by each thread for its rows of the input layer, and
+/// their partial products; returns the slowest thread's gathering and multiplying seconds.
+fn share_out_the_input_layer(
+    shares: &mut [InputShare],
+    network: &Network,
+    inputs: &[f32],
+    batch: &[usize],
+) -> Phases {
+    let p = network.input_size();
+    let layer = &network.layers[0];
+    let work = |share: &mut InputShare| {
+        let started = Instant::now();
+        share.gather(inputs, p, batch);
+        let gathered = Instant::now();
+        share.multiply(layer);
+        Phases {
+            data_movement: (gathered - started).as_secs_f64(),
+            forward: gathered.elapsed().as_secs_f64(),
+            ..Phases::default()
+        }
+    };
+    if shares.len() == 1 {
+        work(&mut shares[0])
+    } else {
+        shares
+            .par_iter_mut()
+            .map(work)
+            .reduce(Phases::default, Phases::slowest)
+    }
+}
+
 /// Reusable training state: per-thread batch buffers, the fused step's buffers and the
 /// momentum.
 ///
-/// Each mini-batch is split into one contiguous share per thread; every share runs forward
-/// and backward to its deltas on its own core with single-threaded products, and the batch
-/// gradient is the row-weighted sum of the shares' mean gradients, `g = sum_s (n_s / n) g_s`,
-/// made block by block inside the update (see [`crate::nn::fused`]). The split is fixed, so
-/// results are identical run to run for a given thread count.
+/// The input layer, the largest, is shared out by its rows: each thread gathers the whole
+/// batch's values of its input features and multiplies them by its rows of the weights (see
+/// [`crate::nn::input_share`]). Then the mini-batch is split into one contiguous share per
+/// thread; every share sums the input layer's partial products for its rows and runs the
+/// layers above forward and backward to its deltas on its own core with single-threaded
+/// products, and the batch gradient is the row-weighted sum of the shares' mean gradients,
+/// `g = sum_s (n_s / n) g_s`, made block by block inside the update, each thread on the same
+/// rows of the weights as before (see [`crate::nn::fused`]). The splits are fixed, so results
+/// are identical run to run for a given thread count.
 pub struct MlpTrainer {
     shards: Vec<Shard>,
+    /// The input layer's rows, one share per thread.
+    input_shares: Vec<InputShare>,
     /// Where the time of every pass so far went.
     pub phases: Phases,
     sgd: SgdState,
@@ -470,8 +517,11 @@ impl MlpTrainer {
                 phases: Phases::default(),
             })
             .collect();
+        let first = &model.network.layers[0];
+        let batch = model.config.optimizer.batch_size;
         Self {
             shards,
+            input_shares: InputShare::for_threads(first.inputs, first.outputs, batch, threads),
             phases: Phases::default(),
             sgd: SgdState::new(&model.network).with_threads(threads),
             fused: FusedScratch::default(),
@@ -503,16 +553,17 @@ impl MlpTrainer {
             let n = batch.len();
             let share = n.div_ceil(self.shards.len());
             let network = &model.network;
+            let shared = share_out_the_input_layer(&mut self.input_shares, network, inputs, batch);
+            let shares = &self.input_shares;
+            let run = |(s, shard): (usize, &mut Shard)| {
+                let first_row = (s * share).min(n);
+                let rows = &batch[first_row..((s + 1) * share).min(n)];
+                shard.run(network, shares, (first_row, rows), labels);
+            };
             if self.shards.len() == 1 {
-                self.shards[0].run(network, inputs, labels, batch);
+                run((0, &mut self.shards[0]));
             } else {
-                self.shards
-                    .par_iter_mut()
-                    .enumerate()
-                    .for_each(|(s, shard)| {
-                        let rows = &batch[(s * share).min(n)..((s + 1) * share).min(n)];
-                        shard.run(network, inputs, labels, rows);
-                    });
+                self.shards.par_iter_mut().enumerate().for_each(run);
             }
             let mut loss = 0.0;
             for shard in &self.shards {
@@ -529,9 +580,11 @@ impl MlpTrainer {
             let parts: Vec<ShardDeltas> = self
                 .shards
                 .iter()
-                .filter(|s| s.rows > 0)
-                .map(|s| ShardDeltas {
+                .enumerate()
+                .filter(|(_, s)| s.rows > 0)
+                .map(|(k, s)| ShardDeltas {
                     workspace: &s.workspace,
+                    first_row: k * share,
                     rows: s.rows,
                     weight: s.rows as f32 / n as f32,
                 })
@@ -545,12 +598,15 @@ impl MlpTrainer {
                 .shards
                 .iter()
                 .fold(Phases::default(), |slowest, s| slowest.slowest(s.phases));
+            batch_phases.data_movement += shared.data_movement;
+            batch_phases.forward += shared.forward;
             let started = Instant::now();
             let (penalty_value, layer_norms) = self.sgd.step_from_deltas(
                 &mut model.network,
                 &parts,
                 &step,
                 penalty,
+                Some(&self.input_shares),
                 &mut self.fused,
             );
             batch_phases.update = started.elapsed().as_secs_f64();
@@ -689,5 +745,82 @@ impl Machine for MlpModel {
 
     fn encoding_note(&self, _train: &Vec<f32>, seconds: f64) -> String {
         format!("inputs encoded in {seconds:.3} s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::activation::Activation;
+    use crate::nn::mlp::{Gradients, LayerConfig, Schedule};
+    use rand::Rng;
+
+    /// A batch of 8 and an uneven one of 5 through a 9-7-6-3 ReLU network: the trainer, its
+    /// input layer shared out by rows among 1, 2 or 3 threads, lands on the weights that the
+    /// plain forward and backward pass and one SGD step per batch give.
+    #[test]
+    fn the_trainer_on_any_thread_count_takes_the_plain_sgd_steps() {
+        let retina = RetinaConfig {
+            width: 3,
+            height: 3,
+            ..RetinaConfig::default()
+        };
+        let sgd = Sgd {
+            learning_rate: 0.1,
+            momentum: 0.9,
+            batch_size: 8,
+            schedule: Schedule::Constant,
+        };
+        let config = |threads| MlpConfig {
+            hidden: [7, 6]
+                .map(|units| LayerConfig {
+                    units,
+                    activation: Activation::Relu,
+                })
+                .to_vec(),
+            optimizer: sgd.clone(),
+            threads: Some(threads),
+            ..MlpConfig::default()
+        };
+        let classes: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+        let mut rng = rng_for(3, Stream::Calibration);
+        let inputs: Vec<f32> = (0..16 * 9).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let labels: Vec<u16> = (0..16).map(|k| (k * 7 % 3) as u16).collect();
+        let order: Vec<usize> = (0..13).map(|k| (k * 5) % 16).collect();
+        let start = MlpModel::build(&retina, &config(1), classes.clone(), 8).unwrap();
+        let mut expected = start.network.clone();
+        let mut state = SgdState::new(&expected);
+        for batch in order.chunks(8) {
+            let mut ws = Workspace::new(&expected, batch.len());
+            for (row, &k) in ws.input_mut(batch.len()).chunks_exact_mut(9).zip(batch) {
+                row.copy_from_slice(&inputs[k * 9..(k + 1) * 9]);
+            }
+            let batch_labels: Vec<u16> = batch.iter().map(|&k| labels[k]).collect();
+            expected.forward(&mut ws, batch.len(), 1);
+            let mut g: Gradients = expected.zero_gradients();
+            let targets = Targets::Classes(&batch_labels);
+            expected.backward(&mut ws, batch.len(), targets, &mut g, 1);
+            state.step(&mut expected, &g, &sgd);
+        }
+        for threads in [1, 2, 3] {
+            let mut model = MlpModel {
+                config: config(threads),
+                ..start.clone()
+            };
+            let mut trainer = MlpTrainer::new(&model, order.len(), 1);
+            trainer
+                .train_pass(&mut model, &inputs, &labels, &order)
+                .unwrap();
+            for (l, m) in expected.layers.iter().zip(&model.network.layers) {
+                let pairs = l
+                    .weights
+                    .iter()
+                    .chain(&l.bias)
+                    .zip(m.weights.iter().chain(&m.bias));
+                for (x, y) in pairs {
+                    assert!((x - y).abs() < 1e-5, "{threads} threads: {x} vs {y}");
+                }
+            }
+        }
     }
 }

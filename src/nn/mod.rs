@@ -3,6 +3,7 @@
 
 pub mod activation;
 pub mod fused;
+pub mod input_share;
 pub mod kernel;
 pub mod loss;
 pub mod mark1;
