@@ -95,6 +95,14 @@ pub struct WeightsArgs {
     /// The safetensors file to write (never replacing a file that is not mark1's weights).
     #[arg(long, value_name = "FILE.safetensors")]
     pub out: PathBuf,
+    /// Images (same forms as `train --data`) whose A-unit activity a Mark I adds to the file,
+    /// with their labels (`a_units.train`, `labels.train`, and `.test` where the set has one),
+    /// for other learners to train on the same features.
+    #[arg(long, value_name = "PATH")]
+    pub data: Option<String>,
+    /// Seed for generated sets with --data (default: the machine's seed + 1).
+    #[arg(long, value_name = "N", requires = "data")]
+    pub seed: Option<u64>,
 }
 
 #[derive(Args, Debug)]

@@ -15,6 +15,7 @@ use crate::exports::tables::{self, Classification};
 use crate::exports::weights;
 use crate::files::{check_save_target, write_atomically};
 use crate::model_file::{MachineFile, SavedModel};
+use crate::nn::Classifier;
 use crate::nn::metrics::Confusion;
 use crate::nn::mlp_model::{MlpModel, TableColumns};
 
@@ -346,12 +347,52 @@ fn classify_rows(
 pub(super) fn weights(args: WeightsArgs) -> Result<ExitCode> {
     check_save_target(&args.out, &weights::WEIGHTS)?;
     let file = MachineFile::load(&args.load)?;
-    let bytes = weights::safetensors_bytes(&file.model)?;
+    let activity = match &args.data {
+        Some(source) => a_unit_activity(&args, &file, source)?,
+        None => Vec::new(),
+    };
+    let (mut tensors, _) = weights::tensors(&file.model);
+    tensors.extend(activity.iter().cloned());
+    let bytes = weights::safetensors_bytes(&file.model, activity)?;
     write_atomically(&args.out, &bytes, &weights::WEIGHTS)?;
-    let (tensors, _) = weights::tensors(&file.model);
     println!("{}: {} tensors", args.out.display(), tensors.len());
     for tensor in &tensors {
         println!("  {} {:?} {:?}", tensor.name, tensor.dtype, tensor.shape);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The A-unit activity of the images `source` names, training and test parts, for `weights`.
+fn a_unit_activity(
+    args: &WeightsArgs,
+    file: &MachineFile,
+    source: &str,
+) -> Result<Vec<weights::Tensor>> {
+    let SavedModel::Mark1(machine) = &file.model else {
+        bail!(
+            "{}: --data writes the A-units' activity, and this is an MLP, which has no A-units",
+            args.load.display()
+        );
+    };
+    let split = super::loading::with_loading_bar(false, |progress| {
+        let options = LoadOptions {
+            progress: progress.clone(),
+            ..LoadOptions::for_retina(
+                args.seed.unwrap_or(file.seed.wrapping_add(1)),
+                None,
+                machine.retina_side(),
+            )
+        };
+        data::load(source, &options)
+    })?;
+    for warning in &split.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let train = split.train.aligned_to(&machine.classes, source)?;
+    let mut tensors = weights::activity_tensors(machine, "train", &train);
+    if let Some(test) = split.test {
+        let test = test.aligned_to(&machine.classes, source)?;
+        tensors.extend(weights::activity_tensors(machine, "test", &test));
+    }
+    Ok(tensors)
 }

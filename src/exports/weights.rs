@@ -7,6 +7,7 @@ use anyhow::{Result, anyhow};
 use safetensors::tensor::{Dtype, TensorView};
 use std::collections::HashMap;
 
+use crate::data::ImageSet;
 use crate::files::FileKind;
 use crate::model_file::SavedModel;
 use crate::nn::mark1::Mark1;
@@ -163,9 +164,34 @@ fn mlp_tensors(model: &MlpModel) -> Vec<Tensor> {
     tensors
 }
 
-/// The machine as the bytes of a safetensors file.
-pub fn safetensors_bytes(model: &SavedModel) -> Result<Vec<u8>> {
-    let (tensors, metadata) = tensors(model);
+/// What a Mark I's A-units make of a set of images, for other learners to train on the same
+/// features: `a_units.{part}` (`[images, a_units]`, 1 where the A-unit fires, else 0) and
+/// `labels.{part}` (`[images]`, each image's class as an index into the `classes` metadata).
+pub fn activity_tensors(machine: &Mark1, part: &str, set: &ImageSet) -> Vec<Tensor> {
+    let a_units = machine.a_units();
+    let cache = machine.encode_all(&set.images);
+    let mut fired = vec![0u8; set.len() * a_units];
+    for (k, row) in fired.chunks_exact_mut(a_units).enumerate() {
+        for &i in cache.active(k) {
+            row[i as usize] = 1;
+        }
+    }
+    let labels = set.labels.iter().flat_map(|l| l.to_le_bytes()).collect();
+    vec![
+        Tensor::new(
+            &format!("a_units.{part}"),
+            Dtype::U8,
+            vec![set.len(), a_units],
+            fired,
+        ),
+        Tensor::new(&format!("labels.{part}"), Dtype::U16, vec![set.len()], labels),
+    ]
+}
+
+/// The machine, and any `extra` tensors, as the bytes of a safetensors file.
+pub fn safetensors_bytes(model: &SavedModel, extra: Vec<Tensor>) -> Result<Vec<u8>> {
+    let (mut tensors, metadata) = tensors(model);
+    tensors.extend(extra);
     let views = tensors
         .iter()
         .map(|t| {
@@ -214,7 +240,7 @@ mod tests {
                 *b = 0.1 * j as f32 - 0.2;
             }
         }
-        let bytes = safetensors_bytes(&SavedModel::Mlp(model.clone())).unwrap();
+        let bytes = safetensors_bytes(&SavedModel::Mlp(model.clone()), Vec::new()).unwrap();
         assert!((WEIGHTS.recognise)(&bytes));
         assert!(
             !(WEIGHTS.recognise)(&bytes[..8]),
@@ -261,7 +287,7 @@ mod tests {
         )
         .unwrap();
         machine.present(&[1, 2, 3], 1);
-        let bytes = safetensors_bytes(&SavedModel::Mark1(machine.clone())).unwrap();
+        let bytes = safetensors_bytes(&SavedModel::Mark1(machine.clone()), Vec::new()).unwrap();
         let file = SafeTensors::deserialize(&bytes).unwrap();
         let cells = file.tensor("plugboard.cells").unwrap();
         let fan_in = machine.plugboard.fan_in();
@@ -296,7 +322,7 @@ mod tests {
         };
         let classes: Vec<String> = (0..3000).map(|k| format!("class number {k}")).collect();
         let model = MlpModel::build(&retina, &config, classes, 1).unwrap();
-        let bytes = safetensors_bytes(&SavedModel::Mlp(model)).unwrap();
+        let bytes = safetensors_bytes(&SavedModel::Mlp(model), Vec::new()).unwrap();
         let header = u64::from_le_bytes(bytes[..8].try_into().unwrap());
         assert!(header > 50_000, "{header}");
         assert!((WEIGHTS.recognise)(&bytes[..crate::files::RECOGNISE_BYTES]));
