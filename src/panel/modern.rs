@@ -91,8 +91,7 @@ fn draw_layer(
     height: f32,
     unit: f32,
 ) -> f32 {
-    let rows = ((height / unit).floor() as usize).max(1);
-    let columns = values.len().div_ceil(rows).max(1);
+    let columns = layer_columns(values.len(), height, unit);
     let used_rows = values.len().div_ceil(columns);
     let top = top + (height - used_rows as f32 * unit) / 2.0;
     let peak = values.iter().fold(1e-6f32, |m, &v| m.max(v.abs()));
@@ -108,6 +107,27 @@ fn draw_layer(
         );
     }
     columns as f32 * unit
+}
+
+/// How many columns of `unit`-sided squares a layer of `units` takes in `height`.
+fn layer_columns(units: usize, height: f32, unit: f32) -> usize {
+    let rows = ((height / unit).floor() as usize).max(1);
+    units.div_ceil(rows).max(1)
+}
+
+/// The largest side of a hidden unit's square, up to `largest`, at which the hidden layers
+/// `sizes` fit side by side (each followed by `gap`) in `room`: a wide network's squares
+/// shrink rather than push the output bars off the picture.
+fn unit_side(sizes: &[usize], height: f32, room: f32, gap: f32, largest: f32) -> f32 {
+    let width = |unit: f32| -> f32 {
+        let columns = |&n: &usize| layer_columns(n, height, unit) as f32 * unit + gap;
+        sizes.iter().map(columns).sum()
+    };
+    let mut unit = largest;
+    while unit > 1.0 && width(unit) > room {
+        unit -= 0.25;
+    }
+    unit
 }
 
 /// The network as the panel paints it: the retina's cells (the input the Mark I sees too),
@@ -142,15 +162,13 @@ fn paint_network(
         );
     }
     let mut left = pad + cell * retina.width as f32 + 10.0 * SCALE;
-    for values in &layers[..layers.len() - 1] {
-        left += draw_layer(
-            &mut canvas,
-            values,
-            left,
-            pad,
-            height - 2.0 * pad,
-            6.5 * SCALE,
-        ) + 8.0 * SCALE;
+    let hidden = &layers[..layers.len() - 1];
+    let sizes: Vec<usize> = hidden.iter().map(Vec::len).collect();
+    let (gap, bars) = (8.0 * SCALE, 30.0 * SCALE);
+    let room = canvas.width as f32 - left - pad - bars;
+    let unit = unit_side(&sizes, height - 2.0 * pad, room, gap, 6.5 * SCALE);
+    for values in hidden {
+        left += draw_layer(&mut canvas, values, left, pad, height - 2.0 * pad, unit) + gap;
     }
     let outputs = layers.last().expect("a network has an output layer");
     paint_outputs(&mut canvas, outputs, predicted, left, pad);
@@ -327,5 +345,30 @@ mod tests {
         let (first, second) = (warm_in_row(row(0.0)), warm_in_row(row(1.0)));
         assert!(first > 0.0, "the first class has a bar");
         assert!((second / first - 3.0).abs() < 0.1, "{first} {second}");
+    }
+
+    #[test]
+    fn a_wide_network_shrinks_its_units_and_keeps_room_for_the_class_bars() {
+        // scenes/mlp.ron: 28 x 28 cells, 256 and 128 hidden units, 26 letters
+        let retina = RetinaConfig {
+            width: 28,
+            height: 28,
+            ..RetinaConfig::default()
+        };
+        let cells = vec![0.5; retina.cells()];
+        let mut outputs = vec![0.0; 26];
+        outputs[3] = 1.0;
+        let layers = vec![vec![1.0; 256], vec![1.0; 128], outputs];
+        let canvas = paint_network(&retina, &cells, &layers, 3);
+        let warm = (0..canvas.width * canvas.height)
+            .filter(|&k| canvas.rgba[k as usize * 4..][..3] == rgba(WARM)[..3])
+            .count();
+        // the certain class's bar is drawn, at least 30 (scaled) pixels long
+        assert!(warm as f32 >= 30.0 * SCALE, "{warm} warm pixels");
+        let height = canvas.height as f32 - 8.0 * SCALE;
+        let unit = unit_side(&[256, 128], height, 100.0, 16.0, 13.0);
+        assert!(unit < 13.0 && unit > 1.0, "{unit}");
+        let width = |n| layer_columns(n, height, unit) as f32 * unit + 16.0;
+        assert!(width(256) + width(128) <= 100.0);
     }
 }

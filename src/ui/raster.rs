@@ -54,6 +54,10 @@ impl Raster {
         let clamp_y = |v: f32| (v.round() as i64).clamp(0, self.height as i64) as usize;
         let (x0, x1) = (clamp_x(x), clamp_x(x + w));
         let (y0, y1) = (clamp_y(y), clamp_y(y + h));
+        if x1 <= x0 || y1 <= y0 {
+            // empty, off the canvas, or of negative size: nothing to fill
+            return;
+        }
         if color[3] == 255 {
             // opaque: blending at full coverage is the colour itself
             for py in y0..y1 {
@@ -313,6 +317,12 @@ mod tests {
     #[test]
     fn an_opaque_rectangle_is_its_colour_and_a_clear_one_blends() {
         let mut r = Raster::new(8, 6, [10, 20, 30, 255]);
+        // a rectangle of negative size or wholly off the canvas fills nothing
+        let before = r.rgba.clone();
+        r.fill_rect(8.0, 2.0, -5.0, 3.0, [200, 100, 0, 255]);
+        r.fill_rect(2.0, 8.0, 3.0, -5.0, [200, 100, 0, 128]);
+        r.fill_rect(40.0, 2.0, 3.0, 3.0, [200, 100, 0, 255]);
+        assert_eq!(r.rgba, before);
         r.fill_rect(-3.0, 2.0, 6.0, 9.0, [200, 100, 0, 255]);
         r.fill_rect(5.0, 0.0, 10.0, 1.0, [0, 0, 255, 128]);
         let at = |x: usize, y: usize| r.rgba[(y * 8 + x) * 4..][..4].to_vec();
