@@ -73,6 +73,8 @@ struct ScreenshotPlan {
     /// since the warm-up: the simulation and panel's own share of each frame.
     update_began: Option<std::time::Instant>,
     update_seconds: f64,
+    /// Each frame's main-world update after the warm-up, in milliseconds.
+    update_times: Vec<f64>,
     /// Each frame's duration after the warm-up, in milliseconds.
     frame_times: Vec<f64>,
     /// The image the panel renders into when there is no window.
@@ -353,6 +355,7 @@ fn plan_screenshot(app: &mut App, path: PathBuf, frames: u32) {
         warm_since: None,
         update_began: None,
         update_seconds: 0.0,
+        update_times: Vec::new(),
         frame_times: Vec::new(),
         offscreen,
     })
@@ -426,7 +429,9 @@ fn take_screenshot(
     plan.frame += 1;
     if plan.frame > WARM_UP_FRAMES {
         if let Some(began) = plan.update_began {
-            plan.update_seconds += began.elapsed().as_secs_f64();
+            let seconds = began.elapsed().as_secs_f64();
+            plan.update_seconds += seconds;
+            plan.update_times.push(seconds * 1000.0);
         }
         if !plan.requested {
             plan.frame_times.push(time.delta_secs_f64() * 1000.0);
@@ -446,6 +451,14 @@ fn take_screenshot(
                     plan.update_seconds * 1000.0 / frames as f64
                 );
                 eprintln!("{}", FrameTimes::of(&plan.frame_times));
+                let updates = FrameTimes::of(&plan.update_times);
+                eprintln!(
+                    "main-world updates: median {:.1} ms, 95th percentile {:.1} ms, 99th {:.1} ms, worst {:.1} ms",
+                    updates.quantile(0.5),
+                    updates.quantile(0.95),
+                    updates.quantile(0.99),
+                    updates.quantile(1.0)
+                );
                 if let Some(adapter) = adapter {
                     eprintln!("renderer: {} ({:?})", adapter.name, adapter.backend);
                 }
