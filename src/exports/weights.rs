@@ -184,7 +184,12 @@ pub fn activity_tensors(machine: &Mark1, part: &str, set: &ImageSet) -> Vec<Tens
             vec![set.len(), a_units],
             fired,
         ),
-        Tensor::new(&format!("labels.{part}"), Dtype::U16, vec![set.len()], labels),
+        Tensor::new(
+            &format!("labels.{part}"),
+            Dtype::U16,
+            vec![set.len()],
+            labels,
+        ),
     ]
 }
 
