@@ -298,6 +298,72 @@ fn results_leave_as_a_history_a_table_of_answers_folders_of_mistakes_and_safeten
             .unwrap()
             .contains("mark1-machine")
     );
+
+    // the A-units' activity on the images, for other learners: the pots applied to the test
+    // images' activity answer as the machine does, so they score eval's accuracy
+    let features = dir.join("features.safetensors");
+    let written = mark1(&[
+        "weights",
+        "--load",
+        machine.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        features.to_str().unwrap(),
+    ]);
+    assert!(
+        written.status.success(),
+        "{}",
+        String::from_utf8_lossy(&written.stderr)
+    );
+    let bytes = std::fs::read(&features).unwrap();
+    let tensors = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let a_units = pots.shape()[0];
+    let train = tensors.tensor("a_units.train").unwrap();
+    let train_images = trained["train_images"].as_u64().unwrap() as usize;
+    assert_eq!(train.shape(), [train_images, a_units]);
+    assert_eq!(
+        tensors.tensor("labels.train").unwrap().shape(),
+        [train_images]
+    );
+    let test = tensors.tensor("a_units.test").unwrap();
+    assert_eq!(test.shape(), [80, a_units]);
+    assert!(test.data().iter().all(|&fired| fired <= 1));
+    let labels: Vec<u16> = (tensors.tensor("labels.test").unwrap().data())
+        .chunks_exact(2)
+        .map(|b| u16::from_le_bytes([b[0], b[1]]))
+        .collect();
+    let pots: Vec<f32> = (tensors.tensor("potentiometers").unwrap().data())
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+        .collect();
+    let right = test
+        .data()
+        .chunks_exact(a_units)
+        .zip(&labels)
+        .filter(|(fired, label)| {
+            // r_j = sum of the pots of the firing A-units; the larger of the two classes' R-units
+            // names the class, a tie the first
+            let r = |j: usize| -> f32 {
+                let on = fired.iter().enumerate().filter(|(_, f)| **f == 1);
+                on.map(|(i, _)| pots[i * r_units + j]).sum()
+            };
+            usize::from(r(1) > r(0)) == **label as usize
+        })
+        .count();
+    let eval = json_of(&mark1(&[
+        "eval",
+        "--load",
+        machine.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--json",
+    ]));
+    let accuracy = eval["accuracy"].as_f64().unwrap();
+    assert!(
+        (right as f64 / 80.0 - accuracy).abs() < 1e-9,
+        "{right} of 80 from the tensors, eval {accuracy}"
+    );
 }
 
 #[test]
@@ -1741,8 +1807,9 @@ fn window_keeps_drawing_while_images_load_and_exports_the_numbers_it_shows() {
         .and_then(|ms| ms.parse().ok())
         .unwrap_or_else(|| panic!("no frame times in:\n{said}"));
     eprintln!("the load alone took {load_ms:.0} ms; the window's worst frame {worst} ms");
+    // a load that held frames up would make the worst frame at least as long as itself
     assert!(
-        load_ms > 1500.0,
+        load_ms > 1000.0,
         "the load took only {load_ms:.0} ms: too quick to tell"
     );
     assert!(
@@ -2287,6 +2354,19 @@ fn a_network_trained_on_a_table_is_saved_evaluated_on_its_rows_and_exported_with
         r#"["sepal_length","sepal_width","petal_length","petal_width"]"#
     );
     assert_eq!(metadata["label"], "species");
+    // a network has no A-units whose activity `--data` could add: one line, no file
+    let features = dir.join("iris-features.safetensors");
+    let refused = mark1(&[
+        "weights",
+        "--load",
+        machine,
+        "--data",
+        "assets/tables/iris.csv",
+        "--out",
+        features.to_str().unwrap(),
+    ]);
+    assert!(failure(&refused).contains("has no A-units"));
+    assert!(!features.exists());
 
     // pictures, a table without a column, or tampered statistics: one line each
     let cards = dir.join("cards");
