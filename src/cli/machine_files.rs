@@ -15,7 +15,6 @@ use crate::exports::tables::{self, Classification};
 use crate::exports::weights;
 use crate::files::{check_save_target, write_atomically};
 use crate::model_file::{MachineFile, SavedModel};
-use crate::nn::Classifier;
 use crate::nn::metrics::Confusion;
 use crate::nn::mlp_model::{MlpModel, TableColumns};
 
@@ -61,22 +60,36 @@ fn reads_rows_not_images(args_load: &Path, columns: &TableColumns) -> anyhow::Er
     )
 }
 
-fn eval_on_images(args: &EvalArgs, file: &MachineFile) -> Result<Evaluated> {
+/// The images `source` names, fitted to the machine's retina, with a loading bar (unless
+/// `json`) and a warning line for each file skipped; a generated set is drawn from `seed`,
+/// by default the machine's seed + 1, so its images are new to the machine.
+fn images_for(
+    file: &MachineFile,
+    source: &str,
+    seed: Option<u64>,
+    json: bool,
+) -> Result<data::DataSplit> {
     let machine = file.model.machine();
-    let split = super::loading::with_loading_bar(args.json, |progress| {
+    let split = super::loading::with_loading_bar(json, |progress| {
         let options = LoadOptions {
             progress: progress.clone(),
             ..LoadOptions::for_retina(
-                args.seed.unwrap_or(file.seed.wrapping_add(1)),
+                seed.unwrap_or(file.seed.wrapping_add(1)),
                 None,
                 machine.retina_side(),
             )
         };
-        data::load(&args.data, &options)
+        data::load(source, &options)
     })?;
     for warning in &split.warnings {
         eprintln!("warning: {warning}");
     }
+    Ok(split)
+}
+
+fn eval_on_images(args: &EvalArgs, file: &MachineFile) -> Result<Evaluated> {
+    let machine = file.model.machine();
+    let split = images_for(file, &args.data, args.seed, args.json)?;
     let classes = machine.classes().to_vec();
     let set = split
         .test
@@ -374,20 +387,7 @@ fn a_unit_activity(
             args.load.display()
         );
     };
-    let split = super::loading::with_loading_bar(false, |progress| {
-        let options = LoadOptions {
-            progress: progress.clone(),
-            ..LoadOptions::for_retina(
-                args.seed.unwrap_or(file.seed.wrapping_add(1)),
-                None,
-                machine.retina_side(),
-            )
-        };
-        data::load(source, &options)
-    })?;
-    for warning in &split.warnings {
-        eprintln!("warning: {warning}");
-    }
+    let split = images_for(file, source, args.seed, false)?;
     let train = split.train.aligned_to(&machine.classes, source)?;
     let mut tensors = weights::activity_tensors(machine, "train", &train);
     if let Some(test) = split.test {
