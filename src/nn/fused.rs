@@ -69,9 +69,16 @@ impl SgdState {
             let columns = block.first_row..block.first_row + rows;
             let gradient = &mut buffer[..block.weights.len()];
             // the input layer's values of these rows, when the trainer gathered them by rows
-            let share = (block.layer == 0)
-                .then(|| input_shares?.iter().find(|s| s.features == columns))
-                .flatten();
+            // (then its shards' own input buffers were never filled)
+            let share = match (block.layer, input_shares) {
+                (0, Some(shares)) => Some(
+                    shares
+                        .iter()
+                        .find(|s| s.features == columns)
+                        .expect("the input layer is shared out by the rows the step splits"),
+                ),
+                _ => None,
+            };
             // g = c_0 H_0^T dZ_0, then g += c_s H_s^T dZ_s for the other shards
             for (s, shard) in shards.iter().enumerate() {
                 let (h, width, columns) = match share {
