@@ -68,17 +68,7 @@ impl SgdState {
             let rows = block.weights.len() / outputs;
             let columns = block.first_row..block.first_row + rows;
             let gradient = &mut buffer[..block.weights.len()];
-            // the input layer's values of these rows, when the trainer gathered them by rows
-            // (then its shards' own input buffers were never filled)
-            let share = match (block.layer, input_shares) {
-                (0, Some(shares)) => Some(
-                    shares
-                        .iter()
-                        .find(|s| s.features == columns)
-                        .expect("the input layer is shared out by the rows the step splits"),
-                ),
-                _ => None,
-            };
+            let share = share_of(input_shares, block.layer, &columns);
             // g = c_0 H_0^T dZ_0, then g += c_s H_s^T dZ_s for the other shards
             for (s, shard) in shards.iter().enumerate() {
                 let (h, width, columns) = match share {
@@ -194,6 +184,24 @@ impl SgdState {
                 mu,
             );
         }
+    }
+}
+
+/// The input layer's values of the rows `columns`, when the trainer gathered them by rows
+/// (then its shards' own input buffers were never filled).
+fn share_of<'a>(
+    shares: Option<&'a [InputShare]>,
+    layer: usize,
+    rows: &std::ops::Range<usize>,
+) -> Option<&'a InputShare> {
+    match (layer, shares) {
+        (0, Some(shares)) => Some(
+            shares
+                .iter()
+                .find(|s| s.features == *rows)
+                .expect("the input layer is shared out by the rows the step splits"),
+        ),
+        _ => None,
     }
 }
 

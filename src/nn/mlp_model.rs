@@ -552,24 +552,9 @@ impl MlpTrainer {
         for (index, batch) in order.chunks(sgd.batch_size).enumerate() {
             let n = batch.len();
             let share = n.div_ceil(self.shards.len());
-            let network = &model.network;
-            let shared = share_out_the_input_layer(&mut self.input_shares, network, inputs, batch);
-            let shares = &self.input_shares;
-            let run = |(s, shard): (usize, &mut Shard)| {
-                let first_row = (s * share).min(n);
-                let rows = &batch[first_row..((s + 1) * share).min(n)];
-                shard.run(network, shares, (first_row, rows), labels);
-            };
-            if self.shards.len() == 1 {
-                run((0, &mut self.shards[0]));
-            } else {
-                self.shards.par_iter_mut().enumerate().for_each(run);
-            }
-            let mut loss = 0.0;
-            for shard in &self.shards {
-                loss += shard.loss * shard.rows as f64 / n as f64;
-                errors += shard.errors;
-            }
+            let (mut loss, batch_errors, mut batch_phases) =
+                self.forward_and_back(&model.network, inputs, labels, batch);
+            errors += batch_errors;
             if !loss.is_finite() {
                 return Err(Diverged::Loss {
                     batch: index + 1,
@@ -594,12 +579,6 @@ impl MlpTrainer {
                 ..sgd.clone()
             };
             self.updates += 1;
-            let mut batch_phases = self
-                .shards
-                .iter()
-                .fold(Phases::default(), |slowest, s| slowest.slowest(s.phases));
-            batch_phases.data_movement += shared.data_movement;
-            batch_phases.forward += shared.forward;
             let started = Instant::now();
             let (penalty_value, layer_norms) = self.sgd.step_from_deltas(
                 &mut model.network,
@@ -624,6 +603,46 @@ impl MlpTrainer {
             errors,
             gradient_norms: norms.iter().map(|s| s / batches.max(1) as f64).collect(),
         })
+    }
+
+    /// One batch forward and back to the deltas: the input layer shared out by rows, then
+    /// each shard's rows on their own core. Returns the batch's mean loss (before any
+    /// penalty), how many rows the network got wrong, and where the time went.
+    fn forward_and_back(
+        &mut self,
+        network: &Network,
+        inputs: &[f32],
+        labels: &[u16],
+        batch: &[usize],
+    ) -> (f64, u64, Phases) {
+        let n = batch.len();
+        let share = n.div_ceil(self.shards.len());
+        let shared = share_out_the_input_layer(&mut self.input_shares, network, inputs, batch);
+        let shares = &self.input_shares;
+        let run = |(s, shard): (usize, &mut Shard)| {
+            let first_row = (s * share).min(n);
+            let rows = &batch[first_row..((s + 1) * share).min(n)];
+            shard.run(network, shares, (first_row, rows), labels);
+        };
+        if self.shards.len() == 1 {
+            run((0, &mut self.shards[0]));
+        } else {
+            self.shards.par_iter_mut().enumerate().for_each(run);
+        }
+        let (mut loss, mut errors) = (0.0, 0);
+        let mut phases = Phases {
+            data_movement: shared.data_movement,
+            forward: shared.forward,
+            ..Phases::default()
+        };
+        let mut slowest = Phases::default();
+        for shard in &self.shards {
+            loss += shard.loss * shard.rows as f64 / n as f64;
+            errors += shard.errors;
+            slowest = slowest.slowest(shard.phases);
+        }
+        phases.add(slowest);
+        (loss, errors, phases)
     }
 }
 
