@@ -36,6 +36,13 @@ struct Block<'a> {
     velocity: &'a mut [f32],
 }
 
+impl ShardDeltas<'_> {
+    /// Where the shard's rows lie in the batch.
+    fn batch_rows(&self) -> std::ops::Range<usize> {
+        self.first_row..self.first_row + self.rows
+    }
+}
+
 impl SgdState {
     /// One update from the shards' deltas, `g = sum_s c_s H_s^T dZ_s + decay W` per layer,
     /// as [`step_combined`](SgdState::step_combined) makes it from whole gradients. Returns the
@@ -72,15 +79,11 @@ impl SgdState {
             // g = c_0 H_0^T dZ_0, then g += c_s H_s^T dZ_s for the other shards
             for (s, shard) in shards.iter().enumerate() {
                 let (h, width, columns) = match share {
-                    Some(share) => {
-                        let batch_rows = shard.first_row..shard.first_row + shard.rows;
-                        (share.values(batch_rows), rows, 0..rows)
+                    Some(share) => (share.values(shard.batch_rows()), rows, 0..rows),
+                    None => {
+                        let h = shard.workspace.layer_input(block.layer, shard.rows);
+                        (h, inputs, columns.clone())
                     }
-                    None => (
-                        shard.workspace.layer_input(block.layer, shard.rows),
-                        inputs,
-                        columns.clone(),
-                    ),
                 };
                 matmul_column_block_transposed(
                     gradient,
