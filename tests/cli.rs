@@ -364,6 +364,24 @@ fn results_leave_as_a_history_a_table_of_answers_folders_of_mistakes_and_safeten
         (right as f64 / 80.0 - accuracy).abs() < 1e-9,
         "{right} of 80 from the tensors, eval {accuracy}"
     );
+    // images of classes the machine never learned, or none at all: one line, no file
+    let stray = dir.join("stray.safetensors");
+    for (source, problem) in [
+        ("builtin:shapes", "not one of the trained classes"),
+        ("/no/such/images", "/no/such/images"),
+    ] {
+        let refused = mark1(&[
+            "weights",
+            "--load",
+            machine.to_str().unwrap(),
+            "--data",
+            source,
+            "--out",
+            stray.to_str().unwrap(),
+        ]);
+        assert!(failure(&refused).contains(problem), "{source}");
+        assert!(!stray.exists(), "{source}");
+    }
 }
 
 #[test]
