@@ -80,6 +80,16 @@ impl Mark {
             | Mark::Field { label, .. } => label,
         }
     }
+
+    /// The label shown in the legend, to change.
+    pub fn label_mut(&mut self) -> &mut String {
+        match self {
+            Mark::Line { label, .. }
+            | Mark::Points { label, .. }
+            | Mark::Bars { label, .. }
+            | Mark::Field { label, .. } => label,
+        }
+    }
 }
 
 impl Axis {

@@ -11,11 +11,11 @@ use crate::chart::Chart;
 use crate::lessons::{Knob, LessonReport};
 use crate::playground::controls::Toward;
 use crate::ui::chart::render_chart;
-use crate::ui::chart_frame::{AxisLabel, ChartAxes, relabel_axes, spawn_chart};
+use crate::ui::chart_frame::{AxisLabel, ChartAxes, chart_in_language, relabel_axes, spawn_chart};
 use crate::ui::palette::*;
 use crate::ui::{
-    PANEL_BUTTON, Slider, UiFonts, cursor_point, page, page_camera, pressed_fraction, slider,
-    styled_button, text,
+    Labels, PANEL_BUTTON, Slider, UiFonts, cursor_point, language_button, localized_text, page,
+    page_camera, pressed_fraction, slider, styled_button, text,
 };
 
 /// The knob a slider turns.
@@ -84,14 +84,26 @@ fn spawn_page(mut commands: Commands, live: Res<LiveLesson>, fonts: Res<UiFonts>
     commands
         .spawn(page(Vec2::new(32.0, 20.0), 8.0))
         .with_children(|page| {
-            page.spawn((
-                Title,
-                text(&fonts, live.report.title.clone(), 30.0, ENGRAVING, true),
-            ));
+            page.spawn(Node {
+                column_gap: px(16),
+                align_items: AlignItems::Center,
+                ..default()
+            })
+            .with_children(|line| {
+                line.spawn((
+                    Title,
+                    text(&fonts, "", 30.0, ENGRAVING, true),
+                    Node {
+                        flex_grow: 1.0,
+                        ..default()
+                    },
+                ));
+                line.spawn(language_button(&fonts, 56.0));
+            });
             if !live.description.is_empty() {
-                page.spawn(text(
+                page.spawn(localized_text(
                     &fonts,
-                    live.description.clone(),
+                    &live.description,
                     18.0,
                     DIM_TEXT,
                     false,
@@ -117,7 +129,7 @@ fn spawn_page(mut commands: Commands, live: Res<LiveLesson>, fonts: Res<UiFonts>
                         spawn_clock_controls(knobs, &fonts);
                     }
                     if let Some(hint) = lesson.touch_hint() {
-                        knobs.spawn(text(&fonts, hint, 16.0, COOL_LIGHT, false));
+                        knobs.spawn(localized_text(&fonts, hint, 16.0, COOL_LIGHT, false));
                     }
                 });
                 main.spawn(Node {
@@ -165,11 +177,8 @@ fn spawn_knob(parent: &mut ChildSpawnerCommands, fonts: &UiFonts, index: usize, 
             ..default()
         })
         .with_children(|line| {
-            line.spawn(text(fonts, knob.label.clone(), 16.0, DIM_TEXT, false));
-            line.spawn((
-                KnobValue(index),
-                text(fonts, knob.shown.clone(), 16.0, ENGRAVING, true),
-            ));
+            line.spawn(localized_text(fonts, &knob.label, 16.0, DIM_TEXT, false));
+            line.spawn((KnobValue(index), text(fonts, "", 16.0, ENGRAVING, true)));
         });
     parent
         .spawn(Node {
@@ -203,9 +212,9 @@ fn spawn_clock_controls(parent: &mut ChildSpawnerCommands, fonts: &UiFonts) {
             ..default()
         })
         .with_children(|line| {
-            line.spawn(button(fonts, "Run", LessonRequest::ToggleRun, 96.0));
-            line.spawn(button(fonts, "Step", LessonRequest::Step, 96.0));
-            line.spawn(button(fonts, "Reset", LessonRequest::Reset, 96.0));
+            line.spawn(button(fonts, "run", LessonRequest::ToggleRun, 96.0));
+            line.spawn(button(fonts, "step", LessonRequest::Step, 96.0));
+            line.spawn(button(fonts, "reset", LessonRequest::Reset, 96.0));
         });
     parent.spawn((ClockReadout, text(fonts, "", 18.0, LAMP_ON, true)));
 }
@@ -311,10 +320,12 @@ fn keyboard_shortcuts(keys: Res<ButtonInput<KeyCode>>, mut requests: MessageWrit
 
 fn show_knobs(
     live: Res<LiveLesson>,
+    labels: Res<Labels>,
     mut sliders: Query<(&KnobSlider, &mut Slider)>,
     mut values: Query<(&KnobValue, &mut Text)>,
+    added: Query<(), Added<KnobValue>>,
 ) {
-    if !live.is_changed() {
+    if !live.is_changed() && !labels.is_changed() && added.is_empty() {
         return;
     }
     let knobs = live.lesson.lesson().knobs();
@@ -327,29 +338,42 @@ fn show_knobs(
         }
     }
     for (&KnobValue(index), mut text) in &mut values {
-        if let Some(knob) = knobs.get(index)
-            && text.0 != knob.shown
-        {
-            text.0 = knob.shown.clone();
+        if let Some(knob) = knobs.get(index) {
+            let shown = labels.phrase(&knob.shown);
+            if text.0 != shown {
+                text.0 = shown;
+            }
         }
     }
 }
 
-fn show_clock(live: Res<LiveLesson>, mut readouts: Query<&mut Text, With<ClockReadout>>) {
+fn show_clock(
+    live: Res<LiveLesson>,
+    labels: Res<Labels>,
+    mut readouts: Query<&mut Text, With<ClockReadout>>,
+) {
     let Some(clock) = live.clock else {
         return;
     };
     // The clock of the report on screen: the one being taught is a step ahead.
     let at = live.shown_clock().unwrap_or(clock.at);
-    let unit = live.lesson.lesson().clock_unit();
-    let words = match at {
-        0 => format!("before the first {unit}"),
-        at => format!("{unit} {at} of {}", clock.end),
-    };
+    let words = labels.phrase(&clock_words(
+        live.lesson.lesson().clock_unit(),
+        at,
+        clock.end,
+    ));
     for mut text in &mut readouts {
         if text.0 != words {
             text.0 = words.clone();
         }
+    }
+}
+
+/// "epoch 350 of 2000", or "before the first epoch", in English (the phrasebook's key).
+fn clock_words(unit: &str, at: usize, end: usize) -> String {
+    match at {
+        0 => format!("before the first {unit}"),
+        at => format!("{unit} {at} of {end}"),
     }
 }
 
@@ -367,6 +391,22 @@ fn shade_buttons(
         if color.0 != shade {
             color.0 = shade;
         }
+    }
+}
+
+/// The report's words in the language on screen (the lessons write English).
+fn report_in_language(report: &LessonReport, labels: &Labels) -> LessonReport {
+    LessonReport {
+        title: labels.phrase(&report.title),
+        lines: report.lines.iter().map(|l| labels.phrase(l)).collect(),
+        charts: report
+            .charts
+            .iter()
+            .map(|c| chart_in_language(c, labels))
+            .collect(),
+        figures: serde_json::Value::Null,
+        graph: report.graph.clone(),
+        graph_current: report.graph_current,
     }
 }
 
@@ -391,6 +431,7 @@ fn outline(report: &LessonReport) -> Vec<(String, Vec<String>)> {
 fn show_report(
     mut commands: Commands,
     live: Res<LiveLesson>,
+    words: Res<Labels>,
     fonts: Res<UiFonts>,
     mut images: ResMut<Assets<Image>>,
     row: Query<Entity, With<ChartsRow>>,
@@ -402,13 +443,14 @@ fn show_report(
     labels: Query<(Entity, &ChildOf), With<AxisLabel>>,
     mut shown: Local<Option<(u64, Vec<(String, Vec<String>)>)>>,
 ) {
-    let report = &live.report;
-    if shown
-        .as_ref()
-        .is_some_and(|(version, _)| *version == live.version)
+    if !words.is_changed()
+        && shown
+            .as_ref()
+            .is_some_and(|(version, _)| *version == live.version)
     {
         return;
     }
+    let report = &report_in_language(&live.report, &words);
     let plot = plot_size(report.charts.len(), report.graph.is_some());
     let now = outline(report);
     if shown.as_ref().map(|(_, o)| o) == Some(&now) {
@@ -455,4 +497,110 @@ fn show_report(
         });
     }
     *shown = Some((live.version, now));
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::lessons::Teach;
+    use crate::scene::Scene;
+    use crate::ui::strings::{Strings, assert_every_language_has};
+
+    /// Every English text a lesson's page shows for `report` of `lesson`.
+    fn shown_words(lesson: &dyn Teach, report: &LessonReport) -> Vec<String> {
+        let mut words = vec![report.title.clone()];
+        words.extend(report.lines.iter().cloned());
+        for chart in &report.charts {
+            words.extend([&chart.title, &chart.x.label, &chart.y.label].map(String::clone));
+            words.extend(chart.marks.iter().map(|m| m.label().to_string()));
+        }
+        for knob in lesson.knobs() {
+            words.extend([knob.label, knob.shown]);
+        }
+        if let Some(end) = lesson.clock() {
+            let unit = lesson.clock_unit();
+            words.extend([clock_words(unit, 0, end), clock_words(unit, 1, end)]);
+        }
+        words.extend(lesson.touch_hint().map(str::to_string));
+        words.retain(|w| !w.is_empty());
+        words
+    }
+
+    /// A lesson's page, headless, in `language`.
+    fn page(scene: &str, language: &str) -> App {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(scene);
+        let scene = Scene::load(&path).unwrap();
+        let lesson = scene.kind.lesson().unwrap().clone();
+        let mut app = App::new();
+        app.add_plugins((MinimalPlugins, bevy::input::InputPlugin))
+            .init_resource::<Assets<Image>>()
+            .insert_resource(UiFonts::unloaded())
+            .insert_resource(Labels(Strings::built_in(language).unwrap()))
+            .insert_resource(LiveLesson::new(lesson, scene.seed, scene.description))
+            .add_plugins(super::super::lesson_plugin);
+        app.update();
+        app.update();
+        app
+    }
+
+    fn findings(app: &mut App) -> Vec<String> {
+        let world = app.world_mut();
+        let column = world
+            .query_filtered::<&Children, With<Findings>>()
+            .single(world)
+            .map(|c| c.to_vec())
+            .unwrap_or_default();
+        column
+            .iter()
+            .filter_map(|&line| world.get::<Text>(line).map(|t| t.0.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn the_findings_are_on_the_page_in_the_language_on_screen() {
+        for scene in ["scenes/lesson-descent.ron", "scenes/lesson-lda.ron"] {
+            let english = findings(&mut page(scene, "en"));
+            assert!(english.len() >= 4, "{scene}: {english:?}");
+            let german = findings(&mut page(scene, "de"));
+            assert_eq!(german.len(), english.len(), "{scene}");
+            let de = Strings::built_in("de").unwrap();
+            for (en, de_line) in english.iter().zip(&german) {
+                assert_eq!(*de_line, de.phrase(en));
+            }
+            assert_ne!(english, german, "{scene}");
+        }
+    }
+
+    #[test]
+    fn every_word_a_lesson_shows_is_in_every_language() {
+        let mut words = std::collections::BTreeSet::new();
+        let scenes = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes");
+        for entry in std::fs::read_dir(scenes).unwrap() {
+            let scene = Scene::load(&entry.unwrap().path()).unwrap();
+            let Some(lesson) = scene.kind.lesson() else {
+                continue;
+            };
+            words.insert(scene.description.clone());
+            // the lesson as the scene has it, and with each knob at each of its stops
+            let mut variants = vec![lesson.clone()];
+            for (index, knob) in lesson.lesson().knobs().iter().enumerate() {
+                for stop in &knob.stops {
+                    let mut turned = lesson.clone();
+                    turned.lesson_mut().set_knob(index, *stop);
+                    variants.push(turned);
+                }
+            }
+            for mut variant in variants {
+                if let Some(end) = variant.lesson().clock() {
+                    variant.lesson_mut().set_clock(end.min(20));
+                }
+                let report = variant.run(scene.seed);
+                words.extend(shown_words(variant.lesson(), &report));
+            }
+        }
+        assert!(words.len() > 100, "{}", words.len());
+        assert_every_language_has(&words, false);
+    }
 }

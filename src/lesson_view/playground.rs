@@ -13,11 +13,11 @@ use crate::nn::loss::Loss;
 use crate::nn::mlp::Init;
 use crate::playground::controls::{Control, Toward};
 use crate::ui::chart::render_chart;
-use crate::ui::chart_frame::{ChartAxes, relabel_axes, spawn_chart};
+use crate::ui::chart_frame::{ChartAxes, chart_in_language, relabel_axes, spawn_chart};
 use crate::ui::palette::*;
 use crate::ui::{
-    Localized, PANEL_BUTTON, UiFonts, heading, localized_text, page, page_camera, styled_button,
-    text,
+    Labels, Localized, PANEL_BUTTON, UiFonts, heading, language_button, localized_text, page,
+    page_camera, styled_button, text,
 };
 
 /// A line of text the page keeps up to date.
@@ -45,6 +45,10 @@ struct DiagramImage;
 #[derive(Component)]
 struct LossImage;
 
+/// Where the loss chart stands: its title and legend are spelled again in a new language.
+#[derive(Component)]
+struct LossChartSlot;
+
 /// The cover over the surface when training diverged: touching it resets.
 #[derive(Component)]
 struct DivergedCover;
@@ -71,6 +75,7 @@ pub(super) fn plugin(app: &mut App) {
                     shade_buttons,
                     label_buttons,
                     update_readouts,
+                    respell_loss_chart,
                     paint_pictures,
                 ),
             )
@@ -81,6 +86,7 @@ pub(super) fn plugin(app: &mut App) {
 fn spawn_page(
     mut commands: Commands,
     fonts: Res<UiFonts>,
+    labels: Res<Labels>,
     live: Res<LivePlayground>,
     mut images: ResMut<Assets<Image>>,
 ) {
@@ -94,7 +100,7 @@ fn spawn_page(
     };
     let surface = images.add(blank(SURFACE));
     let diagram = images.add(blank(DIAGRAM));
-    let loss = loss_chart(&live.playground.history);
+    let loss = chart_in_language(&loss_chart(&live.playground.history), &labels);
     let loss_image = images.add(render_chart(&loss, LOSS_PLOT).to_image());
     commands.spawn(page_camera());
     commands
@@ -117,7 +123,11 @@ fn spawn_page(
                     .with_children(|middle| spawn_network(middle, &fonts, diagram));
                 main.spawn(column(6.0, 380.0)).with_children(|right| {
                     spawn_surface(right, &fonts, surface);
-                    spawn_chart(right, &loss, loss_image, LOSS_PLOT, &fonts, LossImage);
+                    right
+                        .spawn((LossChartSlot, Node::default()))
+                        .with_children(|slot| {
+                            spawn_chart(slot, &loss, loss_image, LOSS_PLOT, &fonts, LossImage);
+                        });
                 });
             });
             page.spawn(Node {
@@ -167,8 +177,10 @@ fn spawn_stepper(
     parent.spawn(row(4.0)).with_children(|line| {
         line.spawn((
             localized_text(fonts, label, LABEL_SIZE, DIM_TEXT, true),
+            TextLayout::no_wrap(),
             Node {
-                width: px(label_width),
+                min_width: px(label_width),
+                flex_shrink: 0.0,
                 ..default()
             },
         ));
@@ -189,19 +201,21 @@ fn spawn_stepper(
 fn spawn_header(header: &mut ChildSpawnerCommands, fonts: &UiFonts) {
     header.spawn((
         localized_text(fonts, "Playground", TITLE_SIZE, ENGRAVING, true),
+        TextLayout::no_wrap(),
         Node {
-            margin: UiRect::right(px(12)),
+            margin: UiRect::right(px(4)),
+            flex_shrink: 0.0,
             ..default()
         },
     ));
     for (label, arrangement, width) in [
-        ("Gaussians", Arrangement::Gaussians, 100.0),
-        ("Circles", Arrangement::Circles, 84.0),
-        ("XOR", Arrangement::Xor, 64.0),
-        ("Spiral", Arrangement::Spiral, 76.0),
-        ("sin x", Arrangement::Sine, 70.0),
-        ("Step", Arrangement::Step, 64.0),
-        ("|x|", Arrangement::Abs, 56.0),
+        ("Gaussians", Arrangement::Gaussians, 64.0),
+        ("Circles", Arrangement::Circles, 64.0),
+        ("XOR", Arrangement::Xor, 56.0),
+        ("Spiral", Arrangement::Spiral, 64.0),
+        ("sin x", Arrangement::Sine, 56.0),
+        ("Step", Arrangement::Step, 56.0),
+        ("|x|", Arrangement::Abs, 48.0),
     ] {
         header.spawn(button(
             fonts,
@@ -223,6 +237,7 @@ fn spawn_header(header: &mut ChildSpawnerCommands, fonts: &UiFonts) {
         Control::TestFraction,
         38.0,
     );
+    header.spawn(language_button(fonts, 52.0));
 }
 
 /// The input features and how the network learns.
@@ -649,22 +664,23 @@ fn readout_text(readout: Readout, live: &LivePlayground) -> String {
 
 fn update_readouts(
     live: Res<LivePlayground>,
+    labels: Res<Labels>,
     mut readouts: Query<(&Readout, &mut Text)>,
     mut captions: Query<(&ColumnCaption, &mut Text), Without<Readout>>,
     new_captions: Query<(), Added<ColumnCaption>>,
     mut cover: Query<&mut Visibility, With<DivergedCover>>,
 ) {
-    if !live.is_changed() && new_captions.is_empty() {
+    if !live.is_changed() && !labels.is_changed() && new_captions.is_empty() {
         return;
     }
     for (readout, mut text) in &mut readouts {
-        let words = readout_text(*readout, &live);
+        let words = labels.phrase(&readout_text(*readout, &live));
         if text.0 != words {
             text.0 = words;
         }
     }
     for (caption, mut text) in &mut captions {
-        let words = column_caption(caption.0, &live);
+        let words = labels.phrase(&column_caption(caption.0, &live));
         if text.0 != words {
             text.0 = words;
         }
@@ -715,6 +731,7 @@ fn column_caption(column: usize, live: &LivePlayground) -> String {
 fn paint_pictures(
     mut commands: Commands,
     live: Res<LivePlayground>,
+    words: Res<Labels>,
     fonts: Res<UiFonts>,
     surface: Query<&ImageNode, With<SurfaceImage>>,
     diagram: Query<&ImageNode, With<DiagramImage>>,
@@ -752,7 +769,7 @@ fn paint_pictures(
     }
 
     if let Ok((entity, node)) = loss.single() {
-        let chart = loss_chart(&p.history);
+        let chart = chart_in_language(&loss_chart(&p.history), &words);
         store(node, render_chart(&chart, LOSS_PLOT));
         relabel_axes(&mut commands, entity, &chart, &fonts, &mut frames, &labels);
     }
@@ -763,10 +780,169 @@ fn paint_pictures(
     });
 }
 
+/// A new language spells the loss chart's title, axes and legend again, on the same image.
+fn respell_loss_chart(
+    mut commands: Commands,
+    labels: Res<Labels>,
+    fonts: Res<UiFonts>,
+    live: Res<LivePlayground>,
+    slot: Query<Entity, With<LossChartSlot>>,
+    image: Query<&ImageNode, With<LossImage>>,
+) {
+    if !labels.is_changed() || labels.is_added() {
+        return;
+    }
+    let (Ok(slot), Ok(image)) = (slot.single(), image.single()) else {
+        return;
+    };
+    let chart = chart_in_language(&loss_chart(&live.playground.history), &labels);
+    let image = image.image.clone();
+    commands.entity(slot).despawn_children();
+    commands.entity(slot).with_children(|slot| {
+        spawn_chart(slot, &chart, image, LOSS_PLOT, &fonts, LossImage);
+    });
+}
+
 /// The last repaint: what it showed, when, and how long it took (seconds).
 #[derive(Clone, Copy)]
 struct Painted {
     version: u64,
     at: f32,
     took: f32,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::data::plane::Arrangement;
+    use crate::playground::{Playground, PlaygroundConfig};
+    use crate::scene::Scene;
+    use crate::ui::strings::assert_every_language_has;
+
+    /// The playground's page, headless, in English.
+    fn page() -> App {
+        let mut live = LivePlayground::new(
+            Playground::new(PlaygroundConfig::default(), 7).unwrap(),
+            Scene::default_scene(),
+        );
+        live.budget = std::time::Duration::from_secs(60);
+        let mut app = App::new();
+        app.add_plugins((MinimalPlugins, bevy::input::InputPlugin))
+            .add_message::<bevy::window::FileDragAndDrop>()
+            .init_resource::<Assets<Image>>()
+            .insert_resource(UiFonts::unloaded())
+            .init_resource::<Labels>()
+            .insert_resource(live)
+            .add_plugins(super::super::playground_plugin);
+        app.update();
+        app
+    }
+
+    fn request(app: &mut App, request: PlaygroundRequest) {
+        app.world_mut().write_message(request);
+        app.update();
+    }
+
+    /// Every English text on the page now: localized text's keys, and plain text (a y axis's
+    /// name after its arrow, a legend entry without its leading space).
+    #[derive(Default)]
+    struct Words {
+        keys: BTreeSet<String>,
+        plain: BTreeSet<String>,
+    }
+
+    fn words_on_page(app: &mut App, into: &mut Words) {
+        let world = app.world_mut();
+        let mut localized = world.query::<&Localized>();
+        into.keys
+            .extend(localized.iter(world).map(|l| l.key.clone()));
+        let mut plain = world.query_filtered::<&Text, Without<Localized>>();
+        into.plain.extend(
+            plain
+                .iter(world)
+                .map(|t| t.0.trim_start_matches("↑ ").to_string()),
+        );
+        let mut spans = world.query::<&TextSpan>();
+        into.plain
+            .extend(spans.iter(world).map(|t| t.0.trim().to_string()));
+    }
+
+    #[test]
+    fn every_word_the_playground_shows_is_in_every_language() {
+        let mut app = page();
+        let mut words = Words::default();
+        let mut look = |app: &mut App| {
+            app.update();
+            words_on_page(app, &mut words);
+        };
+        look(&mut app);
+        for arrangement in Arrangement::ALL {
+            request(&mut app, control(Control::Data(arrangement)));
+            look(&mut app);
+        }
+        request(&mut app, control(Control::Data(Arrangement::Xor)));
+        for _ in 0..8 {
+            for next in [
+                Control::NextActivation,
+                Control::NextLoss,
+                Control::NextInit,
+            ] {
+                request(&mut app, control(next));
+            }
+            look(&mut app);
+        }
+        request(&mut app, PlaygroundRequest::ToggleRun);
+        look(&mut app);
+        request(&mut app, PlaygroundRequest::ToggleRun);
+        request(&mut app, PlaygroundRequest::ToggleMark1);
+        look(&mut app);
+        let mut frames = 0;
+        loop {
+            let live = app.world().resource::<LivePlayground>();
+            if live.mark1.current(&live.playground).is_some() {
+                break;
+            }
+            app.update();
+            frames += 1;
+            assert!(frames < 1_000_000, "no surface");
+            std::thread::yield_now();
+        }
+        look(&mut app);
+        request(&mut app, control(Control::Data(Arrangement::Sine)));
+        request(&mut app, PlaygroundRequest::ToggleMark1);
+        look(&mut app);
+        for feature in Feature::ALL {
+            request(&mut app, control(Control::ToggleFeature(feature)));
+            look(&mut app);
+        }
+        for _ in 0..8 {
+            request(&mut app, control(Control::RemoveLayer));
+        }
+        look(&mut app);
+        app.world_mut()
+            .resource_mut::<LivePlayground>()
+            .playground
+            .config
+            .learning_rate = 1e6;
+        request(&mut app, PlaygroundRequest::ToggleRun);
+        for _ in 0..100 {
+            app.update();
+        }
+        assert!(
+            app.world()
+                .resource::<LivePlayground>()
+                .playground
+                .diverged
+                .is_some()
+        );
+        look(&mut app);
+        // the language button reads the language's own code
+        words
+            .keys
+            .retain(|k| !["EN", "FR", "DE"].contains(&k.as_str()));
+        assert_every_language_has(&words.keys, true);
+        assert_every_language_has(&words.plain, false);
+    }
 }

@@ -151,6 +151,11 @@ impl RosenblattLesson {
         let (test, _) = builtin::generate(&self.set, seed ^ 0x7e57, Some(self.per_class))
             .map_err(|e| format!("{e:#}"))?;
         let mut config = Mark1Config::default();
+        if self.a_units > config.plugboard.a_units {
+            // 1960's plugboard had sockets for its 512 A-units: a larger machine is wired
+            // without that limit (the knob goes to 2048)
+            config.plugboard.max_fan_out = None;
+        }
         config.plugboard.a_units = self.a_units;
         let (machine, _) = <Mark1 as Machine>::build(
             &RetinaConfig::default(),
@@ -407,6 +412,19 @@ impl Teach for RosenblattLesson {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_machine_the_a_unit_knob_offers_is_built() {
+        let mut lesson = RosenblattLesson {
+            passes: 1,
+            ..RosenblattLesson::default()
+        };
+        for &a_units in &lesson.knobs()[1].stops.clone() {
+            lesson.set_knob(1, a_units);
+            let result = lesson.run(1);
+            assert!(result.is_ok(), "{a_units} A-units: {result:?}");
+        }
+    }
 
     #[test]
     fn both_systems_learn_left_from_right_and_lose_accuracy_gracefully_as_a_units_go() {

@@ -6,6 +6,7 @@ use bevy::prelude::*;
 use super::UiFonts;
 use super::chart::legend_key;
 use super::palette::*;
+use super::strings::Strings;
 use crate::chart::{Axis, Chart, tick_label};
 
 /// Space around a chart's plotting area for tick labels (left, bottom) and the y axis's
@@ -83,6 +84,20 @@ fn axis_labels(chart: &Chart, plot: Vec2) -> Vec<(String, Node)> {
         }),
     ));
     labels
+}
+
+/// `chart` with its title, axis names and legend in the language on screen (the lessons and
+/// the playground write them in English).
+pub fn chart_in_language(chart: &Chart, labels: &Strings) -> Chart {
+    let mut chart = chart.clone();
+    for words in [&mut chart.title, &mut chart.x.label, &mut chart.y.label] {
+        *words = labels.phrase(words);
+    }
+    for mark in &mut chart.marks {
+        let label = mark.label_mut();
+        *label = labels.phrase(label);
+    }
+    chart
 }
 
 /// A chart on the page: its title, the rendered plotting area framed by its axis labels, and

@@ -25,6 +25,16 @@ pub struct UiFonts {
 pub struct PageLettering(pub Lettering);
 
 impl UiFonts {
+    /// Fonts that never load: for headless tests of what a page spawns.
+    #[cfg(test)]
+    pub fn unloaded() -> Self {
+        Self {
+            regular: Handle::default(),
+            bold: Handle::default(),
+            lettering: Lettering::default(),
+        }
+    }
+
     /// The face to set text in that the desk layout sets at `size` layout pixels.
     pub fn face(&self, bold: bool, size: f32) -> TextFont {
         self.face_at(bold, self.lettering.size(size))

@@ -6,9 +6,11 @@ pub mod chart_frame;
 pub mod dials;
 pub mod figure;
 pub mod fonts;
+pub mod language;
 pub mod layout;
 pub mod pace;
 pub mod palette;
+pub mod phrases;
 pub mod raster;
 pub mod slider;
 pub mod strings;
@@ -18,6 +20,7 @@ pub mod widgets;
 use bevy::prelude::*;
 
 pub use fonts::{PageLettering, UiFonts, text};
+pub use language::{NextLanguage, language_button, next_language};
 pub use layout::{LayoutSpawned, PanelDraw, PanelLayout, PanelSlots};
 pub use slider::{Slider, cursor_point, pressed_fraction, slider};
 pub use text::{Labels, Localized, heading, instrument_heading, localized_text};
@@ -36,7 +39,7 @@ pub struct Relabel;
 /// The look for any page: loads the fonts, keeps localized text in the language on screen,
 /// and scales the 1280 x 720 design to the window.
 pub fn plugin(app: &mut App) {
-    app.add_plugins(slider::plugin)
+    app.add_plugins((slider::plugin, language::plugin))
         .init_resource::<Labels>()
         .add_systems(PreStartup, fonts::load_fonts.in_set(UiReady))
         .add_systems(Update, (fit_to_window, text::relabel.in_set(Relabel)));

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use anyhow::{Result, anyhow};
 
+use super::phrases::Phrasebook;
 use crate::files::{MAX_SMALL_TEXT_BYTES, read_text_capped};
 
 /// One language's labels: key -> text, from `<code>.ron` (a RON map).
@@ -15,6 +16,8 @@ pub struct Strings {
     table: BTreeMap<String, String>,
     /// English, for keys a translation lacks.
     fallback: BTreeMap<String, String>,
+    /// The lecture's English sentences in this language.
+    phrases: Phrasebook,
 }
 
 /// The shipped strings files, built in so the exhibit runs from the binary alone.
@@ -74,16 +77,30 @@ impl Strings {
             code: code.to_string(),
             table,
             fallback,
+            phrases: Phrasebook::built_in(code)?,
         })
     }
 
-    /// The text for `key`: this language's, else English, else the key itself.
+    /// The text for `key`: this language's, else English, else the key itself, as English
+    /// words, in this language where the phrasebook has them.
     pub fn get(&self, key: &str) -> String {
         self.table
             .get(key)
             .or_else(|| self.fallback.get(key))
             .cloned()
-            .unwrap_or_else(|| key.to_string())
+            .unwrap_or_else(|| self.phrase(key))
+    }
+
+    /// English `words` in this language, where the phrasebook has them (else as they are).
+    pub fn phrase(&self, words: &str) -> String {
+        self.phrases
+            .translate(words)
+            .unwrap_or_else(|| words.to_string())
+    }
+
+    /// Whether the phrasebook has English `words` (English itself has every word).
+    pub fn has_phrase(&self, words: &str) -> bool {
+        self.code == "en" || self.phrases.translate(words).is_some()
     }
 
     /// The text for `key` with `{0}`, `{1}`, ... replaced by `values`, in the order the
@@ -103,6 +120,37 @@ impl Strings {
             .filter(|k| !self.table.contains_key(*k))
             .cloned()
             .collect()
+    }
+}
+
+/// Whether `text` holds words (two letters in a row): numbers, symbols and x₁ need no
+/// translation.
+#[cfg(test)]
+pub fn has_words(text: &str) -> bool {
+    let letters: Vec<bool> = text.chars().map(|c| c.is_ascii_alphabetic()).collect();
+    letters.windows(2).any(|w| w[0] && w[1])
+}
+
+/// Asserts that every shipped language has each of the English `words` that holds words as
+/// a phrase, or where `keys` also as a key of its strings file (localized text looks both up).
+#[cfg(test)]
+pub fn assert_every_language_has<'w>(
+    words: impl IntoIterator<Item = &'w String> + Clone,
+    keys: bool,
+) {
+    for (code, _) in BUILT_IN_STRINGS {
+        let strings = Strings::built_in(code).unwrap();
+        let known = |w: &str| strings.has_phrase(w) || (keys && strings.table.contains_key(w));
+        let missing: Vec<&String> = words
+            .clone()
+            .into_iter()
+            .filter(|w| has_words(w) && !known(w))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{code} lacks {} phrases: {missing:#?}",
+            missing.len()
+        );
     }
 }
 
