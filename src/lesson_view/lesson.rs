@@ -84,22 +84,7 @@ fn spawn_page(mut commands: Commands, live: Res<LiveLesson>, fonts: Res<UiFonts>
     commands
         .spawn(page(Vec2::new(32.0, 20.0), 8.0))
         .with_children(|page| {
-            page.spawn(Node {
-                column_gap: px(16),
-                align_items: AlignItems::Center,
-                ..default()
-            })
-            .with_children(|line| {
-                line.spawn((
-                    Title,
-                    text(&fonts, "", 30.0, ENGRAVING, true),
-                    Node {
-                        flex_grow: 1.0,
-                        ..default()
-                    },
-                ));
-                line.spawn(language_button(&fonts, 56.0));
-            });
+            page.spawn(title_line(&fonts));
             if !live.description.is_empty() {
                 page.spawn(localized_text(
                     &fonts,
@@ -166,6 +151,28 @@ fn spawn_page(mut commands: Commands, live: Res<LiveLesson>, fonts: Res<UiFonts>
                 },
             ));
         });
+}
+
+/// The report's title (filled in by [`show_report`]) and the language button.
+fn title_line(fonts: &UiFonts) -> impl Bundle + use<> {
+    (
+        Node {
+            column_gap: px(16),
+            align_items: AlignItems::Center,
+            ..default()
+        },
+        children![
+            (
+                Title,
+                text(fonts, "", 30.0, ENGRAVING, true),
+                Node {
+                    flex_grow: 1.0,
+                    ..default()
+                },
+            ),
+            language_button(fonts, 56.0),
+        ],
+    )
 }
 
 /// `label   value` over `−  [slider]  +`.

@@ -87,15 +87,7 @@ impl Pattern {
 impl Phrasebook {
     /// A phrasebook from its RON map; `origin` names it in an error.
     pub fn parse(text: &str, origin: &str) -> Result<Phrasebook> {
-        let table: BTreeMap<String, String> =
-            ron::Options::default().from_str(text).map_err(|e| {
-                anyhow!(
-                    "{origin}:{}:{}: {}",
-                    e.span.start.line,
-                    e.span.start.col,
-                    e.code
-                )
-            })?;
+        let table = super::strings::parse_table(text, origin)?;
         let mut book = Phrasebook::default();
         for (english, translation) in table {
             let (pieces, holes) = cut_at_holes(&english);

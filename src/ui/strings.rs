@@ -27,7 +27,8 @@ pub const BUILT_IN_STRINGS: [(&str, &str); 3] = [
     ("de", include_str!("../../assets/i18n/de.ron")),
 ];
 
-fn parse_table(text: &str, origin: &str) -> Result<BTreeMap<String, String>> {
+/// A RON map of texts; an error names `origin`, the line and the column.
+pub(super) fn parse_table(text: &str, origin: &str) -> Result<BTreeMap<String, String>> {
     ron::Options::default().from_str(text).map_err(|e| {
         anyhow!(
             "{origin}:{}:{}: {}",
