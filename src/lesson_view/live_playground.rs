@@ -252,21 +252,26 @@ fn train_while_running(mut live: ResMut<LivePlayground>) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::playground::PlaygroundConfig;
 
-    /// The playground headless, with a budget that always holds a whole epoch (so that each
-    /// update's work is known however busy the machine is).
-    fn app() -> App {
+    /// The default playground from seed 7, with a budget that always holds a whole epoch (so
+    /// that each update's work is known however busy the machine is).
+    pub(in crate::lesson_view) fn unhurried() -> LivePlayground {
         let mut live = LivePlayground::new(
             Playground::new(PlaygroundConfig::default(), 7).unwrap(),
             Scene::default_scene(),
         );
         live.budget = Duration::from_secs(60);
+        live
+    }
+
+    /// The playground headless.
+    fn app() -> App {
         let mut app = App::new();
         app.add_plugins(MinimalPlugins)
-            .insert_resource(live)
+            .insert_resource(unhurried())
             .add_plugins(plugin);
         app
     }

@@ -817,24 +817,17 @@ mod tests {
 
     use super::*;
     use crate::data::plane::Arrangement;
-    use crate::playground::{Playground, PlaygroundConfig};
-    use crate::scene::Scene;
     use crate::ui::strings::assert_every_language_has;
 
     /// The playground's page, headless, in English.
     fn page() -> App {
-        let mut live = LivePlayground::new(
-            Playground::new(PlaygroundConfig::default(), 7).unwrap(),
-            Scene::default_scene(),
-        );
-        live.budget = std::time::Duration::from_secs(60);
         let mut app = App::new();
         app.add_plugins((MinimalPlugins, bevy::input::InputPlugin))
             .add_message::<bevy::window::FileDragAndDrop>()
             .init_resource::<Assets<Image>>()
             .insert_resource(UiFonts::unloaded())
             .init_resource::<Labels>()
-            .insert_resource(live)
+            .insert_resource(super::super::live_playground::tests::unhurried())
             .add_plugins(super::super::playground_plugin);
         app.update();
         app
