@@ -1422,6 +1422,16 @@ fn window_a_lesson_scene_draws_its_charts() {
     );
     let left_shaded = count_colour(&image, left, warm, 30) + count_colour(&image, left, cool, 30);
     assert!(left_shaded < 5_000, "{left_shaded}");
+    // The descent's findings stand in lamp-yellow type under its three charts, inside the
+    // window (a touch hint measured a word a line once pushed them below its bottom edge).
+    let scene = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes/lesson-descent.ron");
+    let image = screenshot(
+        &dir,
+        "descent.png",
+        &["--scene", scene.to_str().unwrap(), "--frames", "30"],
+    );
+    let findings = count_colour(&image, (32, 535, 1132, 715), [255, 235, 158], 12);
+    assert!(findings > 1_000, "{findings}");
 }
 
 #[test]

@@ -114,7 +114,15 @@ fn spawn_page(mut commands: Commands, live: Res<LiveLesson>, fonts: Res<UiFonts>
                         spawn_clock_controls(knobs, &fonts);
                     }
                     if let Some(hint) = lesson.touch_hint() {
-                        knobs.spawn(localized_text(&fonts, hint, 16.0, COOL_LIGHT, false));
+                        // a definite width, so that it is measured wrapped at it (at its
+                        // narrowest it would stand a word a line and push the findings off)
+                        knobs.spawn((
+                            localized_text(&fonts, hint, 16.0, COOL_LIGHT, false),
+                            Node {
+                                width: px(KNOBS_WIDTH),
+                                ..default()
+                            },
+                        ));
                     }
                 });
                 main.spawn(Node {
@@ -223,7 +231,14 @@ fn spawn_clock_controls(parent: &mut ChildSpawnerCommands, fonts: &UiFonts) {
             line.spawn(button(fonts, "step", LessonRequest::Step, 96.0));
             line.spawn(button(fonts, "reset", LessonRequest::Reset, 96.0));
         });
-    parent.spawn((ClockReadout, text(fonts, "", 18.0, LAMP_ON, true)));
+    parent.spawn((
+        ClockReadout,
+        text(fonts, "", 18.0, LAMP_ON, true),
+        Node {
+            width: px(KNOBS_WIDTH),
+            ..default()
+        },
+    ));
 }
 
 /// A button acts when it goes down (a quick tap is never lost; see the playground's).
