@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::metrics::{Confusion, EpochRecord};
 use super::plugboard::{AThreshold, Plugboard, PlugboardConfig};
+use super::pot_rows::{PotRows, RowPass};
 use super::retina::{Excitation, RetinaConfig, SenseScratch};
 use super::rules::{self, LearningConfig, PotBank, Reinforcement, ValueSystem};
 use super::{Classifier, Diverged, Machine, Pass};
@@ -137,7 +138,8 @@ impl Mark1Config {
 }
 
 /// A-unit activity of many images: the firing A-units of image k are
-/// `units[offsets[k] .. offsets[k + 1]]`. Fixed for a fixed board, so training reuses it.
+/// `units[offsets[k] .. offsets[k + 1]]`, in ascending order. Fixed for a fixed board, so
+/// training reuses it.
 #[derive(Clone, Debug, Default)]
 pub struct ActivityCache {
     pub offsets: Vec<u32>,
@@ -697,6 +699,9 @@ impl Mark1 {
         order: &[usize],
     ) -> PassCounts {
         let mut work = self.workspace();
+        if let Some(counts) = self.train_epoch_in_rows(cache, labels, order, &work.targets) {
+            return counts;
+        }
         let mut counts = PassCounts::default();
         for &k in order {
             let label = labels[k] as usize;
@@ -705,6 +710,38 @@ impl Mark1 {
             counts.corrections += u64::from(corrected);
         }
         counts
+    }
+
+    /// The pass of [`train_epoch`](Self::train_epoch) on the pots laid out a row per A-unit
+    /// ([`PotRows`]), for a machine whose A-units all feed every R-unit under the alpha system;
+    /// `None` (nothing done) for any other.
+    fn train_epoch_in_rows(
+        &mut self,
+        cache: &ActivityCache,
+        labels: &[u16],
+        order: &[usize],
+        targets: &[f32],
+    ) -> Option<PassCounts> {
+        if self.owner.is_some() || self.learning.system != ValueSystem::Alpha {
+            return None;
+        }
+        let mut rows = PotRows::from_weights(&self.weights, self.r_units)?;
+        let counts = RowPass {
+            machine: self,
+            rows: &mut rows,
+            cache,
+            labels,
+            order,
+            targets,
+            rule: self.learning.rule,
+            rate: self.learning.rate,
+            stops: self
+                .end_stop()
+                .map_or((f32::NEG_INFINITY, f32::INFINITY), |e| (-e, e)),
+        }
+        .run();
+        rows.write_back(&mut self.weights);
+        Some(counts)
     }
 
     /// The class read for every cached image, in parallel.

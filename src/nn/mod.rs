@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod mlp;
 pub mod mlp_model;
 pub mod plugboard;
+pub mod pot_rows;
 pub mod retina;
 pub mod rules;
 
