@@ -146,7 +146,7 @@ fn encode_phases(machine: &Mark1, images: &[GrayImage]) -> (f64, f64) {
         for s in sensed.chunks_exact(cells) {
             machine
                 .plugboard
-                .associate_lit_into(&fan, s, &mut net, &mut active);
+                .associate_binary_into(&fan, s, &mut net, &mut active);
             fired += active.len();
         }
         associate_seconds = associate_seconds.min(started.elapsed().as_secs_f64());

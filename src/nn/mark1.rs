@@ -766,8 +766,8 @@ impl Mark1 {
     /// Senses and associates every image (in parallel): the A-unit activity cache.
     pub fn encode_all(&self, images: &[GrayImage]) -> ActivityCache {
         const CHUNK: usize = 512;
-        // a binary retina's photocells are 0 or 1: only the lit ones need walking, once the
-        // wiring seen from the retina is worth drawing up
+        // a binary retina's photocells are 0 or 1: a sparsely lit one is walked from the lit
+        // cells, once the wiring seen from the retina is worth drawing up
         const FAN_OUT_FROM: usize = 64;
         let fan = (self.retina.excitation == Excitation::Binary && images.len() >= FAN_OUT_FROM)
             .then(|| self.plugboard.fan_out_lists());
@@ -784,7 +784,7 @@ impl Mark1 {
                     match &fan {
                         Some(fan) => {
                             self.plugboard
-                                .associate_lit_into(fan, &s, &mut net, &mut active)
+                                .associate_binary_into(fan, &s, &mut net, &mut active)
                         }
                         None => self.plugboard.associate_into(&s, &mut active),
                     }

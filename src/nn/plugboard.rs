@@ -200,21 +200,53 @@ impl Plugboard {
 
     /// Indices of the A-units that fire on S-unit excitation `s`: net input >= theta.
     pub fn associate_into(&self, s: &[f32], active: &mut Vec<u16>) {
-        active.clear();
-        let fan_in = self.fan_in();
-        for (unit, wires) in self.cells.chunks_exact(fan_in).enumerate() {
-            let (plus, minus) = wires.split_at(self.excitatory);
-            let mut net = 0.0;
-            for &c in plus {
-                net += s[c as usize];
-            }
-            for &c in minus {
-                net -= s[c as usize];
-            }
-            if net >= self.threshold {
-                active.push(unit as u16);
+        // fixed fan-ins unroll: no loop exits to guess, one load per wire
+        match self.fan_in() {
+            2 => self.associate_fixed::<2>(s, active),
+            4 => self.associate_fixed::<4>(s, active),
+            6 => self.associate_fixed::<6>(s, active),
+            8 => self.associate_fixed::<8>(s, active),
+            10 => self.associate_fixed::<10>(s, active),
+            12 => self.associate_fixed::<12>(s, active),
+            16 => self.associate_fixed::<16>(s, active),
+            20 => self.associate_fixed::<20>(s, active),
+            fan_in => {
+                active.clear();
+                for (unit, wires) in self.cells.chunks_exact(fan_in).enumerate() {
+                    if self.net_of(wires, s) >= self.threshold {
+                        active.push(unit as u16);
+                    }
+                }
             }
         }
+    }
+
+    /// [`associate_into`](Self::associate_into) for a fan-in of `N`, writing every unit and
+    /// keeping the firing ones (no branch on whether a unit fires).
+    fn associate_fixed<const N: usize>(&self, s: &[f32], active: &mut Vec<u16>) {
+        active.clear();
+        active.resize(self.a_units, 0);
+        let mut firing = 0;
+        for (unit, wires) in self.cells.as_chunks::<N>().0.iter().enumerate() {
+            active[firing] = unit as u16;
+            firing += usize::from(self.net_of(wires, s) >= self.threshold);
+        }
+        active.truncate(firing);
+    }
+
+    /// The net input of the A-unit wired to `wires` (excitatory first): the lit excitatory
+    /// cells' sum less the inhibitory ones', added in wiring order.
+    #[inline(always)]
+    fn net_of(&self, wires: &[u32], s: &[f32]) -> f32 {
+        let (plus, minus) = wires.split_at(self.excitatory);
+        let mut net = 0.0;
+        for &c in plus {
+            net += s[c as usize];
+        }
+        for &c in minus {
+            net -= s[c as usize];
+        }
+        net
     }
 
     /// The wiring seen from the retina, for [`associate_lit_into`](Self::associate_lit_into).
@@ -233,17 +265,35 @@ impl Plugboard {
         }
         let mut fan = FanOut {
             starts: Vec::with_capacity(self.retina_cells + 1),
-            inhibitory_from: Vec::with_capacity(self.retina_cells),
-            units: Vec::with_capacity(self.cells.len()),
+            wires: Vec::with_capacity(self.cells.len()),
         };
         for (plus, minus) in excites.iter().zip(&inhibits) {
-            fan.starts.push(fan.units.len() as u32);
-            fan.units.extend_from_slice(plus);
-            fan.inhibitory_from.push(fan.units.len() as u32);
-            fan.units.extend_from_slice(minus);
+            fan.starts.push(fan.wires.len() as u32);
+            fan.wires.extend(plus.iter().map(|&unit| (unit, 1)));
+            fan.wires.extend(minus.iter().map(|&unit| (unit, -1)));
         }
-        fan.starts.push(fan.units.len() as u32);
+        fan.starts.push(fan.wires.len() as u32);
         fan
+    }
+
+    /// [`associate_into`](Self::associate_into) for a binary retina (every `s` 0 or 1), by
+    /// the shorter walk: the lit photocells' wires when under a third of the retina is lit
+    /// (figures on a plain ground), else every A-unit's wires (a retina half lit, as
+    /// Fashion-MNIST's garments light it, would send half the walks one way and half the
+    /// other at random). Both find the same units. `net` is scratch.
+    pub fn associate_binary_into(
+        &self,
+        fan: &FanOut,
+        s: &[f32],
+        net: &mut Vec<i32>,
+        active: &mut Vec<u16>,
+    ) {
+        let lit = s.iter().filter(|&&v| v != 0.0).count();
+        if lit * 3 < s.len() {
+            self.associate_lit_into(fan, s, net, active);
+        } else {
+            self.associate_into(s, active);
+        }
     }
 
     /// As [`associate_into`](Self::associate_into) for a binary retina (every `s` 0 or 1),
@@ -257,19 +307,21 @@ impl Plugboard {
         net: &mut Vec<i32>,
         active: &mut Vec<u16>,
     ) {
+        // the net inputs, then the lit cells listed with no branch on each cell (about half
+        // are lit, at random, which a branch would guess wrong half the time)
         net.clear();
-        net.resize(self.a_units, 0);
-        for (cell, _) in s.iter().enumerate().filter(|&(_, &v)| v != 0.0) {
-            let (start, split, end) = (
-                fan.starts[cell] as usize,
-                fan.inhibitory_from[cell] as usize,
-                fan.starts[cell + 1] as usize,
-            );
-            for &unit in &fan.units[start..split] {
-                net[unit as usize] += 1;
-            }
-            for &unit in &fan.units[split..end] {
-                net[unit as usize] -= 1;
+        net.resize(self.a_units + s.len(), 0);
+        let (net, lit_cells) = net.split_at_mut(self.a_units);
+        let mut lit = 0;
+        for (cell, &v) in s.iter().enumerate() {
+            lit_cells[lit] = cell as i32;
+            lit += usize::from(v != 0.0);
+        }
+        for &cell in &lit_cells[..lit] {
+            let cell = cell as usize;
+            let wires = &fan.wires[fan.starts[cell] as usize..fan.starts[cell + 1] as usize];
+            for &(unit, sign) in wires {
+                net[unit as usize] += i32::from(sign);
             }
         }
         // branch-free: every unit is written, and only the firing ones are kept
@@ -316,13 +368,12 @@ impl Plugboard {
     }
 }
 
-/// For each photocell `c`, the A-units it excites, `units[starts[c]..inhibitory_from[c]]`,
-/// and those it inhibits, `units[inhibitory_from[c]..starts[c + 1]]`.
+/// For each photocell `c`, its wires `wires[starts[c]..starts[c + 1]]`: the A-unit at the
+/// other end, and +1 where the wire excites it or -1 where it inhibits it (excitatory first).
 #[derive(Clone, Debug, Default)]
 pub struct FanOut {
     starts: Vec<u32>,
-    inhibitory_from: Vec<u32>,
-    units: Vec<u16>,
+    wires: Vec<(u16, i16)>,
 }
 
 /// A photocell with spare fan-out not already wired to this unit, uniformly at random.
@@ -403,9 +454,14 @@ mod tests {
     #[test]
     fn walking_the_lit_photocells_fires_the_units_the_wires_do() {
         let mut rng = rng_for(7, Stream::Plugboard);
-        for (excitatory, inhibitory, threshold) in
-            [(5, 5, 1.0), (10, 0, 3.0), (3, 7, -1.0), (8, 8, 0.5)]
-        {
+        for (excitatory, inhibitory, threshold) in [
+            (5, 5, 1.0),
+            (10, 0, 3.0),
+            (3, 7, -1.0),
+            (8, 8, 0.5),
+            (4, 3, 1.0),
+            (1, 1, 0.0),
+        ] {
             let config = PlugboardConfig {
                 a_units: 300,
                 excitatory,
@@ -416,15 +472,31 @@ mod tests {
             let board = Plugboard::wire(&config, 144, 3).unwrap();
             let fan = board.fan_out_lists();
             let (mut net, mut by_cells, mut by_wires) = (Vec::new(), Vec::new(), Vec::new());
+            let mut shorter = Vec::new();
             let mut fired = 0;
-            for lit in [0.0, 0.05, 0.3, 0.7, 1.0] {
+            for lit in [0.0, 0.05, 0.3, 0.34, 0.7, 1.0] {
                 let s: Vec<f32> = (0..144)
                     .map(|_| if rng.random::<f64>() < lit { 1.0 } else { 0.0 })
                     .collect();
+                // by hand: each unit's lit excitatory wires less its lit inhibitory ones
+                let by_hand: Vec<u16> = (0..300)
+                    .filter(|&unit| {
+                        let count =
+                            |cells: &[u32]| cells.iter().filter(|&&c| s[c as usize] == 1.0).count();
+                        let net = count(board.excitatory_cells(unit)) as f32
+                            - count(board.inhibitory_cells(unit)) as f32;
+                        net >= threshold
+                    })
+                    .map(|unit| unit as u16)
+                    .collect();
                 board.associate_into(&s, &mut by_wires);
                 board.associate_lit_into(&fan, &s, &mut net, &mut by_cells);
-                assert_eq!(by_cells, by_wires, "{excitatory}+{inhibitory}, lit {lit}");
-                fired += by_wires.len();
+                board.associate_binary_into(&fan, &s, &mut net, &mut shorter);
+                let case = format!("{excitatory}+{inhibitory}, lit {lit}");
+                assert_eq!(by_wires, by_hand, "{case}");
+                assert_eq!(by_cells, by_hand, "{case}");
+                assert_eq!(shorter, by_hand, "{case}");
+                fired += by_hand.len();
             }
             assert!(
                 fired > 0,

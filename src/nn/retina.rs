@@ -130,7 +130,10 @@ impl RetinaConfig {
             area,
             ..
         } = scratch;
-        let ink = &ink[usize::from(!dark_figure)];
+        let ink: &[f32; 256] = ink[usize::from(!dark_figure)]
+            .as_slice()
+            .try_into()
+            .expect("a value per luminance");
         // First pass: each source row reduced onto the cell columns.
         for y in 0..h {
             let source = &image.pixels[y * w..(y + 1) * w];
@@ -344,6 +347,11 @@ pub fn otsu_threshold(values: &[f32]) -> f32 {
     let (mut weight_low, mut sum_low) = (0.0, 0.0);
     let (mut best, mut best_cut) = (-1.0, BINS / 2);
     for (i, &n) in histogram.iter().enumerate().take(BINS - 1) {
+        // an empty bin leaves both classes as they were, and so the same between-class
+        // variance, which cannot beat the best strictly: nothing to weigh
+        if n == 0 {
+            continue;
+        }
         weight_low += n as f64;
         sum_low += i as f64 * n as f64;
         let weight_high = total - weight_low;
