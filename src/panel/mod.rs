@@ -158,11 +158,12 @@ fn section(width: Val, height: Val) -> Node {
 /// The corners' radius of an instrument's frame.
 const FRAME_RADIUS: f32 = 6.0;
 
-/// An instrument's frame: its background and a thin edge.
+/// An instrument's frame: a thin edge, on the ground ([`ui::ground`]), whose fill is the
+/// camera's clear colour.
 fn framed() -> impl Bundle {
     (
-        BackgroundColor(PANEL),
-        ui::thin_edge(PANEL_EDGE, 1.0, FRAME_RADIUS),
+        ui::ground::OnGround,
+        ui::ground_frame_edge(PANEL_EDGE, 1.0, FRAME_RADIUS),
     )
 }
 
@@ -248,7 +249,8 @@ fn guide_column() -> impl Bundle {
 /// The frame of the panel: the header, three columns of instruments (or the guide in the
 /// third's place), the controls.
 fn spawn_layout(mut commands: Commands) {
-    commands.spawn((Camera2d, Msaa::Off));
+    commands.spawn(ui::ground::ground_camera());
+    commands.spawn(ui::ground::ground());
     commands.spawn((
         Node {
             width: px(DESIGN_SIZE.x),
@@ -258,7 +260,7 @@ fn spawn_layout(mut commands: Commands) {
             row_gap: px(6),
             ..default()
         },
-        // no background of its own: the window's clear colour is the panel's background
+        // no background of its own: the ground is drawn between the frames
         children![
             (
                 Slot::Header,

@@ -6,6 +6,7 @@ pub mod chart_frame;
 pub mod dials;
 pub mod figure;
 pub mod fonts;
+pub mod ground;
 pub mod language;
 pub mod layout;
 pub mod pace;
@@ -24,7 +25,9 @@ pub use language::{NextLanguage, language_button, next_language};
 pub use layout::{LayoutSpawned, PanelDraw, PanelLayout, PanelSlots};
 pub use slider::{Slider, cursor_point, pressed_fraction, slider};
 pub use text::{Labels, Localized, heading, instrument_heading, localized_text};
-pub use widgets::{ButtonStyle, PANEL_BUTTON, lamp, page, page_camera, styled_button, thin_edge};
+pub use widgets::{
+    ButtonStyle, PANEL_BUTTON, ground_frame_edge, lamp, page, page_camera, styled_button, thin_edge,
+};
 
 use palette::DESIGN_SIZE;
 
@@ -39,7 +42,7 @@ pub struct Relabel;
 /// The look for any page: loads the fonts, keeps localized text in the language on screen,
 /// and scales the 1280 x 720 design to the window.
 pub fn plugin(app: &mut App) {
-    app.add_plugins((slider::plugin, language::plugin))
+    app.add_plugins((slider::plugin, language::plugin, ground::plugin))
         .init_resource::<Labels>()
         .add_systems(PreStartup, fonts::load_fonts.in_set(UiReady))
         .add_systems(Update, (fit_to_window, text::relabel.in_set(Relabel)));

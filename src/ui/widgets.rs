@@ -98,6 +98,19 @@ pub fn page(padding: Vec2, gap: f32) -> impl Bundle {
 /// area, which a software renderer (llvmpipe) shades pixel by pixel: 0.75 million pixels a
 /// frame for the panel's frames, the pieces a few hundred.
 pub fn thin_edge(color: Color, width: f32, radius: f32) -> impl Bundle {
+    edge_pieces(color, width, radius, [Color::NONE; 2])
+}
+
+/// [`thin_edge`] for a frame standing on the ground ([`super::ground`]), whose own fill is the
+/// camera's clear colour: each corner's window paints the ground outside the arc and the
+/// frame's fill inside it, as a rounded background of its own would.
+pub fn ground_frame_edge(color: Color, width: f32, radius: f32) -> impl Bundle {
+    edge_pieces(color, width, radius, [BACKGROUND, PANEL])
+}
+
+/// The pieces of a thin edge; `[outside, inside]` the colours each corner's window paints
+/// beyond and within the arc.
+fn edge_pieces(color: Color, width: f32, radius: f32, corner_fills: [Color; 2]) -> impl Bundle {
     let strip = |left, right, top, bottom, width, height| {
         Spawn((
             Node {
@@ -119,16 +132,23 @@ pub fn thin_edge(color: Color, width: f32, radius: f32) -> impl Bundle {
         strip(r, r, auto, px(0), auto, edge),
         strip(px(0), auto, r, r, edge, auto),
         strip(auto, px(0), r, r, edge, auto),
-        Spawn(corner_arc(color, width, radius, false, false)),
-        Spawn(corner_arc(color, width, radius, true, false)),
-        Spawn(corner_arc(color, width, radius, false, true)),
-        Spawn(corner_arc(color, width, radius, true, true)),
+        Spawn(corner_arc(color, width, radius, false, false, corner_fills)),
+        Spawn(corner_arc(color, width, radius, true, false, corner_fills)),
+        Spawn(corner_arc(color, width, radius, false, true, corner_fills)),
+        Spawn(corner_arc(color, width, radius, true, true, corner_fills)),
     ))
 }
 
 /// One corner of [`thin_edge`]: a `radius`-square window onto the matching quarter of a
 /// rounded outline twice its size.
-fn corner_arc(color: Color, width: f32, radius: f32, right: bool, bottom: bool) -> impl Bundle {
+fn corner_arc(
+    color: Color,
+    width: f32,
+    radius: f32,
+    right: bool,
+    bottom: bool,
+    [outside, inside]: [Color; 2],
+) -> impl Bundle {
     let at = |far: bool| {
         if far {
             (Val::Auto, px(0))
@@ -149,6 +169,7 @@ fn corner_arc(color: Color, width: f32, radius: f32, right: bool, bottom: bool) 
             overflow: Overflow::clip(),
             ..default()
         },
+        BackgroundColor(outside),
         children![(
             Node {
                 position_type: PositionType::Absolute,
@@ -162,6 +183,7 @@ fn corner_arc(color: Color, width: f32, radius: f32, right: bool, bottom: bool) 
                 border_radius: BorderRadius::all(px(radius)),
                 ..default()
             },
+            BackgroundColor(inside),
             BorderColor::all(color),
         )],
     )
