@@ -50,6 +50,7 @@ fn build_association_bank(
             });
         parent.spawn((
             AssociationBank,
+            crate::ui::lamp_rims::LampRims::default(),
             Node {
                 display: Display::Grid,
                 grid_template_columns: RepeatedGridTrack::px(A_BANK_COLUMNS as u16, A_LAMP),
@@ -91,7 +92,7 @@ fn fit_lamp_to_association_unit(
     // buttons act: where the cursor is in that frame, even when it moved and pressed at once
     commands
         .entity(add.entity)
-        .insert((crate::ui::lamp(Some(A_LAMP), 1.0), Button, ChildOf(bank)));
+        .insert((crate::ui::bank_lamp(Some(A_LAMP)), Button, ChildOf(bank)));
 }
 
 /// A touched A-unit is selected (its wiring drawn on the retina); touched again, unselected.

@@ -98,6 +98,7 @@ fn build_retina_board(mut commands: Commands, fonts: Res<UiFonts>, slots: Query<
         parent
             .spawn((
                 RetinaBoard,
+                crate::ui::lamp_rims::LampRims::default(),
                 Node {
                     width: px(RETINA_BOARD),
                     height: px(RETINA_BOARD),
@@ -177,7 +178,7 @@ fn fit_lamp_to_photocell(
     let cell = unit.index;
     commands
         .entity(add.entity)
-        .insert((crate::ui::lamp(None, 1.0), ChildOf(board)))
+        .insert((crate::ui::bank_lamp(None), ChildOf(board)))
         .with_children(|lamp| {
             for vertical in [false, true] {
                 lamp.spawn((

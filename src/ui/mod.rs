@@ -7,6 +7,7 @@ pub mod dials;
 pub mod figure;
 pub mod fonts;
 pub mod ground;
+pub mod lamp_rims;
 pub mod language;
 pub mod layout;
 pub mod pace;
@@ -26,7 +27,8 @@ pub use layout::{LayoutSpawned, PanelDraw, PanelLayout, PanelSlots};
 pub use slider::{Slider, cursor_point, pressed_fraction, slider};
 pub use text::{Labels, Localized, heading, instrument_heading, localized_text};
 pub use widgets::{
-    ButtonStyle, PANEL_BUTTON, ground_frame_edge, lamp, page, page_camera, styled_button, thin_edge,
+    ButtonStyle, PANEL_BUTTON, bank_lamp, ground_frame_edge, lamp, page, page_camera,
+    styled_button, thin_edge,
 };
 
 use palette::DESIGN_SIZE;
@@ -42,10 +44,15 @@ pub struct Relabel;
 /// The look for any page: loads the fonts, keeps localized text in the language on screen,
 /// and scales the 1280 x 720 design to the window.
 pub fn plugin(app: &mut App) {
-    app.add_plugins((slider::plugin, language::plugin, ground::plugin))
-        .init_resource::<Labels>()
-        .add_systems(PreStartup, fonts::load_fonts.in_set(UiReady))
-        .add_systems(Update, (fit_to_window, text::relabel.in_set(Relabel)));
+    app.add_plugins((
+        slider::plugin,
+        language::plugin,
+        ground::plugin,
+        lamp_rims::plugin,
+    ))
+    .init_resource::<Labels>()
+    .add_systems(PreStartup, fonts::load_fonts.in_set(UiReady))
+    .add_systems(Update, (fit_to_window, text::relabel.in_set(Relabel)));
 }
 
 /// Scales the 1280 x 720 layout to the window, keeping its proportions.

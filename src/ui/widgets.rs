@@ -77,6 +77,18 @@ pub fn lamp(size: Option<f32>, rim: f32) -> (Node, BackgroundColor, BorderColor)
     )
 }
 
+/// A lamp of a bank whose rims one picture draws ([`super::lamp_rims::LampRims`] on the
+/// bank): a [`lamp`] with a rim's width of transparent border.
+pub fn bank_lamp(size: Option<f32>) -> impl Bundle {
+    let (node, fill, _) = lamp(size, 1.0);
+    (
+        node,
+        fill,
+        BorderColor::all(Color::NONE),
+        super::lamp_rims::BankLamp,
+    )
+}
+
 /// A whole page of the design size: a column on the background, `padding` (x, y) round it and
 /// `gap` between its rows. With a camera to draw it.
 pub fn page(padding: Vec2, gap: f32) -> impl Bundle {
