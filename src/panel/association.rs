@@ -4,6 +4,7 @@ use bevy::prelude::*;
 
 use super::{LayoutSpawned, PanelAction, PanelDraw, Selection, Slot, button, slot_entity};
 use crate::sim::{AssociationUnit, Bench, MachineRequest};
+use crate::ui::lamp_bank::LampLight;
 use crate::ui::palette::*;
 use crate::ui::{Labels, UiFonts, instrument_heading, localized_text, text};
 
@@ -50,7 +51,7 @@ fn build_association_bank(
             });
         parent.spawn((
             AssociationBank,
-            crate::ui::lamp_rims::LampRims::default(),
+            crate::ui::lamp_bank::LampBank::default(),
             Node {
                 display: Display::Grid,
                 grid_template_columns: RepeatedGridTrack::px(A_BANK_COLUMNS as u16, A_LAMP),
@@ -112,10 +113,10 @@ fn select_pressed_unit(
 }
 
 fn light_association_lamps(
-    mut lamps: Query<(&AssociationUnit, &mut BackgroundColor), Changed<AssociationUnit>>,
+    mut lamps: Query<(&AssociationUnit, &mut LampLight), Changed<AssociationUnit>>,
 ) {
-    for (unit, mut color) in &mut lamps {
-        color.0 = if unit.firing { LAMP_ON } else { LAMP_OFF };
+    for (unit, mut light) in &mut lamps {
+        light.set_if_neq(LampLight(if unit.firing { LAMP_ON } else { LAMP_OFF }));
     }
 }
 

@@ -11,6 +11,7 @@ use super::{LayoutSpawned, PanelAction, PanelDraw, Selection, Slot, button, slot
 use crate::data::GrayImage;
 use crate::nn::retina::RetinaConfig;
 use crate::sim::{Bench, MachineRequest, Origin, RunState, SensoryUnit};
+use crate::ui::lamp_bank::LampLight;
 use crate::ui::palette::*;
 use crate::ui::raster::picture_image;
 use crate::ui::{Labels, UiFonts, instrument_heading, localized_text, text};
@@ -98,7 +99,7 @@ fn build_retina_board(mut commands: Commands, fonts: Res<UiFonts>, slots: Query<
         parent
             .spawn((
                 RetinaBoard,
-                crate::ui::lamp_rims::LampRims::default(),
+                crate::ui::lamp_bank::LampBank::default(),
                 Node {
                     width: px(RETINA_BOARD),
                     height: px(RETINA_BOARD),
@@ -197,11 +198,11 @@ fn fit_lamp_to_photocell(
         });
 }
 
-fn light_retina_lamps(
-    mut lamps: Query<(&SensoryUnit, &mut BackgroundColor), Changed<SensoryUnit>>,
-) {
-    for (unit, mut color) in &mut lamps {
-        color.0 = LAMP_OFF.mix(&LAMP_ON, unit.excitation.clamp(0.0, 1.0));
+fn light_retina_lamps(mut lamps: Query<(&SensoryUnit, &mut LampLight), Changed<SensoryUnit>>) {
+    for (unit, mut light) in &mut lamps {
+        light.set_if_neq(LampLight(
+            LAMP_OFF.mix(&LAMP_ON, unit.excitation.clamp(0.0, 1.0)),
+        ));
     }
 }
 

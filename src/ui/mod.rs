@@ -7,7 +7,7 @@ pub mod dials;
 pub mod figure;
 pub mod fonts;
 pub mod ground;
-pub mod lamp_rims;
+pub mod lamp_bank;
 pub mod language;
 pub mod layout;
 pub mod pace;
@@ -48,7 +48,7 @@ pub fn plugin(app: &mut App) {
         slider::plugin,
         language::plugin,
         ground::plugin,
-        lamp_rims::plugin,
+        lamp_bank::plugin,
     ))
     .init_resource::<Labels>()
     .add_systems(PreStartup, fonts::load_fonts.in_set(UiReady))

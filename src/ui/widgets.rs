@@ -77,16 +77,11 @@ pub fn lamp(size: Option<f32>, rim: f32) -> (Node, BackgroundColor, BorderColor)
     )
 }
 
-/// A lamp of a bank whose rims one picture draws ([`super::lamp_rims::LampRims`] on the
-/// bank): a [`lamp`] with a rim's width of transparent border.
+/// A lamp of a bank painted as one picture ([`super::lamp_bank::LampBank`] on the bank): a
+/// [`lamp`]'s node, its face lit through [`super::lamp_bank::LampLight`].
 pub fn bank_lamp(size: Option<f32>) -> impl Bundle {
-    let (node, fill, _) = lamp(size, 1.0);
-    (
-        node,
-        fill,
-        BorderColor::all(Color::NONE),
-        super::lamp_rims::BankLamp,
-    )
+    let (node, _, _) = lamp(size, 1.0);
+    (node, super::lamp_bank::BankLamp)
 }
 
 /// A whole page of the design size: a column on the background, `padding` (x, y) round it and
