@@ -1,5 +1,6 @@
 //! Small named widgets shared by every page: lamps, push buttons in two styles, and the page.
 
+use bevy::ecs::spawn::SpawnableList;
 use bevy::prelude::*;
 
 use super::fonts::UiFonts;
@@ -42,19 +43,21 @@ pub fn styled_button<A: Component>(
             min_width: px(width),
             height: px(style.height),
             flex_shrink: if style.shrinks { 1.0 } else { 0.0 },
-            padding: UiRect::horizontal(px(style.padding)),
+            // the edge is drawn in pieces (see `thin_edge`), inside the padding's width
+            padding: UiRect::horizontal(px(style.padding + style.border)),
             justify_content: JustifyContent::Center,
             align_items: AlignItems::Center,
-            border: UiRect::all(px(style.border)),
             border_radius: BorderRadius::all(px(style.radius)),
             ..default()
         },
         BackgroundColor(BUTTON),
-        BorderColor::all(PANEL_EDGE),
-        children![(
-            localized_text(fonts, label, style.font_size, ENGRAVING, true),
-            TextLayout::no_wrap()
-        )],
+        Children::spawn((
+            Spawn((
+                localized_text(fonts, label, style.font_size, ENGRAVING, true),
+                TextLayout::no_wrap(),
+            )),
+            edge_spawns(PANEL_EDGE, style.border, style.radius, [Color::NONE; 2]),
+        )),
     )
 }
 
@@ -118,6 +121,16 @@ pub fn ground_frame_edge(color: Color, width: f32, radius: f32) -> impl Bundle {
 /// The pieces of a thin edge; `[outside, inside]` the colours each corner's window paints
 /// beyond and within the arc.
 fn edge_pieces(color: Color, width: f32, radius: f32, corner_fills: [Color; 2]) -> impl Bundle {
+    Children::spawn(edge_spawns(color, width, radius, corner_fills))
+}
+
+/// The eight pieces of a thin edge, to spawn among a node's other children.
+fn edge_spawns(
+    color: Color,
+    width: f32,
+    radius: f32,
+    corner_fills: [Color; 2],
+) -> impl SpawnableList<ChildOf> {
     let strip = |left, right, top, bottom, width, height| {
         Spawn((
             Node {
@@ -134,7 +147,7 @@ fn edge_pieces(color: Color, width: f32, radius: f32, corner_fills: [Color; 2]) 
         ))
     };
     let (r, edge, auto) = (px(radius), px(width), Val::Auto);
-    Children::spawn((
+    (
         strip(r, r, px(0), auto, auto, edge),
         strip(r, r, auto, px(0), auto, edge),
         strip(px(0), auto, r, r, edge, auto),
@@ -143,7 +156,7 @@ fn edge_pieces(color: Color, width: f32, radius: f32, corner_fills: [Color; 2]) 
         Spawn(corner_arc(color, width, radius, true, false, corner_fills)),
         Spawn(corner_arc(color, width, radius, false, true, corner_fills)),
         Spawn(corner_arc(color, width, radius, true, true, corner_fills)),
-    ))
+    )
 }
 
 /// One corner of [`thin_edge`]: a `radius`-square window onto the matching quarter of a
