@@ -735,9 +735,7 @@ impl Mark1 {
             targets,
             rule: self.learning.rule,
             rate: self.learning.rate,
-            stops: self
-                .end_stop()
-                .map_or((f32::NEG_INFINITY, f32::INFINITY), |e| (-e, e)),
+            stops: rules::stop_range(self.end_stop()),
         }
         .run();
         rows.write_back(&mut self.weights);

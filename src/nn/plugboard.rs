@@ -278,9 +278,9 @@ impl Plugboard {
 
     /// [`associate_into`](Self::associate_into) for a binary retina (every `s` 0 or 1), by
     /// the shorter walk: the lit photocells' wires when under a third of the retina is lit
-    /// (figures on a plain ground), else every A-unit's wires (a retina half lit, as
-    /// Fashion-MNIST's garments light it, would send half the walks one way and half the
-    /// other at random). Both find the same units. `net` is scratch.
+    /// (figures on a plain ground), else every A-unit's wires, whose cost does not grow with
+    /// the light (Fashion-MNIST's garments light about half the retina). Both find the same
+    /// units. `net` is scratch.
     pub fn associate_binary_into(
         &self,
         fan: &FanOut,
@@ -307,8 +307,8 @@ impl Plugboard {
         net: &mut Vec<i32>,
         active: &mut Vec<u16>,
     ) {
-        // the net inputs, then the lit cells listed with no branch on each cell (about half
-        // are lit, at random, which a branch would guess wrong half the time)
+        // the net inputs, then the lit cells listed with no branch on each cell (which cells
+        // are lit follows the picture, and a branch on it would be guessed wrong often)
         net.clear();
         net.resize(self.a_units + s.len(), 0);
         let (net, lit_cells) = net.split_at_mut(self.a_units);

@@ -94,6 +94,11 @@ pub fn directions(
     }
 }
 
+/// End stops `[-e, +e]` as a clamp range, unbounded for continuous pots (`None`).
+pub fn stop_range(end_stop: Option<f32>) -> (f32, f32) {
+    end_stop.map_or((f32::NEG_INFINITY, f32::INFINITY), |e| (-e, e))
+}
+
 /// The weights of a response layer and how its potentiometers are grouped.
 /// `weights[i * r_units + j]` is the pot from A-unit i to R-unit j.
 pub struct PotBank<'a> {
@@ -146,10 +151,9 @@ impl PotBank<'_> {
         }
     }
 
-    /// The end stops as a clamp range (unbounded for continuous pots).
+    /// The end stops as a clamp range.
     fn stops(&self) -> (f32, f32) {
-        self.end_stop
-            .map_or((f32::NEG_INFINITY, f32::INFINITY), |e| (-e, e))
+        stop_range(self.end_stop)
     }
 
     /// The alpha system with every A-unit feeding every R-unit: `w_ij += eta d_j` for each
