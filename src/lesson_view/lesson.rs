@@ -99,32 +99,7 @@ fn spawn_page(mut commands: Commands, live: Res<LiveLesson>, fonts: Res<UiFonts>
                 ..default()
             })
             .with_children(|main| {
-                main.spawn(Node {
-                    flex_direction: FlexDirection::Column,
-                    row_gap: px(6),
-                    width: px(KNOBS_WIDTH),
-                    flex_shrink: 0.0,
-                    ..default()
-                })
-                .with_children(|knobs| {
-                    for (index, knob) in lesson.knobs().iter().enumerate() {
-                        spawn_knob(knobs, &fonts, index, knob);
-                    }
-                    if lesson.clock().is_some() {
-                        spawn_clock_controls(knobs, &fonts);
-                    }
-                    if let Some(hint) = lesson.touch_hint() {
-                        // a definite width, so that it is measured wrapped at it (at its
-                        // narrowest it would stand a word a line and push the findings off)
-                        knobs.spawn((
-                            localized_text(&fonts, hint, 16.0, COOL_LIGHT, false),
-                            Node {
-                                width: px(KNOBS_WIDTH),
-                                ..default()
-                            },
-                        ));
-                    }
-                });
+                spawn_knobs_column(main, &fonts, lesson);
                 main.spawn(Node {
                     flex_direction: FlexDirection::Column,
                     row_gap: px(8),
@@ -159,6 +134,40 @@ fn spawn_page(mut commands: Commands, live: Res<LiveLesson>, fonts: Res<UiFonts>
                 },
             ));
         });
+}
+
+/// The left column: the lesson's knobs, its clock's controls and its touch hint.
+fn spawn_knobs_column(
+    main: &mut ChildSpawnerCommands,
+    fonts: &UiFonts,
+    lesson: &dyn crate::lessons::Teach,
+) {
+    main.spawn(Node {
+        flex_direction: FlexDirection::Column,
+        row_gap: px(6),
+        width: px(KNOBS_WIDTH),
+        flex_shrink: 0.0,
+        ..default()
+    })
+    .with_children(|knobs| {
+        for (index, knob) in lesson.knobs().iter().enumerate() {
+            spawn_knob(knobs, fonts, index, knob);
+        }
+        if lesson.clock().is_some() {
+            spawn_clock_controls(knobs, fonts);
+        }
+        if let Some(hint) = lesson.touch_hint() {
+            // a definite width, so that it is measured wrapped at it (at its narrowest it
+            // would stand a word a line and push the findings off)
+            knobs.spawn((
+                localized_text(fonts, hint, 16.0, COOL_LIGHT, false),
+                Node {
+                    width: px(KNOBS_WIDTH),
+                    ..default()
+                },
+            ));
+        }
+    });
 }
 
 /// The report's title (filled in by [`show_report`]) and the language button.
