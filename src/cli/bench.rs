@@ -13,7 +13,7 @@ use crate::nn::Classifier;
 use crate::nn::kernel::{Layout, matmul};
 use crate::nn::mark1::{Mark1, Mark1Config};
 use crate::nn::mlp::MlpConfig;
-use crate::nn::mlp_model::{MlpModel, MlpTrainer};
+use crate::nn::mlp_model::{MlpModel, MlpTrainer, Phases};
 use crate::nn::retina::{Excitation, RetinaConfig, SenseScratch};
 use crate::playground::{Playground, PlaygroundConfig};
 use crate::seeds::{Stream, rng_for};
@@ -283,22 +283,20 @@ fn bench_mlp(
             .zip(&set.labels)
             .filter(|(p, l)| **p == **l as usize)
             .count();
-        let suffix = if threads == all_cores {
-            String::new()
-        } else {
-            format!("_{threads}_thread")
-        };
-        value[format!("mlp_train_samples_per_second{suffix}")] = json!(n / seconds);
-        value[format!("mlp_gflops{suffix}")] = json!(gflops);
         let peak = match threads == all_cores {
             true => &value["peak_sgemm_gflops"],
             false => &value["peak_sgemm_gflops_1_thread"],
         };
-        let fraction = gflops / peak.as_f64().unwrap_or(f64::NAN);
-        value[format!("mlp_peak_fraction{suffix}")] = json!(fraction);
-        value[format!("mlp_phase_seconds{suffix}")] = serde_json::to_value(trainer.phases)?;
-        value[format!("mlp_epoch_seconds{suffix}")] = json!(seconds);
-        value[format!("mlp_classify_samples_per_second{suffix}")] = json!(n / classify_seconds);
+        let timing = MlpTiming {
+            threads,
+            samples: n,
+            seconds,
+            gflops,
+            fraction: gflops / peak.as_f64().unwrap_or(f64::NAN),
+            phases: trainer.phases,
+            classify_seconds,
+        };
+        timing.record(value, threads == all_cores)?;
         if threads == all_cores {
             value["mlp_layers"] = json!("784-256-128-10 ReLU, batch 64, SGD momentum 0.9");
             value["mlp_threads"] = json!(threads);
@@ -306,22 +304,67 @@ fn bench_mlp(
             value["mlp_train_accuracy_after_bench"] = json!(correct as f64 / n);
             lines.push(format!("reference MLP ({})", model.describe()));
         }
-        lines.push(format!(
-            "  training, {threads} thread(s):            {:>10.0} samples/s  ({seconds:.3} s per epoch, {gflops:.1} GFLOP/s, {:.0}% of the ceiling)",
-            n / seconds,
-            100.0 * fraction
-        ));
-        let phases = trainer.phases;
-        lines.push(format!(
-            "    phases: data {:.3} s, forward {:.3} s, backward {:.3} s, update {:.3} s",
-            phases.data_movement, phases.forward, phases.backward, phases.update
-        ));
-        lines.push(format!(
-            "  classification, {threads} thread(s):      {:>10.0} samples/s  ({classify_seconds:.3} s)",
-            n / classify_seconds
-        ));
+        lines.extend(timing.report_lines());
     }
     Ok(lines)
+}
+
+/// One thread count's MLP figures, as the bench reports them.
+struct MlpTiming {
+    threads: usize,
+    samples: f64,
+    seconds: f64,
+    gflops: f64,
+    fraction: f64,
+    phases: Phases,
+    classify_seconds: f64,
+}
+
+impl MlpTiming {
+    /// Adds the figures to `value`, with a `_N_thread` suffix unless on `all_cores`.
+    fn record(&self, value: &mut serde_json::Value, all_cores: bool) -> Result<()> {
+        let suffix = if all_cores {
+            String::new()
+        } else {
+            format!("_{}_thread", self.threads)
+        };
+        let n = self.samples;
+        value[format!("mlp_train_samples_per_second{suffix}")] = json!(n / self.seconds);
+        value[format!("mlp_gflops{suffix}")] = json!(self.gflops);
+        value[format!("mlp_peak_fraction{suffix}")] = json!(self.fraction);
+        value[format!("mlp_phase_seconds{suffix}")] = serde_json::to_value(self.phases)?;
+        value[format!("mlp_epoch_seconds{suffix}")] = json!(self.seconds);
+        value[format!("mlp_classify_samples_per_second{suffix}")] =
+            json!(n / self.classify_seconds);
+        Ok(())
+    }
+
+    fn report_lines(&self) -> [String; 3] {
+        let Self {
+            threads,
+            samples: n,
+            seconds,
+            gflops,
+            fraction,
+            phases,
+            classify_seconds,
+        } = self;
+        [
+            format!(
+                "  training, {threads} thread(s):            {:>10.0} samples/s  ({seconds:.3} s per epoch, {gflops:.1} GFLOP/s, {:.0}% of the ceiling)",
+                n / seconds,
+                100.0 * fraction
+            ),
+            format!(
+                "    phases: data {:.3} s, forward {:.3} s, backward {:.3} s, update {:.3} s",
+                phases.data_movement, phases.forward, phases.backward, phases.update
+            ),
+            format!(
+                "  classification, {threads} thread(s):      {:>10.0} samples/s  ({classify_seconds:.3} s)",
+                n / classify_seconds
+            ),
+        ]
+    }
 }
 
 /// The side of the playground's decision surface, in samples.

@@ -276,9 +276,24 @@ pub(super) mod tests {
         app
     }
 
-    fn request(app: &mut App, request: PlaygroundRequest) {
+    /// Sends `request` and runs an update.
+    pub(in crate::lesson_view) fn request(app: &mut App, request: PlaygroundRequest) {
         app.world_mut().write_message(request);
         app.update();
+    }
+
+    /// Runs the playground at a rate past the buttons' ladder, as a scene file may hold, for
+    /// 100 updates: it diverges.
+    pub(in crate::lesson_view) fn run_into_divergence(app: &mut App) {
+        app.world_mut()
+            .resource_mut::<LivePlayground>()
+            .playground
+            .config
+            .learning_rate = 1e6;
+        request(app, PlaygroundRequest::ToggleRun);
+        for _ in 0..100 {
+            app.update();
+        }
     }
 
     fn live(app: &App) -> &LivePlayground {
@@ -389,16 +404,7 @@ pub(super) mod tests {
     #[test]
     fn a_divergence_stops_the_run_and_a_reset_starts_again() {
         let mut app = app();
-        // a rate past the buttons' ladder, as a scene file may hold
-        app.world_mut()
-            .resource_mut::<LivePlayground>()
-            .playground
-            .config
-            .learning_rate = 1e6;
-        request(&mut app, PlaygroundRequest::ToggleRun);
-        for _ in 0..100 {
-            app.update();
-        }
+        run_into_divergence(&mut app);
         let stopped = live(&app);
         assert!(stopped.playground.diverged.is_some());
         assert!(!stopped.running);

@@ -833,10 +833,7 @@ mod tests {
         app
     }
 
-    fn request(app: &mut App, request: PlaygroundRequest) {
-        app.world_mut().write_message(request);
-        app.update();
-    }
+    use super::super::live_playground::tests::{request, run_into_divergence};
 
     /// Every English text on the page now: localized text's keys, and plain text (a y axis's
     /// name after its arrow, a legend entry without its leading space).
@@ -914,15 +911,7 @@ mod tests {
             request(&mut app, control(Control::RemoveLayer));
         }
         look(&mut app);
-        app.world_mut()
-            .resource_mut::<LivePlayground>()
-            .playground
-            .config
-            .learning_rate = 1e6;
-        request(&mut app, PlaygroundRequest::ToggleRun);
-        for _ in 0..100 {
-            app.update();
-        }
+        run_into_divergence(&mut app);
         assert!(
             app.world()
                 .resource::<LivePlayground>()
