@@ -196,6 +196,26 @@ pub fn prefetch<T>(data: &[T]) {
     let _ = data;
 }
 
+/// `table[indices[lane]]` in every lane, read by one AVX-512 gather. An index past the end
+/// reads the last value, and an empty table reads 0: every read stays inside `table`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub fn gather_f32(simd: pulp::x86::V4, table: &[f32], indices: pulp::u32x16) -> pulp::f32x16 {
+    let Some(last) = table.len().checked_sub(1) else {
+        return simd.splat_f32x16(0.0);
+    };
+    let last = simd.splat_u32x16(last.min(i32::MAX as usize) as u32);
+    let indices = simd.min_u32x16(indices, last);
+    // SAFETY: after the min, each lane's index is at most `table.len() - 1` and at most
+    // `i32::MAX`, so as the gather's signed offset, scaled by the 4 bytes of an f32, it reads
+    // one whole f32 inside `table`; `simd` exists only where AVX-512F does.
+    let gathered = unsafe {
+        simd.avx512f
+            ._mm512_i32gather_ps::<4>(pulp::cast(indices), table.as_ptr())
+    };
+    pulp::cast(gathered)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,8 @@ pub mod plugboard;
 pub mod pot_rows;
 pub mod retina;
 pub mod rules;
+#[cfg(target_arch = "x86_64")]
+pub mod unit_lanes;
 
 use crate::data::GrayImage;
 use crate::fields::FieldError;

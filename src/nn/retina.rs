@@ -5,6 +5,35 @@ use serde::{Deserialize, Serialize};
 use crate::data::GrayImage;
 use crate::fields::FieldError;
 
+#[cfg(target_arch = "x86_64")]
+mod lanes;
+#[cfg(not(target_arch = "x86_64"))]
+mod lanes {
+    //! No vector path off x86-64: the general one runs.
+    use super::{AxisSpans, GrayImage, Threshold};
+
+    #[derive(Clone, Debug)]
+    pub(super) enum ColumnLanes {}
+
+    impl ColumnLanes {
+        pub(super) fn new(_: usize, _: &AxisSpans, _: usize) -> Option<Self> {
+            None
+        }
+
+        pub(super) fn sense(
+            &mut self,
+            _: &GrayImage,
+            _: bool,
+            _: &AxisSpans,
+            _: f32,
+            _: Option<Threshold>,
+            _: &mut [f32],
+        ) {
+            match *self {}
+        }
+    }
+}
+
 /// Which shade of the picture is the figure that lights the photocells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Polarity {
@@ -121,53 +150,41 @@ impl RetinaConfig {
         let (w, h) = (image.width as usize, image.height as usize);
         let (cw, ch) = (self.width as usize, self.height as usize);
         scratch.fit(w, h, cw, ch);
-        let SenseScratch {
-            columns,
-            rows,
-            row_sums,
-            ink,
-            ink_row,
-            area,
-            ..
-        } = scratch;
-        let ink: &[f32; 256] = ink[usize::from(!dark_figure)]
-            .as_slice()
-            .try_into()
-            .expect("a value per luminance");
-        // First pass: each source row reduced onto the cell columns.
-        for y in 0..h {
-            let source = &image.pixels[y * w..(y + 1) * w];
-            for (value, &pixel) in ink_row.iter_mut().zip(source) {
-                *value = ink[pixel as usize];
-            }
-            columns.reduce(ink_row, &mut row_sums[y * cw..(y + 1) * cw]);
-        }
-        // Second pass: the cell rows, a whole row of cells at a time (each cell still sums its
-        // spans in order); dividing by the cell's area in source pixels (1/k^2).
-        for (cy, out) in cells.chunks_exact_mut(cw).enumerate() {
-            for &(y, weight) in rows.spans(cy) {
-                let source = &row_sums[y as usize * cw..(y as usize + 1) * cw];
-                for (sum, &value) in out.iter_mut().zip(source) {
-                    *sum += weight * value;
+        // the photocells' switching, where the vector path runs, compiled with it
+        let switch = (self.excitation == Excitation::Binary).then_some(self.threshold);
+        match &mut scratch.lanes {
+            Some(lanes) => lanes.sense(
+                image,
+                dark_figure,
+                &scratch.rows,
+                scratch.area,
+                switch,
+                cells,
+            ),
+            None => {
+                scratch.resample(image, dark_figure, cw, cells);
+                if let Some(threshold) = switch {
+                    switch_photocells(threshold, cells);
                 }
             }
-            for cell in out.iter_mut() {
-                *cell = (*cell * *area).clamp(0.0, 1.0);
-            }
         }
-        if self.excitation == Excitation::Binary {
-            let threshold = match self.threshold {
-                Threshold::Fixed(t) => t,
-                Threshold::Auto => otsu_threshold(cells),
-            };
-            for cell in cells.iter_mut() {
-                *cell = if *cell >= threshold && *cell > 0.0 {
-                    1.0
-                } else {
-                    0.0
-                };
-            }
-        }
+    }
+}
+
+/// Each cell lit (1) where its ink reaches the threshold, Otsu's for `Auto`, and dark (0)
+/// elsewhere; a cell with no ink stays dark whatever the threshold.
+#[inline(always)]
+fn switch_photocells(threshold: Threshold, cells: &mut [f32]) {
+    let threshold = match threshold {
+        Threshold::Fixed(t) => t,
+        Threshold::Auto => otsu_threshold(cells),
+    };
+    for cell in cells.iter_mut() {
+        *cell = if *cell >= threshold && *cell > 0.0 {
+            1.0
+        } else {
+            0.0
+        };
     }
 }
 
@@ -271,9 +288,46 @@ pub struct SenseScratch {
     /// One source row's ink, looked up once per pixel.
     ink_row: Vec<f32>,
     area: f32,
+    /// The vector path, for rows it takes on a processor that has it.
+    lanes: Option<lanes::ColumnLanes>,
 }
 
 impl SenseScratch {
+    /// Each cell's ink before the threshold, into `cells` (`cells_across` a row): every source
+    /// row reduced onto the cell columns, then the cell rows a whole row of cells at a time (each
+    /// cell still sums its spans in order), divided by the cell's area in source pixels (1/k^2).
+    fn resample(
+        &mut self,
+        image: &GrayImage,
+        dark_figure: bool,
+        cells_across: usize,
+        cells: &mut [f32],
+    ) {
+        let (w, cw) = (image.width as usize, cells_across);
+        let ink: &[f32; 256] = self.ink[usize::from(!dark_figure)]
+            .as_slice()
+            .try_into()
+            .expect("a value per luminance");
+        for (y, source) in image.pixels.chunks_exact(w).enumerate() {
+            for (value, &pixel) in self.ink_row.iter_mut().zip(source) {
+                *value = ink[pixel as usize];
+            }
+            self.columns
+                .reduce(&self.ink_row, &mut self.row_sums[y * cw..(y + 1) * cw]);
+        }
+        for (cy, out) in cells.chunks_exact_mut(cw).enumerate() {
+            for &(y, weight) in self.rows.spans(cy) {
+                let source = &self.row_sums[y as usize * cw..(y as usize + 1) * cw];
+                for (sum, &value) in out.iter_mut().zip(source) {
+                    *sum += weight * value;
+                }
+            }
+            for cell in out.iter_mut() {
+                *cell = (*cell * self.area).clamp(0.0, 1.0);
+            }
+        }
+    }
+
     fn fit(&mut self, w: usize, h: usize, cw: usize, ch: usize) {
         if self.fitted == Some((w, h, cw, ch)) {
             return;
@@ -290,6 +344,7 @@ impl SenseScratch {
         ];
         self.ink_row = vec![0.0; w];
         self.area = (scale * scale) as f32;
+        self.lanes = lanes::ColumnLanes::new(w, &self.columns, cw);
         self.fitted = Some((w, h, cw, ch));
     }
 }
@@ -324,20 +379,69 @@ pub fn border_is_light(image: &GrayImage) -> bool {
     sum * 2 > 255 * count
 }
 
+/// The least and greatest of `values` (`f32::MAX` and `f32::MIN` for none), kept as eight
+/// running pairs: min and max give the same answer in any order, and eight chains need not
+/// wait on one another, so they go a vector at a time.
+#[inline(always)]
+fn extremes(values: &[f32]) -> (f32, f32) {
+    const CHAINS: usize = 8;
+    let (mut low, mut high) = ([f32::MAX; CHAINS], [f32::MIN; CHAINS]);
+    let (chunks, rest) = values.as_chunks::<CHAINS>();
+    for chunk in chunks {
+        for ((low, high), &v) in low.iter_mut().zip(&mut high).zip(chunk) {
+            *low = low.min(v);
+            *high = high.max(v);
+        }
+    }
+    for &v in rest {
+        low[0] = low[0].min(v);
+        high[0] = high[0].max(v);
+    }
+    (
+        low.into_iter().fold(f32::MAX, f32::min),
+        high.into_iter().fold(f32::MIN, f32::max),
+    )
+}
+
+/// How many of `values` fall in each of `BINS` equal bins over [0, 1] (below 0 and NaN in the
+/// first, from 1 up in the last). A run of bins is worked out a vector at a time, and counted
+/// into four tallies in turn, so that a run of equal values (blank paper) does not wait on its
+/// own last count.
+#[inline(always)]
+fn histogram<const BINS: usize>(values: &[f32]) -> [u32; BINS] {
+    const RUN: usize = 64;
+    const TALLIES: usize = 4;
+    let mut tallies = [[0u32; BINS]; TALLIES];
+    let last = BINS as i32 - 1;
+    for run in values.chunks(RUN) {
+        let mut bins = [0u8; RUN];
+        for (bin, &v) in bins.iter_mut().zip(run) {
+            // `as i32` saturates, and takes NaN to 0
+            *bin = ((v * BINS as f32) as i32).clamp(0, last) as u8;
+        }
+        let (quads, rest) = bins[..run.len()].as_chunks::<TALLIES>();
+        for quad in quads {
+            for (tally, &bin) in tallies.iter_mut().zip(quad) {
+                tally[bin as usize] += 1;
+            }
+        }
+        for &bin in rest {
+            tallies[0][bin as usize] += 1;
+        }
+    }
+    std::array::from_fn(|bin| tallies.iter().map(|tally| tally[bin]).sum())
+}
+
 /// Otsu's threshold over values in [0, 1] (64 bins): the cut that maximises the between-class
 /// variance. A nearly uniform image (spread under 0.1) gets 0.5, so blank paper stays dark.
+#[inline(always)]
 pub fn otsu_threshold(values: &[f32]) -> f32 {
     const BINS: usize = 64;
-    let (lo, hi) = values
-        .iter()
-        .fold((f32::MAX, f32::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    let (lo, hi) = extremes(values);
     if values.is_empty() || hi - lo < 0.1 {
         return 0.5;
     }
-    let mut histogram = [0u32; BINS];
-    for &v in values {
-        histogram[((v * BINS as f32) as usize).min(BINS - 1)] += 1;
-    }
+    let histogram = histogram::<BINS>(values);
     let total = values.len() as f64;
     let sum_all: f64 = histogram
         .iter()
@@ -431,6 +535,7 @@ mod tests {
         let sizes = [
             (40, 40),
             (28, 28),
+            (16, 16),
             (1, 1),
             (1, 9),
             (9, 1),
@@ -438,24 +543,33 @@ mod tests {
             (7, 30),
             (200, 150),
         ];
-        for (w, h) in sizes {
+        let vectors = pulp::x86::V4::try_new().is_some();
+        let retinas = [(20, 20), (37, 11), (8, 8)];
+        for ((w, h), (cw, ch)) in sizes.into_iter().flat_map(|s| retinas.map(|r| (s, r))) {
             for polarity in [Polarity::Auto, Polarity::DarkFigure, Polarity::LightFigure] {
                 let retina = RetinaConfig {
                     polarity,
-                    ..config(20, 20, Excitation::Analog)
+                    ..config(cw, ch, Excitation::Analog)
                 };
-                let pixels = (0..w * h).map(|_| rng.random::<u8>()).collect();
+                // 16x16 holds every luminance once; the rest, at random
+                let pixels = match (w, h) {
+                    (16, 16) => (0..=255).collect(),
+                    _ => (0..w * h).map(|_| rng.random::<u8>()).collect(),
+                };
                 let image = GrayImage {
                     width: w as u32,
                     height: h as u32,
                     pixels,
                 };
-                let mut cells = vec![0.0; 400];
+                let mut cells = vec![0.0; retina.cells()];
                 retina.sense_with(&image, &mut scratch, &mut cells);
+                // rows up to 32 pixels go a vector at a time where the processor can
+                assert_eq!(scratch.lanes.is_some(), vectors && w <= 32, "{w}x{h}");
                 let plain = sensed_plainly(&retina, &image);
                 let bits = |v: &[f32]| v.iter().map(|c| c.to_bits()).collect::<Vec<_>>();
-                assert_eq!(bits(&cells), bits(&plain), "{w}x{h} {polarity:?}");
-                assert!(cells.iter().any(|&c| c > 0.0), "{w}x{h}: all dark");
+                let case = format!("{w}x{h} onto {cw}x{ch}, {polarity:?}");
+                assert_eq!(bits(&cells), bits(&plain), "{case}");
+                assert!(cells.iter().any(|&c| c > 0.0), "{case}: all dark");
             }
         }
     }
@@ -540,6 +654,34 @@ mod tests {
             ..config(3, 1, Excitation::Binary)
         };
         assert_eq!(retina.sense(&image), vec![0.0, 1.0, 1.0]);
+    }
+
+    #[test]
+    fn the_histogram_and_extremes_count_as_plainly_as_one_value_at_a_time() {
+        use crate::seeds::{Stream, rng_for};
+        use rand::Rng;
+        let mut rng = rng_for(5, Stream::Generator);
+        for length in [0, 1, 3, 4, 63, 64, 65, 400, 1001] {
+            let mut values: Vec<f32> = (0..length).map(|_| rng.random_range(-0.2..1.3)).collect();
+            // runs of blank paper, full ink, and the odd NaN
+            for (i, v) in values.iter_mut().enumerate() {
+                match i % 7 {
+                    0 | 1 => *v = 0.0,
+                    2 => *v = 1.0,
+                    3 if i % 5 == 0 => *v = f32::NAN,
+                    _ => {}
+                }
+            }
+            let mut plain = [0u32; 64];
+            for &v in &values {
+                plain[((v * 64.0) as usize).min(63)] += 1;
+            }
+            assert_eq!(histogram::<64>(&values), plain, "{length} values");
+            let plain = values
+                .iter()
+                .fold((f32::MAX, f32::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+            assert_eq!(extremes(&values), plain, "{length} values");
+        }
     }
 
     #[test]
