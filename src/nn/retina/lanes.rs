@@ -103,7 +103,9 @@ impl ColumnLanes {
         };
         self.row_sums.clear();
         let mut last_row = [0u8; MAX_ROW];
-        for start in (0..pixels.len()).step_by(source_width) {
+        // whole rows only, as the general path's `chunks_exact` takes them
+        let whole_rows = pixels.len() / source_width * source_width;
+        for start in (0..whole_rows).step_by(source_width) {
             // a row with the next one's pixels after it (never picked) is read in place;
             // the last rows, copied out
             let row: [u8; MAX_ROW] = match pixels.get(start..start + MAX_ROW) {
