@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 
 use anyhow::{Context, Result, anyhow};
 
+use super::review::{EpochReview, ReviewData, ReviewPace};
 use super::{Experiment, Learner, load_data};
 use crate::data::{GrayImage, ImageSet};
 use crate::nn::Diverged;
@@ -182,6 +183,8 @@ pub struct LiveExperiment {
     /// Why the Mark I stopped learning: a potentiometer that left the real numbers (only
     /// continuous pots without end stops can), found at the end of an epoch.
     pub stopped: Option<String>,
+    /// The last closed epoch's evaluation, while it is counted a slice an update.
+    review: Option<EpochReview>,
 }
 
 impl LiveExperiment {
@@ -238,6 +241,7 @@ impl LiveExperiment {
             shown: 0,
             rewires: 0,
             stopped: None,
+            review: None,
         })
     }
 
@@ -309,8 +313,9 @@ impl LiveExperiment {
         &self.experiment.train.classes
     }
 
+    /// The epoch under way, from 1 (an epoch still being judged counts as closed).
     pub fn epoch(&self) -> usize {
-        self.experiment.history.len() + 1
+        self.experiment.history.len() + usize::from(self.review.is_some()) + 1
     }
 
     /// Trials left before this epoch ends.
@@ -475,9 +480,19 @@ impl LiveExperiment {
         });
     }
 
-    /// Closes the epoch: accuracy of both machines on training and test images, the confusion
-    /// matrix with examples, and a fresh presentation order.
+    /// Closes the epoch and judges it at once: accuracy of both machines on training and
+    /// test images, the confusion matrix with examples, and a fresh presentation order.
     pub fn finish_epoch(&mut self) {
+        self.end_epoch();
+        self.settle_review();
+    }
+
+    /// Closes the epoch now (its errors, a fresh order, training goes on) and starts judging
+    /// it: the first slice at once, the rest by [`LiveExperiment::continue_review`] in later
+    /// updates. The records and the confusion matrix land when the counting is done, the
+    /// same as [`LiveExperiment::finish_epoch`] gives at once.
+    pub fn end_epoch(&mut self) {
+        self.settle_review();
         // what cannot be loaded again is not trained on (nor saved)
         let machine = self.machine();
         if self.stopped.is_none() && machine.weights.iter().any(|w| !w.is_finite()) {
@@ -487,47 +502,79 @@ impl LiveExperiment {
             };
             self.stopped = Some(diverged.to_string());
         }
-        let labels = &self.experiment.train.labels;
-        if let Some(companion) = &mut self.companion {
-            companion.flush(labels);
-        }
-        let train_confusion = self.experiment.train_confusion();
-        let test_confusion = self.experiment.test_confusion();
         let record = EpochRecord {
             epoch: self.experiment.history.len() + 1,
             errors: self.epoch_errors,
             corrections: Some(self.epoch_corrections),
-            train_accuracy: train_confusion.accuracy(),
-            test_accuracy: test_confusion.as_ref().map(|c| c.accuracy()),
-            seconds: 0.0,
-            loss: None,
-            test_loss: None,
-            gradient_norms: Vec::new(),
+            ..EpochRecord::default()
         };
-        self.experiment.history.push(record);
-        if let Some(companion) = &mut self.companion {
-            let train = companion.learner.train_confusion(labels);
-            let test = companion
-                .learner
-                .test_confusion(self.experiment.test.as_ref());
-            companion.history.push(EpochRecord {
+        let labels = &self.experiment.train.labels;
+        let modern = self.companion.as_mut().map(|companion| {
+            companion.flush(labels);
+            let record = EpochRecord {
                 epoch: companion.history.len() + 1,
-                errors: companion.epoch_errors,
-                corrections: None,
-                train_accuracy: train.accuracy(),
-                test_accuracy: test.map(|c| c.accuracy()),
-                seconds: 0.0,
-                loss: None,
-                test_loss: None,
-                gradient_norms: Vec::new(),
-            });
-            companion.epoch_errors = 0;
-        }
-        self.confusion = Some(self.confusion_view());
+                errors: std::mem::take(&mut companion.epoch_errors),
+                ..EpochRecord::default()
+            };
+            (companion.model().clone(), record)
+        });
+        let machine = self.machine().clone();
+        let review = EpochReview::new(
+            ReviewPace::PANEL,
+            machine,
+            record,
+            modern,
+            &self.review_data(),
+        );
+        self.review = Some(review);
         self.epoch_errors = 0;
         self.epoch_corrections = 0;
         self.cursor = 0;
         self.order = self.experiment.next_order();
+        self.continue_review();
+    }
+
+    /// Whether a closed epoch is still being judged.
+    pub fn reviewing(&self) -> bool {
+        self.review.is_some()
+    }
+
+    /// Counts one more slice of the closed epoch's evaluation; files its records when done.
+    pub fn continue_review(&mut self) {
+        let Some(mut review) = self.review.take() else {
+            return;
+        };
+        if !review.step(&self.review_data()) {
+            self.review = Some(review);
+            return;
+        }
+        let reviewed = review.finish();
+        self.experiment.history.push(reviewed.mark1);
+        if let (Some(companion), Some(record)) = (&mut self.companion, reviewed.modern) {
+            companion.history.push(record);
+        }
+        self.confusion = Some(reviewed.confusion);
+    }
+
+    /// Finishes judging the closed epoch now, if one is being judged.
+    pub fn settle_review(&mut self) {
+        while self.review.is_some() {
+            self.continue_review();
+        }
+    }
+
+    /// The images and both machines' encodings of them, for a review's step.
+    fn review_data(&self) -> ReviewData<'_> {
+        let learner = &self.experiment.learner;
+        let modern = self.companion.as_ref().map(|c| &c.learner);
+        ReviewData {
+            train: &self.experiment.train,
+            test: self.experiment.test.as_ref(),
+            mark1_train: &learner.train_inputs,
+            mark1_test: learner.test_inputs.as_ref(),
+            modern_train: modern.map(|l| l.train_inputs.as_slice()),
+            modern_test: modern.and_then(|l| l.test_inputs.as_deref()),
+        }
     }
 
     /// The Mark I's confusion matrix on the test images (the training images if none), with
@@ -564,6 +611,7 @@ impl LiveExperiment {
     /// Puts a saved Mark I on the bench in place of the one there, keeping the data, if its
     /// classes and retina match; its history comes with it.
     pub fn install(&mut self, machine: Mark1, history: Vec<EpochRecord>) -> Result<()> {
+        self.settle_review();
         if machine.classes != self.classes() {
             return Err(anyhow!(
                 "it was trained on the classes {:?}, this image set has {:?}",

@@ -4,6 +4,7 @@
 mod live;
 mod overrides;
 mod report;
+mod review;
 mod table;
 
 pub use live::{

@@ -1,5 +1,7 @@
 //! The Mark I: S-units -> A-units (fixed random threshold units) -> R-units (potentiometer weights).
 
+use std::ops::Range;
+
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -744,7 +746,12 @@ impl Mark1 {
 
     /// The class read for every cached image, in parallel.
     pub fn predict_cached(&self, cache: &ActivityCache) -> Vec<usize> {
-        (0..cache.len())
+        self.predict_cached_in(cache, 0..cache.len())
+    }
+
+    /// The class read for cached images `range`, in parallel.
+    pub fn predict_cached_in(&self, cache: &ActivityCache, range: Range<usize>) -> Vec<usize> {
+        range
             .into_par_iter()
             .map_init(
                 || vec![0.0; self.r_units],

@@ -119,7 +119,7 @@ impl Confusion {
 }
 
 /// One epoch of training: errors during the pass, then accuracy measured after it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct EpochRecord {
     pub epoch: usize,
     /// Presentations answered wrongly during the epoch (before each correction).

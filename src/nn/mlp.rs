@@ -176,6 +176,10 @@ pub const MAX_LAYER_UNITS: usize = 1 << 16;
 pub const MAX_PARAMETERS: usize = 1 << 24;
 /// Largest batch: larger ones are the whole training set anyway.
 pub const MAX_BATCH_SIZE: usize = 1 << 20;
+/// Rows the forward pass takes at a time when only the outputs are wanted (evaluation and
+/// prediction): any slice of inputs that starts at a multiple of it is computed in the same
+/// batches, so to the same bits, as the whole set.
+pub const EVALUATION_BATCH: usize = 256;
 
 /// Weights and biases of a network `inputs -> hidden... -> outputs`, or `None` past `usize`.
 pub fn parameter_count(inputs: usize, hidden: &[usize], outputs: usize) -> Option<usize> {
@@ -622,7 +626,7 @@ impl Network {
     /// Logits for each of `count` input rows, in batches of 256 (in parallel when `threads`
     /// is above 1, each batch on one core).
     pub fn logits_of(&self, inputs: &[f32], count: usize, threads: usize) -> Vec<f32> {
-        const BATCH: usize = 256;
+        const BATCH: usize = EVALUATION_BATCH;
         let p = self.input_size();
         let q = self.output_size();
         let mut out = vec![0.0; count * q];

@@ -35,7 +35,7 @@ pub(super) fn plugin(app: &mut App) {
 fn export_on_request(
     mut requests: MessageReader<FileRequest>,
     folder: Res<ExportFolder>,
-    bench: Res<Bench>,
+    mut bench: ResMut<Bench>,
     labels: Res<Labels>,
     mut notice: ResMut<Notice>,
 ) {
@@ -43,6 +43,8 @@ fn export_on_request(
         if *request != FileRequest::Export {
             continue;
         }
+        // the figures and tables hold every closed epoch
+        bench.settle_review();
         match export(&bench, &folder.0, &labels) {
             Ok((dir, names)) => {
                 let dir = dir.display().to_string();

@@ -43,7 +43,10 @@ pub(super) fn plugin(app: &mut App) {
         .add_systems(
             Update,
             (
-                (take_dropped_files, open_paths).chain(),
+                // what is opened is loaded in the same update
+                (take_dropped_files, open_paths)
+                    .chain()
+                    .before(crate::sim::MachineCycle::Present),
                 save_or_load_machine,
             ),
         );
@@ -63,7 +66,7 @@ fn take_dropped_files(
 
 /// A folder or IDX file becomes the image set; a picture is shown to both machines; a `.ron`
 /// file is loaded as a saved machine.
-fn open_paths(
+pub(super) fn open_paths(
     mut opens: MessageReader<OpenPath>,
     mut requests: MessageWriter<MachineRequest>,
     mut bench: ResMut<Bench>,
@@ -119,7 +122,11 @@ fn save_or_load_machine(
 ) {
     for request in requests.read() {
         let result = match request {
-            FileRequest::Save => save_machine(&bench, &mut files, &labels),
+            FileRequest::Save => {
+                // the file holds every closed epoch's record
+                bench.settle_review();
+                save_machine(&bench, &mut files, &labels)
+            }
             FileRequest::Load => match files.last.clone() {
                 Some(path) => {
                     load_machine(&mut bench, &path).map(|()| loaded_words(&labels, &path))

@@ -1,11 +1,11 @@
 //! What the panel needs of the window's loop: every frame while it trains by the frame, loads
-//! images or waits on the desktop's chooser; an animation's pace while patterns come a few a
+//! images, judges a closed epoch or waits on the desktop's chooser; an animation's pace while patterns come a few a
 //! second or the dials still turn; at rest when paused with nothing moving.
 
 use bevy::prelude::*;
 
 use super::chooser::DesktopChooser;
-use crate::sim::{ImageLoad, Potentiometer, RunState, Speed};
+use crate::sim::{Bench, ImageLoad, Potentiometer, RunState, Speed};
 use crate::ui::pace::{FrameNeed, Pace};
 
 pub(super) fn plugin(app: &mut App) {
@@ -29,11 +29,13 @@ fn declare_frame_need(
     speed: Res<Speed>,
     load: Res<ImageLoad>,
     chooser: Option<Res<DesktopChooser>>,
+    bench: Option<Res<Bench>>,
     turned: Query<(), Changed<Potentiometer>>,
     mut need: ResMut<FrameNeed>,
 ) {
     need.at_least(machine_pace(*state.get(), *speed, !turned.is_empty()));
-    if load.is_loading() || chooser.is_some_and(|c| c.is_waiting()) {
+    let judging = bench.is_some_and(|b| b.reviewing());
+    if load.is_loading() || judging || chooser.is_some_and(|c| c.is_waiting()) {
         need.at_least(Pace::EveryFrame);
     }
 }
@@ -70,6 +72,40 @@ mod tests {
             machine_pace(RunState::Paused, per_second, false),
             Pace::Rest
         );
+    }
+
+    #[test]
+    fn a_paused_panel_draws_every_frame_until_the_last_epoch_is_judged() {
+        let scene = crate::scene::Scene::load(std::path::Path::new("scenes/mlp.ron")).unwrap();
+        let mut bench = Bench::prepare(scene).unwrap();
+        let epoch = bench.left_in_epoch();
+        bench.run_quietly(epoch);
+        bench.end_epoch();
+        assert!(
+            bench.reviewing(),
+            "the test images are left for the next update"
+        );
+        let mut app = App::new();
+        app.add_plugins((MinimalPlugins, StatesPlugin))
+            .add_message::<MouseButtonInput>()
+            .add_message::<KeyboardInput>()
+            .add_message::<TouchInput>()
+            .init_state::<RunState>()
+            .init_resource::<ImageLoad>()
+            .insert_resource(Speed::PerSecond(4.0))
+            .insert_resource(bench)
+            .insert_resource(WinitSettings::continuous())
+            .configure_sets(Update, super::super::PanelDraw)
+            .add_plugins((pace::plugin, plugin));
+        let mode = |app: &App| app.world().resource::<WinitSettings>().focused_mode;
+        app.update();
+        assert_eq!(mode(&app), UpdateMode::Continuous, "judging");
+        app.world_mut().resource_mut::<Bench>().continue_review();
+        assert!(!app.world().resource::<Bench>().reviewing());
+        std::thread::sleep(SETTLE + Duration::from_millis(20));
+        app.update();
+        app.update();
+        assert_eq!(mode(&app), UpdateMode::reactive_low_power(REST_WAKE));
     }
 
     #[test]

@@ -171,7 +171,8 @@ pub(super) fn plugin(app: &mut App) {
             show_the_field,
             show_the_chooser_buttons,
         )
-            .chain(),
+            .chain()
+            .before(super::files::open_paths),
     );
 }
 
@@ -368,7 +369,7 @@ fn press_field_buttons(
 fn act_on_the_path(
     mut field: ResMut<PathField>,
     mut opens: MessageWriter<OpenPath>,
-    bench: Res<Bench>,
+    mut bench: ResMut<Bench>,
     mut files: ResMut<MachineFiles>,
     mut notice: ResMut<Notice>,
     labels: Res<Labels>,
@@ -383,7 +384,11 @@ fn act_on_the_path(
             opens.write(OpenPath(path.clone()));
             None
         }),
-        Some(Purpose::SaveAs) => save_as(&mut field, &bench, &mut files, path, &labels),
+        Some(Purpose::SaveAs) => {
+            // the file holds every closed epoch's record
+            bench.settle_review();
+            save_as(&mut field, &bench, &mut files, path, &labels)
+        }
         None => return,
     };
     match outcome {
@@ -616,7 +621,12 @@ mod tests {
             .insert_resource(DesktopChooser::asking_with(|_| None, false))
             .add_plugins(super::super::chooser::plugin)
             .add_systems(PreUpdate, type_into_the_field)
-            .add_systems(Update, (open_the_field, act_on_the_path).chain());
+            .add_systems(
+                Update,
+                (open_the_field, act_on_the_path)
+                    .chain()
+                    .before(super::super::files::open_paths),
+            );
         app.update();
         app
     }

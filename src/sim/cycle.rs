@@ -248,7 +248,7 @@ pub(super) fn plugin(app: &mut App) {
         .add_systems(
             Update,
             (
-                (follow_requests, present_patterns)
+                (continue_epoch_review, follow_requests, present_patterns)
                     .chain()
                     .in_set(MachineCycle::Present),
                 light_photocells.in_set(MachineCycle::Sense),
@@ -258,6 +258,14 @@ pub(super) fn plugin(app: &mut App) {
                 (move_potentiometers, stop_a_diverged_machine).in_set(MachineCycle::Display),
             ),
         );
+}
+
+/// Counts one more slice of the last epoch's evaluation, so that closing an epoch costs no
+/// frame more than a slice (its records land a few updates later).
+fn continue_epoch_review(mut bench: ResMut<Bench>) {
+    if bench.reviewing() {
+        bench.continue_review();
+    }
 }
 
 /// Carries out the requests of this update, in the order they came.
@@ -351,7 +359,7 @@ fn present_patterns(
     }
     let trials = std::mem::take(&mut work.trials);
     if bench.left_in_epoch() == 0 {
-        bench.finish_epoch();
+        bench.end_epoch();
     }
     // Never cross the end of an epoch in one update: the epoch's evaluation comes between.
     let trials = trials.min(bench.left_in_epoch());
@@ -374,7 +382,7 @@ fn run_for(bench: &mut Bench, budget: Duration) {
     let mut batch = FIRST_BATCH;
     while started.elapsed() < budget {
         if bench.left_in_epoch() == 0 {
-            bench.finish_epoch();
+            bench.end_epoch();
         }
         // keep the last pattern of the epoch for the visible cycle
         let n = batch.min(bench.left_in_epoch().saturating_sub(1));
@@ -471,7 +479,7 @@ fn learn_from_pattern(
         }
     }
     if bench.left_in_epoch() == 0 {
-        bench.finish_epoch();
+        bench.end_epoch();
     }
 }
 
