@@ -17,6 +17,7 @@ mod pacing;
 mod path_field;
 mod plots;
 mod response;
+mod response_names;
 mod retina;
 mod stroke;
 
@@ -49,6 +50,7 @@ pub fn plugin(app: &mut App) {
             retina::plugin,
             association::plugin,
             response::plugin,
+            response_names::plugin,
             plots::plugin,
             confusion::plugin,
             modern::plugin,

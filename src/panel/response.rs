@@ -3,9 +3,9 @@
 
 use bevy::prelude::*;
 
+use super::response_names::{COLUMN_GAP, column_width};
 use super::{LayoutSpawned, PanelAction, PanelDraw, Selection, Slot, button, slot_entity};
 use crate::nn::mark1::Coding;
-use crate::scene::exhibit::Lettering;
 use crate::sim::{Bench, Potentiometer, ResponseUnit};
 use crate::ui::chart::RASTER_SCALE;
 use crate::ui::dials::Dials;
@@ -68,15 +68,12 @@ fn bank_shape(fonts: &UiFonts) -> BankShape {
 pub(super) fn plugin(app: &mut App) {
     app.add_systems(PreStartup, build_response_section.after(LayoutSpawned))
         .add_observer(fit_lamp_to_response_unit)
-        .add_systems(
-            Update,
-            (light_response_lamps, draw_dials, rename_response_units).in_set(PanelDraw),
-        );
+        .add_systems(Update, (light_response_lamps, draw_dials).in_set(PanelDraw));
 }
 
-/// The name under R-unit `j`'s lamp.
+/// The name under R-unit `j`'s lamp (`response_names` words and places it).
 #[derive(Component)]
-struct ResponseName(usize);
+pub(super) struct ResponseName(pub usize);
 
 fn build_response_section(
     mut commands: Commands,
@@ -118,7 +115,7 @@ fn build_response_section(
         parent.spawn((
             ResponseRow,
             Node {
-                column_gap: px(4),
+                column_gap: px(COLUMN_GAP),
                 flex_wrap: FlexWrap::Wrap,
                 ..default()
             },
@@ -143,15 +140,13 @@ fn fit_lamp_to_response_unit(
     row: Query<Entity, With<ResponseRow>>,
     bench: Res<Bench>,
     fonts: Res<UiFonts>,
-    labels: Res<Labels>,
 ) {
     let (Ok(row), Ok(unit)) = (row.single(), units.get(add.entity)) else {
         return;
     };
     let machine = bench.machine();
     let j = unit.index;
-    let name = unit_name(machine, j, &labels);
-    let width = (436.0 / machine.r_units as f32 - 4.0).clamp(30.0, 52.0);
+    let width = column_width(machine.r_units);
     let lamp = width.min(30.0);
     commands
         .entity(add.entity)
@@ -173,31 +168,19 @@ fn fit_lamp_to_response_unit(
                 crate::ui::lamp(Some(lamp), 2.0),
                 children![(CorrectionMark(j), text(&fonts, " ", SMALL_SIZE, WARM, true))],
             ));
+            // on one line, over the neighbouring columns where it is wider than its own
             column.spawn((
                 ResponseName(j),
-                text(&fonts, truncate(&name, 7), SMALL_SIZE, ENGRAVING, true),
-                staggered(fonts.lettering, j),
+                text(&fonts, "", SMALL_SIZE, ENGRAVING, true),
+                TextLayout::linebreak(LineBreak::NoWrap),
+                GlobalZIndex(1),
             ));
         });
 }
 
-/// Where R-unit `j`'s name sits: under its lamp, or on a projector, where names are wider
-/// than their column, every other one a line lower so that neighbours do not overlap.
-fn staggered(lettering: Lettering, j: usize) -> Node {
-    let lower = lettering == Lettering::Projector && j % 2 == 1;
-    Node {
-        margin: UiRect::top(px(if lower {
-            lettering.size(SMALL_SIZE) * 1.2
-        } else {
-            0.0
-        })),
-        ..default()
-    }
-}
-
 /// What R-unit `j` stands for, in the panel's language: its class (one per class), its bit
 /// (binary code), or spare.
-fn unit_name(machine: &crate::nn::mark1::Mark1, j: usize, labels: &Strings) -> String {
+pub(super) fn unit_name(machine: &crate::nn::mark1::Mark1, j: usize, labels: &Strings) -> String {
     match machine.coding {
         Coding::OnePerClass => machine
             .classes
@@ -208,31 +191,6 @@ fn unit_name(machine: &crate::nn::mark1::Mark1, j: usize, labels: &Strings) -> S
             labels.fill("unit_bit", &[&j.to_string()])
         }
         Coding::Binary => labels.get("unit_spare"),
-    }
-}
-
-/// The R-units' names follow the language on screen.
-fn rename_response_units(
-    labels: Res<Labels>,
-    bench: Res<Bench>,
-    mut names: Query<(&ResponseName, &mut Text)>,
-) {
-    if !labels.is_changed() {
-        return;
-    }
-    for (ResponseName(j), mut text) in &mut names {
-        let name = truncate(&unit_name(bench.machine(), *j, &labels), 7);
-        if text.0 != name {
-            text.0 = name;
-        }
-    }
-}
-
-fn truncate(name: &str, chars: usize) -> String {
-    if name.chars().count() <= chars {
-        name.to_string()
-    } else {
-        name.chars().take(chars - 1).collect::<String>() + "."
     }
 }
 

@@ -89,6 +89,25 @@ pub(super) fn load_fonts(
     });
 }
 
+/// The width in layout pixels of `words` set on one line at `size` pixels to the em in the
+/// built-in face (bold or regular): the glyphs' advances, as the page's text layout sets them
+/// (without kerning, which these faces barely use).
+pub fn advance(words: &str, size: f32, bold: bool) -> f32 {
+    use ab_glyph::{Font as _, FontRef, ScaleFont};
+    let Ok(face) = FontRef::try_from_slice(if bold { SANS_BOLD } else { SANS }) else {
+        return 0.0;
+    };
+    let Some(units_per_em) = face.units_per_em() else {
+        return 0.0;
+    };
+    // ab_glyph scales by the face's height (ascent less descent), the layout by its em
+    let scaled = face.as_scaled(size * face.height_unscaled() / units_per_em);
+    words
+        .chars()
+        .map(|c| scaled.h_advance(face.glyph_id(c)))
+        .sum()
+}
+
 /// Text in the UI's face: `bold` for engraved headings and lamp labels.
 pub fn text<S: Into<String>>(
     fonts: &UiFonts,
