@@ -395,6 +395,22 @@ impl LiveExperiment {
         self.current.as_ref()
     }
 
+    /// Puts the next training pattern on the retina without presenting it: sensed and
+    /// answered for the panel to show, nothing counted, learned or moved on, so that the next
+    /// [`LiveExperiment::show_next`] presents this same pattern. What a panel shows before its
+    /// first step.
+    pub fn preview_next(&mut self) {
+        if self.left_in_epoch() == 0 {
+            return;
+        }
+        let cursor = self.cursor;
+        let trials = self.trials;
+        if self.show_next().is_some() {
+            self.cursor = cursor;
+            self.trials = trials;
+        }
+    }
+
     /// The learning half of the cycle for the pattern on the retina: error correction toward
     /// its true class when automatic, and the MLP's share of the same image.
     pub fn learn_current(&mut self) {

@@ -355,6 +355,11 @@ fn present_patterns(
         }
     }
     if work.trials == 0 {
+        // a panel at rest shows the pattern its next step presents
+        if bench.current.is_none() && bench.left_in_epoch() > 0 {
+            bench.preview_next();
+            work.refresh = true;
+        }
         return;
     }
     let trials = std::mem::take(&mut work.trials);

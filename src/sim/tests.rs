@@ -228,6 +228,51 @@ fn a_mark1_whose_pots_diverge_stops_learning_and_says_why() {
 }
 
 #[test]
+fn a_panel_at_rest_shows_the_pattern_its_first_step_then_presents_and_learns() {
+    let mut app = app_for(scene());
+    app.update();
+    let bench = app.world().resource::<Bench>();
+    let first = bench.order[0];
+    let preview = bench
+        .current
+        .clone()
+        .expect("a pattern on the retina at rest");
+    assert_eq!(preview.origin, Origin::Training(first));
+    assert_eq!(preview.image, bench.experiment.train.images[first]);
+    assert!(preview.cells.iter().any(|&c| c > 0.0) && !preview.active.is_empty());
+    assert!(preview.modern.is_some());
+    // nothing presented, counted or learned
+    assert_eq!(
+        (bench.trials, bench.cursor, bench.outcomes.len()),
+        (0, 0, 0)
+    );
+    assert!(weights(&app).iter().all(|&w| w == 0.0));
+    // at rest it stays; photocells lit as the pattern has them
+    app.update();
+    let lit = app
+        .world_mut()
+        .query::<&SensoryUnit>()
+        .iter(app.world())
+        .filter(|u| u.excitation > 0.0)
+        .count();
+    assert_eq!(lit, preview.cells.iter().filter(|&&c| c > 0.0).count());
+    // the first step presents that same pattern and learns it
+    request(&mut app, MachineRequest::Step);
+    let bench = app.world().resource::<Bench>();
+    let stepped = bench.current.as_ref().unwrap();
+    assert_eq!(stepped.origin, Origin::Training(first));
+    assert_eq!(
+        (bench.trials, bench.cursor, bench.outcomes.len()),
+        (1, 1, 1)
+    );
+    assert_eq!(stepped.active, preview.active);
+    assert!(
+        weights(&app).iter().any(|&w| w != 0.0),
+        "error correction on a wrong answer"
+    );
+}
+
+#[test]
 fn step_epoch_closes_the_epoch_and_records_it() {
     let mut app = app_for(scene());
     request(&mut app, MachineRequest::StepEpoch);
