@@ -547,11 +547,7 @@ fn update_live_texts(
                 (_, Some(current)) if current.origin == Origin::Visitor => format!(
                     "{}: {}",
                     labels.get("mark1_says"),
-                    bench
-                        .classes()
-                        .get(current.predicted)
-                        .cloned()
-                        .unwrap_or_default()
+                    bench.class_shown(current.predicted, &labels)
                 ),
                 _ => String::new(),
             },

@@ -266,22 +266,23 @@ fn rebuild_teach_buttons(
     mut commands: Commands,
     bench: Res<Bench>,
     fonts: Res<UiFonts>,
+    labels: Res<crate::ui::Labels>,
     row: Query<Entity, With<TeachRow>>,
-    mut seen: Local<Option<u64>>,
+    mut seen: Local<Option<(u64, String)>>,
 ) {
-    if *seen == Some(bench.generation) {
+    let version = (bench.generation, labels.code.clone());
+    if seen.as_ref() == Some(&version) {
         return;
     }
-    *seen = Some(bench.generation);
+    *seen = Some(version);
     let Ok(row) = row.single() else { return };
     commands.entity(row).despawn_children();
-    let classes = bench.classes();
+    let classes = bench.classes().len();
     // many classes get narrower buttons; past twelve, the first twelve (the rest by keyboard)
-    let width = if classes.len() > 6 { 48.0 } else { 88.0 };
-    for (c, name) in classes.iter().enumerate().take(12) {
-        let label: String = name
-            .chars()
-            .take(if classes.len() > 6 { 3 } else { 10 })
+    let width = if classes > 6 { 48.0 } else { 88.0 };
+    for c in 0..classes.min(12) {
+        let label: String = (bench.class_shown(c, &labels).chars())
+            .take(if classes > 6 { 3 } else { 10 })
             .collect();
         commands.spawn((
             button(

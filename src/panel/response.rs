@@ -180,13 +180,11 @@ fn fit_lamp_to_response_unit(
 
 /// What R-unit `j` stands for, in the panel's language: its class (one per class), its bit
 /// (binary code), or spare.
-pub(super) fn unit_name(machine: &crate::nn::mark1::Mark1, j: usize, labels: &Strings) -> String {
+pub(super) fn unit_name(bench: &Bench, j: usize, labels: &Strings) -> String {
+    let machine = bench.machine();
     match machine.coding {
-        Coding::OnePerClass => machine
-            .classes
-            .get(j)
-            .cloned()
-            .unwrap_or_else(|| labels.get("unit_spare")),
+        Coding::OnePerClass if j < machine.classes.len() => bench.class_shown(j, labels),
+        Coding::OnePerClass => labels.get("unit_spare"),
         Coding::Binary if j < crate::nn::mark1::code_bits(machine.classes.len()) => {
             labels.fill("unit_bit", &[&j.to_string()])
         }
@@ -351,7 +349,7 @@ fn draw_dials(
         needles.store(&mut image);
     }
     if let Ok(mut caption) = caption.single_mut() {
-        let name = unit_name(machine, r, &labels);
+        let name = unit_name(&bench, r, &labels);
         let (first, count) = (view.first, view.bank.count);
         let (all, scale) = (shafts.len().to_string(), scale.to_string());
         caption.0 = if selection.zoomed {

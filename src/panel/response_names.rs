@@ -121,12 +121,12 @@ fn fit_response_names(
     if !labels.is_changed() && grown.is_empty() {
         return;
     }
-    let machine = bench.machine();
-    let all: Vec<String> = (0..machine.r_units)
-        .map(|j| unit_name(machine, j, &labels))
+    let r_units = bench.machine().r_units;
+    let all: Vec<String> = (0..r_units)
+        .map(|j| unit_name(&bench, j, &labels))
         .collect();
     let size = fonts.lettering.size(SMALL_SIZE);
-    let placed = place_names(&all, column_width(machine.r_units), |words| {
+    let placed = place_names(&all, column_width(r_units), |words| {
         advance(words, size, true)
     });
     for (ResponseName(j), mut text, mut node) in &mut names {

@@ -227,8 +227,7 @@ fn show_source_picture(
     if new_picture && let Ok(mut node) = picture.single_mut() {
         node.image = images.add(picture_image(&current.image));
     }
-    let classes = bench.classes();
-    let name = |c: usize| classes.get(c).map(String::as_str).unwrap_or("?");
+    let name = |c: usize| bench.class_shown(c, &labels);
     if let Ok(mut caption) = pattern.single_mut() {
         caption.0 = match (&current.origin, current.label) {
             (Origin::Training(_), Some(label)) => format!(

@@ -277,6 +277,7 @@ fn follow_requests(
     mut next_state: ResMut<NextState<RunState>>,
     mut notice: ResMut<Notice>,
     mut load: ResMut<ImageLoad>,
+    labels: Option<Res<crate::ui::Labels>>,
 ) {
     for request in requests.read() {
         match request {
@@ -307,7 +308,10 @@ fn follow_requests(
                     work.refresh = true;
                     // a forced pattern has had its learning: do not correct it again
                     work.awaiting_learning = false;
-                    let class = bench.classes()[*class].clone();
+                    let class = match &labels {
+                        Some(labels) => bench.class_shown(*class, labels),
+                        None => bench.classes()[*class].clone(),
+                    };
                     notice.say_words("notice_forced", vec![class]);
                 }
             }

@@ -273,6 +273,17 @@ fn a_panel_at_rest_shows_the_pattern_its_first_step_then_presents_and_learns() {
 }
 
 #[test]
+fn a_built_in_sets_classes_are_shown_in_the_panels_language_a_users_own_as_named() {
+    let mut bench = Bench::prepare(scene()).unwrap();
+    let german = crate::ui::strings::Strings::built_in("de").unwrap();
+    let shown: Vec<String> = (0..4).map(|c| bench.class_shown(c, &german)).collect();
+    assert_eq!(shown, ["Quadrat", "Kreis", "Raute", "?"]);
+    // the same names read from a folder of one's own are the user's words
+    bench.experiment.scene.data.source = "/home/teacher/shapes".into();
+    assert_eq!(bench.class_shown(0, &german), "square");
+}
+
+#[test]
 fn step_epoch_closes_the_epoch_and_records_it() {
     let mut app = app_for(scene());
     request(&mut app, MachineRequest::StepEpoch);

@@ -92,6 +92,15 @@ impl Strings {
             .unwrap_or_else(|| self.phrase(key))
     }
 
+    /// A built-in image set's class `name` in this language (its `class_NAME` entry), else
+    /// as it is: letters and the names of a user's own classes are never translated.
+    pub fn class_name(&self, name: &str) -> String {
+        let key = format!("class_{name}");
+        (self.table.get(&key).or_else(|| self.fallback.get(&key)))
+            .cloned()
+            .unwrap_or_else(|| name.to_string())
+    }
+
     /// English `words` in this language, where the phrasebook has them (else as they are).
     pub fn phrase(&self, words: &str) -> String {
         self.phrases
@@ -158,6 +167,30 @@ pub fn assert_every_language_has<'w>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_built_in_image_sets_classes_are_named_in_each_language_and_no_others() {
+        let de = Strings::load(Path::new("/nonexistent"), "de").unwrap();
+        let fr = Strings::load(Path::new("/nonexistent"), "fr").unwrap();
+        let en = Strings::load(Path::new("/nonexistent"), "en").unwrap();
+        let mut named = 0;
+        for set in crate::data::builtin::BUILTIN_SETS {
+            let (train, _) = crate::data::builtin::generate(set.name, 1, Some(1)).unwrap();
+            for class in train.classes.iter().filter(|c| has_words(c)) {
+                assert_eq!(en.class_name(class), *class);
+                assert_ne!(de.class_name(class), *class, "{}: {class}", set.name);
+                assert_ne!(fr.class_name(class), *class, "{}: {class}", set.name);
+                named += 1;
+            }
+        }
+        assert!(named >= 11, "{named}");
+        assert_eq!(de.class_name("square"), "Quadrat");
+        assert_eq!(fr.class_name("two-pieces"), "en deux");
+        // letters, and what is not a built-in class, as they are
+        assert_eq!(de.class_name("E"), "E");
+        assert_eq!(fr.class_name("Sneaker"), "Sneaker");
+        assert_eq!(de.class_name("title"), "title");
+    }
 
     #[test]
     fn every_shipped_language_has_every_english_key() {
