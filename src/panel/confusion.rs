@@ -20,9 +20,14 @@ struct ConfusionCaption;
 /// The grid's side, in pixels, whatever the number of classes.
 const GRID_SIDE: f32 = 216.0;
 
-/// The matrix's side: smaller on a projector, to leave room for its larger caption.
+/// The matrix's side: smaller on a projector, to leave room for its larger caption (four
+/// lines in each language at 1280x720).
 fn grid_side(fonts: &UiFonts) -> f32 {
-    GRID_SIDE * fonts.picture_scale().powi(2)
+    if fonts.on_projector() {
+        GRID_SIDE * 0.6
+    } else {
+        GRID_SIDE
+    }
 }
 /// Above this many classes the cells are too small for pictures and counts.
 const MAX_PICTURED: usize = 8;

@@ -220,7 +220,15 @@ fn right_column() -> impl Bundle {
                     ..default()
                 },
                 children![
-                    (Slot::Confusion, section(auto(), percent(100)), framed()),
+                    (
+                        Slot::Confusion,
+                        // wide enough that a long language's caption leaves room for the grid
+                        Node {
+                            min_width: px(220),
+                            ..section(auto(), percent(100))
+                        },
+                        framed()
+                    ),
                     (
                         Slot::Modern,
                         Node {
