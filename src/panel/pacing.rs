@@ -85,18 +85,8 @@ mod tests {
             bench.reviewing(),
             "the test images are left for the next update"
         );
-        let mut app = App::new();
-        app.add_plugins((MinimalPlugins, StatesPlugin))
-            .add_message::<MouseButtonInput>()
-            .add_message::<KeyboardInput>()
-            .add_message::<TouchInput>()
-            .init_state::<RunState>()
-            .init_resource::<ImageLoad>()
-            .insert_resource(Speed::PerSecond(4.0))
-            .insert_resource(bench)
-            .insert_resource(WinitSettings::continuous())
-            .configure_sets(Update, super::super::PanelDraw)
-            .add_plugins((pace::plugin, plugin));
+        let mut app = paced_app(Speed::PerSecond(4.0));
+        app.insert_resource(bench);
         let mode = |app: &App| app.world().resource::<WinitSettings>().focused_mode;
         app.update();
         assert_eq!(mode(&app), UpdateMode::Continuous, "judging");
@@ -108,8 +98,8 @@ mod tests {
         assert_eq!(mode(&app), UpdateMode::reactive_low_power(REST_WAKE));
     }
 
-    #[test]
-    fn a_paused_panel_rests_a_key_wakes_it_and_running_flat_out_draws_every_frame() {
+    /// A paused machine at `speed`, its frame need declared and the window's loop paced.
+    fn paced_app(speed: Speed) -> App {
         let mut app = App::new();
         app.add_plugins((MinimalPlugins, StatesPlugin))
             .add_message::<MouseButtonInput>()
@@ -117,10 +107,16 @@ mod tests {
             .add_message::<TouchInput>()
             .init_state::<RunState>()
             .init_resource::<ImageLoad>()
-            .insert_resource(Speed::PerUpdate(10))
+            .insert_resource(speed)
             .insert_resource(WinitSettings::continuous())
             .configure_sets(Update, super::super::PanelDraw)
             .add_plugins((pace::plugin, plugin));
+        app
+    }
+
+    #[test]
+    fn a_paused_panel_rests_a_key_wakes_it_and_running_flat_out_draws_every_frame() {
+        let mut app = paced_app(Speed::PerUpdate(10));
         let mode = |app: &App| app.world().resource::<WinitSettings>().focused_mode;
         let rest = UpdateMode::reactive_low_power(REST_WAKE);
         // paused from the start: nothing to settle

@@ -174,18 +174,7 @@ mod tests {
         // ten columns of 39.6 px, pitch 43.6: a centred name may be 81.2 px, an end one 60.4
         let column = column_width(10);
         assert!((column - 39.6).abs() < 1e-4);
-        let names = words(&[
-            "T-shirt/top",
-            "Trouser",
-            "Pullover",
-            "Dress",
-            "Coat",
-            "Sandal",
-            "Shirt",
-            "Sneaker",
-            "Bag",
-            "Ankle boot",
-        ]);
+        let names = words(&crate::data::idx::FASHION_MNIST_CLASSES);
         let placed = place_names(&names, column, tens);
         let shown: Vec<&str> = placed.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(
