@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use bevy::app::ScheduleRunnerPlugin;
 use bevy::camera::{CameraUpdateSystems, RenderTarget};
 use bevy::log::LogPlugin;
@@ -105,6 +105,9 @@ pub fn open(args: WindowArgs) -> Result<ExitCode> {
         scene.data.source = source;
         scene.data.test = None;
     }
+    if let (Some(code), Some(exhibit)) = (args.language.as_deref(), scene.exhibit.as_mut()) {
+        ask_exhibit_language(exhibit, code).with_context(|| scene_name.clone())?;
+    }
     if scene.exhibit.is_some() && !args.supervised && args.screenshot.is_none() {
         return kiosk::supervisor::supervise(&scene);
     }
@@ -130,6 +133,22 @@ pub fn open(args: WindowArgs) -> Result<ExitCode> {
         language: desktop_language(args.language.as_deref())?,
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--language CODE` on an exhibit: the language it starts in, if it offers it.
+fn ask_exhibit_language(
+    exhibit: &mut crate::scene::exhibit::ExhibitConfig,
+    code: &str,
+) -> Result<()> {
+    if !exhibit.languages.iter().any(|l| l == code) {
+        bail!(
+            "--language {code}: this exhibit offers {}",
+            exhibit.languages.join(", ")
+        );
+    }
+    exhibit.language = code.to_string();
+    exhibit.language_asked = true;
+    Ok(())
 }
 
 /// The language the panel speaks: the one asked for (which must be shipped), else the
@@ -547,6 +566,28 @@ fn save_png(image: &Image, path: &std::path::Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_exhibit_starts_in_the_language_asked_for_if_it_offers_it() {
+        let mut exhibit = crate::scene::exhibit::ExhibitConfig {
+            languages: vec!["en".into(), "de".into()],
+            ..Default::default()
+        };
+        let refused = ask_exhibit_language(&mut exhibit, "fr").unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "--language fr: this exhibit offers en, de"
+        );
+        assert_eq!(
+            (exhibit.language.as_str(), exhibit.language_asked),
+            ("en", false)
+        );
+        ask_exhibit_language(&mut exhibit, "de").unwrap();
+        assert_eq!(
+            (exhibit.language.as_str(), exhibit.language_asked),
+            ("de", true)
+        );
+    }
 
     #[test]
     fn the_panel_speaks_the_language_asked_for_else_the_desktops_else_english() {

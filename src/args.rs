@@ -54,7 +54,8 @@ pub struct WindowArgs {
     #[arg(long)]
     pub no_vsync: bool,
     /// The panel's language: en, de or fr (default: the desktop's, from LC_ALL,
-    /// LC_MESSAGES or LANG, where it is one of those; else English).
+    /// LC_MESSAGES or LANG, where it is one of those; else English). An exhibit starts in it,
+    /// over a visitor's choice remembered from an earlier run (default: the scene's).
     #[arg(long, value_name = "CODE")]
     pub language: Option<String>,
     /// With --screenshot: render the panel into a 1280x720 image on the GPU, with no window

@@ -36,7 +36,11 @@ impl Exhibit {
     /// ignored).
     pub fn new(config: ExhibitConfig) -> Self {
         let mut log = Log::new(&config.log_file, config.log_max_bytes);
-        let settings = SavedSettings::load(&config.state_file, &mut log);
+        let mut settings = SavedSettings::load(&config.state_file, &mut log);
+        if config.language_asked {
+            // the operator's --language, not the last visitor's choice
+            settings.language = None;
+        }
         log.line("exhibit started");
         Self {
             session: Session::new(&config),
@@ -317,6 +321,22 @@ mod tests {
         assert_eq!(run_state(&app), RunState::Running);
         let log = std::fs::read_to_string(dir.join("exhibit.log")).unwrap();
         assert!(log.contains("error, back to the attract loop") && log.contains("/no/such/images"));
+    }
+
+    #[test]
+    fn a_language_asked_for_wins_over_the_saved_choice_until_a_visitor_chooses_again() {
+        let (mut app, _dir) = exhibit_app("kiosk-asked-language");
+        app.world_mut().write_message(LanguageChosen("de".into()));
+        seconds(&mut app, 0.2);
+        let mut config = app.world().resource::<Exhibit>().config.clone();
+        assert_eq!(Exhibit::new(config.clone()).language(), "de");
+        config.language = "fr".into();
+        config.language_asked = true;
+        let mut asked = Exhibit::new(config);
+        assert_eq!(asked.language(), "fr");
+        // a visitor's later choice is theirs
+        asked.settings.language = Some("en".into());
+        assert_eq!(asked.language(), "en");
     }
 
     #[test]

@@ -154,6 +154,10 @@ pub struct ExhibitConfig {
     /// Seconds without a frame after which the supervisor ends the exhibit as hung and starts
     /// it again.
     pub hang_seconds: f32,
+    /// `language` was asked for on the command line (`--language`): it wins over a visitor's
+    /// choice saved by an earlier run, until a visitor chooses again.
+    #[serde(skip)]
+    pub language_asked: bool,
 }
 
 impl Default for ExhibitConfig {
@@ -180,6 +184,7 @@ impl Default for ExhibitConfig {
             log_file: PathBuf::from("mark1-exhibit.log"),
             log_max_bytes: 1 << 20,
             hang_seconds: 30.0,
+            language_asked: false,
         }
     }
 }
