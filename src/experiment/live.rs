@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 
 use anyhow::{Context, Result, anyhow};
 
-use super::review::{EpochReview, ReviewData, ReviewPace};
+use super::review::{EpochReview, ReviewData, ReviewPace, keep_examples};
 use super::{Experiment, Learner, load_data};
 use crate::data::{GrayImage, ImageSet};
 use crate::nn::Diverged;
@@ -605,16 +605,11 @@ impl LiveExperiment {
             (Some(test_cache), "test") => test_cache,
             _ => &learner.train_inputs,
         };
-        let machine = self.machine();
         let classes = set.classes.len();
-        let mut confusion = Confusion::new(classes);
+        let predicted = self.machine().predict_cached(cache);
+        let confusion = Confusion::of(classes, &predicted, &set.labels);
         let mut examples = vec![None; classes * classes];
-        for (k, predicted) in machine.predict_cached(cache).into_iter().enumerate() {
-            let truth = set.labels[k] as usize;
-            let predicted = predicted.min(classes - 1);
-            confusion.add(truth, predicted);
-            examples[truth * classes + predicted].get_or_insert_with(|| set.images[k].clone());
-        }
+        keep_examples(&mut examples, set, 0, &predicted);
         ConfusionView {
             confusion,
             examples,

@@ -186,7 +186,7 @@ fn all_counted(tallies: &[Tally], data: &ReviewData) -> bool {
 
 /// Keeps the first image of `set` to fall in each cell of the confusion matrix, from the
 /// answers `predicted` to its images from `start` on.
-fn keep_examples(
+pub(super) fn keep_examples(
     examples: &mut [Option<GrayImage>],
     set: &ImageSet,
     start: usize,
